@@ -1,0 +1,297 @@
+"""Writes the guardian rows that roles, grants, teams and collaborations imply.
+
+The source of truth is in ``workspaces`` (memberships and their roles, site grants, team members,
+collaborators); everything here is derived from it, so it can be rebuilt at any time
+(``manage.py sync_permissions``). Who gets which row:
+
+- a workspace role's group: its capabilities on the workspace, its site capabilities on every site,
+  and the experience capabilities they imply on every experience;
+- a team's group: the role and extra capabilities of the team's grant, on that site;
+- a member: the role and extra capabilities of their own grant on a site, and the collaborator
+  capabilities on each experience they collaborate on.
+
+Members join their role's group and their teams' groups, so a role change or a team change moves
+one row whatever the number of sites.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from . import catalog
+from .models import (
+    ExperienceGroupPermission,
+    ExperienceUserPermission,
+    Role,
+    RoleGroup,
+    SiteGroupPermission,
+    SiteUserPermission,
+    WorkspaceGroupPermission,
+    WorkspaceUserPermission,
+)
+from .roles import permissions_for, role_codes
+
+GROUP_MODELS = {
+    catalog.WORKSPACE: WorkspaceGroupPermission,
+    catalog.SITE: SiteGroupPermission,
+    catalog.EXPERIENCE: ExperienceGroupPermission,
+}
+USER_MODELS = {
+    catalog.WORKSPACE: WorkspaceUserPermission,
+    catalog.SITE: SiteUserPermission,
+    catalog.EXPERIENCE: ExperienceUserPermission,
+}
+# How each scope's object reaches its workspace, for filters.
+WORKSPACE_PATH = {
+    catalog.WORKSPACE: "content_object_id",
+    catalog.SITE: "content_object__workspace_id",
+    catalog.EXPERIENCE: "content_object__workspace_id",
+}
+
+
+def _replace(model, owner_field: str, owner_id: int, scope_filter: dict, desired: set[tuple[int, int]]) -> None:
+    """Make ``model``'s rows of one user or group, within a filter, exactly ``desired``.
+
+    ``desired`` holds (object id, permission id) pairs. Three queries at most, whatever the size.
+    """
+    rows = model.objects.filter(**{owner_field: owner_id}, **scope_filter)
+    existing = {(obj, perm): pk for pk, obj, perm in rows.values_list("id", "content_object_id", "permission_id")}
+    stale = [pk for key, pk in existing.items() if key not in desired]
+    if stale:
+        model.objects.filter(id__in=stale).delete()
+    missing = desired - existing.keys()
+    if missing:
+        model.objects.bulk_create(
+            [model(**{owner_field: owner_id}, content_object_id=obj, permission_id=perm) for obj, perm in missing],
+            ignore_conflicts=True,
+        )
+
+
+def _grant_permission_ids(grant) -> set[int]:
+    caps, _ = role_codes(grant.role)
+    extra = set(grant.extra_permissions.values_list("id", flat=True))
+    return set(permissions_for(catalog.SITE, catalog.with_implied(caps))) | extra
+
+
+# --- role groups -------------------------------------------------------------------------------
+
+
+def role_group_for(workspace, role: Role) -> RoleGroup:
+    """The group carrying ``role`` in ``workspace``, created with its rows on first use."""
+    try:
+        return RoleGroup.objects.select_related("group").get(workspace=workspace, role=role)
+    except RoleGroup.DoesNotExist:
+        group = Group.objects.create(name=f"workspace-{workspace.pk}-role-{role.scope}-{role.key}")
+        role_group = RoleGroup.objects.create(workspace=workspace, role=role, group=group)
+        refresh_role_group(role_group)
+        return role_group
+
+
+def refresh_role_group(role_group: RoleGroup) -> None:
+    """Rewrite every row of one role's group in its workspace (after the role's capabilities change)."""
+    from workspaces.models import Experience, Site
+
+    workspace_id = role_group.workspace_id
+    caps, site_caps = role_codes(role_group.role)
+    experience_caps = catalog.experience_capabilities_from(caps)
+    site_ids = list(Site.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
+    experience_ids = list(Experience.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
+    desired = {
+        catalog.WORKSPACE: {(workspace_id, p) for p in permissions_for(catalog.WORKSPACE, caps)},
+        catalog.SITE: {(s, p) for s in site_ids for p in permissions_for(catalog.SITE, site_caps)},
+        catalog.EXPERIENCE: {
+            (e, p) for e in experience_ids for p in permissions_for(catalog.EXPERIENCE, experience_caps)
+        },
+    }
+    for scope, rows in desired.items():
+        _replace(GROUP_MODELS[scope], "group_id", role_group.group_id, {WORKSPACE_PATH[scope]: workspace_id}, rows)
+
+
+def refresh_role_everywhere(role: Role) -> None:
+    """After a custom role is edited: rewrite its groups' rows and its grants' rows."""
+    for role_group in RoleGroup.objects.filter(role=role):
+        role_group.role = role
+        refresh_role_group(role_group)
+    from workspaces.models import SiteGrant
+
+    for grant in SiteGrant.objects.filter(role=role).select_related("membership", "team", "role"):
+        grant.role = role
+        refresh_grant(grant.site_id, membership=grant.membership, team=grant.team)
+
+
+def add_object_rows(obj, scope: str) -> None:
+    """A new site or experience: give every role group of its workspace its rows there."""
+    workspace_id = obj.workspace_id
+    role_groups = RoleGroup.objects.filter(workspace_id=workspace_id).select_related("role")
+    model = GROUP_MODELS[scope]
+    rows = []
+    for role_group in role_groups.prefetch_related("role__permissions", "role__site_permissions"):
+        caps = {p.codename for p in role_group.role.permissions.all()}
+        if scope == catalog.SITE:
+            codes = {p.codename for p in role_group.role.site_permissions.all()}
+        else:
+            codes = catalog.experience_capabilities_from(caps)
+        rows += [
+            model(group_id=role_group.group_id, content_object_id=obj.pk, permission_id=p)
+            for p in permissions_for(scope, codes)
+        ]
+    model.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+def join_role_group(user_id: int, workspace, role: Role, previous: Role | None = None) -> None:
+    """Put a member in their role's group (and out of the previous one)."""
+    through = get_user_model().groups.through
+    if previous is not None:
+        old = role_group_for(workspace, previous)
+        through.objects.filter(user_id=user_id, group_id=old.group_id).delete()
+    new = role_group_for(workspace, role)
+    through.objects.bulk_create([through(user_id=user_id, group_id=new.group_id)], ignore_conflicts=True)
+
+
+def forget_member(user_id: int, workspace_id: int) -> None:
+    """Remove every row a person holds in a workspace: their groups there and their own rows."""
+    from workspaces.models import Team
+
+    through = get_user_model().groups.through
+    group_ids = list(RoleGroup.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
+    group_ids += list(Team.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
+    through.objects.filter(user_id=user_id, group_id__in=group_ids).delete()
+    for scope, model in USER_MODELS.items():
+        model.objects.filter(user_id=user_id, **{WORKSPACE_PATH[scope]: workspace_id}).delete()
+
+
+def refresh_grant(site_id: int, *, membership=None, team=None) -> None:
+    """Make the rows of one member's or one team's grant on one site match the grant (or its absence)."""
+    from workspaces.models import SiteGrant
+
+    grant = SiteGrant.objects.filter(site_id=site_id, membership=membership, team=team).select_related("role").first()
+    desired = {(site_id, p) for p in _grant_permission_ids(grant)} if grant else set()
+    if membership is not None:
+        _replace(SiteUserPermission, "user_id", membership.user_id, {"content_object_id": site_id}, desired)
+    else:
+        _replace(SiteGroupPermission, "group_id", team.group_id, {"content_object_id": site_id}, desired)
+
+
+def set_collaborator_rows(user_id: int, experience_id: int, collaborator: bool) -> None:
+    ids = permissions_for(catalog.EXPERIENCE, catalog.COLLABORATOR_CAPABILITIES) if collaborator else []
+    _replace(
+        ExperienceUserPermission,
+        "user_id",
+        user_id,
+        {"content_object_id": experience_id},
+        {(experience_id, p) for p in ids},
+    )
+
+
+def set_team_membership(user_id: int, team, member: bool) -> None:
+    through = get_user_model().groups.through
+    if member:
+        through.objects.bulk_create([through(user_id=user_id, group_id=team.group_id)], ignore_conflicts=True)
+    else:
+        through.objects.filter(user_id=user_id, group_id=team.group_id).delete()
+
+
+# --- the whole workspace, for sync_permissions -------------------------------------------------
+
+
+@dataclass
+class Drift:
+    """Differences between the stored rows and what the source tables imply."""
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    def __bool__(self):
+        return bool(self.missing or self.extra)
+
+
+def expected_state(workspace) -> tuple[dict, dict]:
+    """(rows, group memberships) the workspace's source tables imply.
+
+    rows: {(model, owner id): {(object id, permission id)}}; memberships: {(user id, group id)}.
+    """
+    from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant, TeamMembership
+
+    rows: dict = defaultdict(set)
+    memberships: set[tuple[int, int]] = set()
+    site_ids = list(Site.objects.filter(workspace=workspace).values_list("id", flat=True))
+    experience_ids = list(Experience.objects.filter(workspace=workspace).values_list("id", flat=True))
+    role_groups = {rg.role_id: rg for rg in RoleGroup.objects.filter(workspace=workspace).select_related("role")}
+    for membership in Membership.objects.filter(workspace=workspace).select_related("role"):
+        if membership.role_id not in role_groups:
+            role_groups[membership.role_id] = role_group_for(workspace, membership.role)
+        memberships.add((membership.user_id, role_groups[membership.role_id].group_id))
+    for role_group in role_groups.values():
+        caps, site_caps = role_codes(role_group.role)
+        key = (GROUP_MODELS[catalog.WORKSPACE], role_group.group_id)
+        rows[key] |= {(workspace.pk, p) for p in permissions_for(catalog.WORKSPACE, caps)}
+        site_perm_ids = permissions_for(catalog.SITE, site_caps)
+        rows[(SiteGroupPermission, role_group.group_id)] |= {(s, p) for s in site_ids for p in site_perm_ids}
+        exp_perm_ids = permissions_for(catalog.EXPERIENCE, catalog.experience_capabilities_from(caps))
+        rows[(ExperienceGroupPermission, role_group.group_id)] |= {(e, p) for e in experience_ids for p in exp_perm_ids}
+    grants = SiteGrant.objects.filter(site__workspace=workspace).select_related("role", "membership", "team")
+    for grant in grants.prefetch_related("extra_permissions"):
+        ids = _grant_permission_ids(grant)
+        if grant.membership_id:
+            rows[(SiteUserPermission, grant.membership.user_id)] |= {(grant.site_id, p) for p in ids}
+        else:
+            rows[(SiteGroupPermission, grant.team.group_id)] |= {(grant.site_id, p) for p in ids}
+    for team_membership in TeamMembership.objects.filter(team__workspace=workspace).select_related(
+        "team", "membership"
+    ):
+        memberships.add((team_membership.membership.user_id, team_membership.team.group_id))
+    collaborator_ids = permissions_for(catalog.EXPERIENCE, catalog.COLLABORATOR_CAPABILITIES)
+    for collaboration in Collaborator.objects.filter(experience__workspace=workspace).select_related("membership"):
+        key = (ExperienceUserPermission, collaboration.membership.user_id)
+        rows[key] |= {(collaboration.experience_id, p) for p in collaborator_ids}
+    return rows, memberships
+
+
+def _stored_state(workspace) -> tuple[dict, set]:
+    from workspaces.models import Team
+
+    rows: dict = defaultdict(set)
+    for scope in catalog.SCOPES:
+        for model, owner in ((GROUP_MODELS[scope], "group_id"), (USER_MODELS[scope], "user_id")):
+            stored = model.objects.filter(**{WORKSPACE_PATH[scope]: workspace.pk})
+            for owner_id, obj, perm in stored.values_list(owner, "content_object_id", "permission_id"):
+                rows[(model, owner_id)].add((obj, perm))
+    group_ids = set(RoleGroup.objects.filter(workspace=workspace).values_list("group_id", flat=True))
+    group_ids |= set(Team.objects.filter(workspace=workspace).values_list("group_id", flat=True))
+    through = get_user_model().groups.through
+    memberships = set(through.objects.filter(group_id__in=group_ids).values_list("user_id", "group_id"))
+    return rows, memberships
+
+
+def sync_workspace(workspace, *, apply: bool) -> Drift:
+    """Compare the stored rows with the expected ones; with ``apply``, make them equal."""
+    expected_rows, expected_memberships = expected_state(workspace)
+    stored_rows, stored_memberships = _stored_state(workspace)
+    drift = Drift()
+    for key in expected_rows.keys() | stored_rows.keys():
+        model, owner_id = key
+        want, have = expected_rows.get(key, set()), stored_rows.get(key, set())
+        drift.missing += [f"{model.__name__} owner={owner_id} object={o} perm={p}" for o, p in want - have]
+        drift.extra += [f"{model.__name__} owner={owner_id} object={o} perm={p}" for o, p in have - want]
+        if apply and want != have:
+            owner = "group_id" if "Group" in model.__name__ else "user_id"
+            scope = next(s for s in catalog.SCOPES if model in (GROUP_MODELS[s], USER_MODELS[s]))
+            _replace(model, owner, owner_id, {WORKSPACE_PATH[scope]: workspace.pk}, want)
+    drift.missing += [f"user {u} not in group {g}" for u, g in expected_memberships - stored_memberships]
+    drift.extra += [f"user {u} in group {g}" for u, g in stored_memberships - expected_memberships]
+    if apply:
+        through = get_user_model().groups.through
+        for user_id, group_id in stored_memberships - expected_memberships:
+            through.objects.filter(user_id=user_id, group_id=group_id).delete()
+        through.objects.bulk_create(
+            [through(user_id=u, group_id=g) for u, g in expected_memberships - stored_memberships],
+            ignore_conflicts=True,
+        )
+    return drift

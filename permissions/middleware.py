@@ -1,0 +1,25 @@
+from django.utils.functional import SimpleLazyObject
+
+from audit.context import request_ip
+
+from .policy import Access
+
+
+class AccessMiddleware:
+    """Gives each request a fresh ``request.access`` (so checks are cached for one request only),
+    and remembers the client address for the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = SimpleLazyObject(lambda: Access(request.user))
+        token = request_ip.set(_client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            request_ip.reset(token)
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,91 @@
+"""Helpers shared by the service modules."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.text import slugify
+
+from permissions import catalog
+from permissions.policy import Access
+from permissions.roles import role_codes
+
+from ..errors import RuleViolation
+
+
+def require(actor, codename: str, obj) -> Access | None:
+    """Refuse unless ``actor`` holds ``codename`` on ``obj``; the system (None) may do anything."""
+    if actor is None:
+        return None
+    access = Access(actor)
+    if not access.is_member(obj.pk if obj._meta.model_name == "workspace" else obj.workspace_id):
+        raise PermissionDenied("You are not a member of this workspace.")
+    if not access.has(codename, obj):
+        raise PermissionDenied(f"You need the “{catalog.CAPABILITIES[codename].label}” capability.")
+    return access
+
+
+def require_any(actor, codenames: tuple[str, ...], obj) -> None:
+    """Refuse unless ``actor`` holds at least one of ``codenames`` on ``obj``."""
+    if actor is None:
+        return
+    for codename in codenames[:-1]:
+        try:
+            require(actor, codename, obj)
+            return
+        except PermissionDenied:
+            continue
+    require(actor, codenames[-1], obj)
+
+
+def require_can_grant_role(actor, workspace, role) -> None:
+    """Rule 3: nobody grants what they do not hold; only owners touch the Owner role."""
+    if actor is None:
+        return
+    access = Access(actor)
+    membership = access.membership(workspace)
+    if membership is None:
+        raise PermissionDenied("You are not a member of this workspace.")
+    if role.is_owner and not membership.role.is_owner:
+        raise RuleViolation("Only owners can make someone an owner.")
+    if role.scope == catalog.WORKSPACE:
+        held, held_site = role_codes(membership.role)
+        wanted, wanted_site = role_codes(role)
+        beyond = (wanted - held) | (wanted_site - held_site)
+    else:
+        held = role_codes(membership.role)[1]
+        beyond = role_codes(role)[0] - held
+    if beyond:
+        raise RuleViolation(f"You cannot give capabilities you do not hold: {', '.join(sorted(beyond))}.")
+
+
+def require_can_grant_on_site(actor, site, codes: frozenset[str]) -> None:
+    """Rule 3 for a site grant: every capability must be one the actor holds on that site."""
+    if actor is None:
+        return
+    beyond = set(codes) - Access(actor).perms(site)
+    if beyond:
+        raise RuleViolation(f"You cannot give capabilities you do not hold on {site}: {', '.join(sorted(beyond))}.")
+
+
+def unique_slug(model, base: str, *, max_length: int = 50, **scope) -> str:
+    base = slugify(base)[:max_length] or "item"
+    slug, n = base, 1
+    taken = set(model.objects.filter(slug__startswith=base, **scope).values_list("slug", flat=True))
+    while slug in taken:
+        n += 1
+        slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
+    return slug
+
+
+def lock_workspace(workspace):
+    """Lock the workspace row for the rest of the transaction.
+
+    Owner changes serialise on this lock, so two owners demoting each other at the same moment
+    cannot both succeed and leave the workspace without an owner (rule 1). On SQLite the
+    IMMEDIATE transaction mode already serialises writers.
+    """
+    from ..models import Workspace
+
+    assert transaction.get_connection().in_atomic_block
+    return Workspace.objects.select_for_update().get(pk=workspace.pk)
