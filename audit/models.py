@@ -7,9 +7,7 @@ from django.utils import timezone
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("Audit events are never changed.")
-
+    # update() stays: Django's SET_NULL uses it when an actor's account is deleted.
     def delete(self):
         raise PermissionError("Audit events are never deleted.")
 

@@ -57,7 +57,10 @@ def workspace_delete(*, actor, workspace: Workspace) -> None:
 
     group_ids = list(workspace.role_groups.values_list("group_id", flat=True))
     group_ids += list(workspace.teams.values_list("group_id", flat=True))
-    workspace.sites.all().delete()  # sites PROTECT their owners' memberships: remove sites first
-    workspace.teams.all().delete()
+    # Delete in dependency order: sites PROTECT their owners' memberships, and memberships,
+    # invites, grants and join domains PROTECT the custom roles that the workspace cascades to.
+    workspace.sites.all().delete()
+    for related in (workspace.invites, workspace.join_domains, workspace.teams, workspace.memberships):
+        related.all().delete()
     workspace.delete()
     Group.objects.filter(pk__in=group_ids).delete()
