@@ -1,0 +1,34 @@
+"""Mail the accounts app sends. Every message has a plain-text and an HTML part, both from templates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .tokens import make_verification_token
+
+
+def absolute_url(path: str) -> str:
+    """Links in mail are built from settings.PORTAL_BASE_URL, never from a request's Host header."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def send_templated_mail(*, to: str, template: str, context: dict) -> None:
+    """Send ``emails/accounts/<template>_subject.txt``, ``.txt`` and ``.html`` to one address."""
+    subject = render_to_string(f"emails/accounts/{template}_subject.txt", context)
+    text = render_to_string(f"emails/accounts/{template}.txt", context)
+    html = render_to_string(f"emails/accounts/{template}.html", context)
+    message = EmailMultiAlternatives(" ".join(subject.split()), text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def send_verification_email(user) -> None:
+    link = absolute_url(reverse("accounts:verify", args=[make_verification_token(user)]))
+    send_templated_mail(
+        to=user.email,
+        template="verify_email",
+        context={"user": user, "link": link, "valid_seconds": settings.EMAIL_VERIFICATION_MAX_AGE},
+    )

@@ -1,0 +1,61 @@
+"""Forms of the account pages. They check the shape of the input; the rules live in accounts.services."""
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+
+from .models import normalize_email
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    full_name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", "The two passwords are not the same.")
+        return cleaned
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, by e-mail address in any letter case."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account. Check them and try again.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "E-mail address"
+        self.fields["username"].widget = forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+
+    def clean_username(self):
+        # Normalised before authenticate(), so django-axes counts failures per address, not per
+        # spelling: "A@x.test" and "a@x.test" share one failure count.
+        return normalize_email(self.cleaned_data["username"])
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150, required=False)
+    notify_product_updates = forms.BooleanField(label="Product updates", required=False)
+    notify_weekly_digest = forms.BooleanField(label="Weekly digest of my sites", required=False)
+    notify_alerts = forms.BooleanField(label="Alerts on sites I can see", required=False)
+    notify_workspace_changes = forms.BooleanField(label="Changes to my access", required=False)

@@ -1,0 +1,111 @@
+"""Writes to accounts: sign-up, address verification and profile changes.
+
+Views, commands and the admin call these; each runs in a transaction and writes its audit event
+(workspace=None: an account belongs to no workspace).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import record
+
+from .emails import send_verification_email
+from .models import User, normalize_email
+
+DUPLICATE_EMAIL_MESSAGE = (
+    "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
+)
+
+# What a person may change about themselves on the profile page (seed 004: whatever their role).
+PROFILE_FIELDS = frozenset(
+    {
+        "full_name",
+        "notify_product_updates",
+        "notify_weekly_digest",
+        "notify_alerts",
+        "notify_workspace_changes",
+    }
+)
+
+
+@transaction.atomic
+def account_signup(*, email: str, full_name: str, password: str) -> User:
+    """Create an unverified account and mail it a verification link once the transaction commits.
+
+    Raises ValidationError keyed by field ("email", "password") for an address already registered
+    in any letter case, or a password the validators refuse.
+    """
+    email = normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": DUPLICATE_EMAIL_MESSAGE})
+    user = User(email=email, full_name=full_name.strip())
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    try:
+        # A savepoint, so that losing a race with a concurrent sign-up of the same address
+        # (the case-insensitive unique constraint) becomes the same clear message.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError({"email": DUPLICATE_EMAIL_MESSAGE}) from exc
+    record(action="account.signup", actor=user, target=user, after={"email": user.email, "full_name": user.full_name})
+    transaction.on_commit(lambda: send_verification_email(user))
+    return user
+
+
+def verification_resend(*, user: User) -> bool:
+    """Mail a fresh link; False (and no mail) when the address is verified already."""
+    if user.email_verified:
+        return False
+    send_verification_email(user)
+    return True
+
+
+@transaction.atomic
+def email_verify(user: User) -> bool:
+    """Mark the address verified. False when it already was (a link used twice changes nothing).
+
+    Anything that should follow a verified address (joining by e-mail domain) belongs here, after
+    the audit event, so every way of verifying triggers it.
+    """
+    # The lock makes two simultaneous clicks on the link verify (and audit) once.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.email_verified_at is not None:
+        user.email_verified_at = locked.email_verified_at
+        return False
+    locked.email_verified_at = user.email_verified_at = timezone.now()
+    locked.save(update_fields=["email_verified_at"])
+    record(action="account.verify", actor=locked, target=locked, after={"email": locked.email})
+    return True
+
+
+@transaction.atomic
+def profile_update(*, user: User, **fields) -> User:
+    """Change a person's own name and notification settings; audited only when something changed."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise TypeError(f"Not a profile field: {', '.join(sorted(unknown))}")
+    if "full_name" in fields:
+        fields["full_name"] = (fields["full_name"] or "").strip()
+    changed = {name: value for name, value in fields.items() if getattr(user, name) != value}
+    if not changed:
+        return user
+    for name, value in changed.items():
+        # Model-field validation (length, choices) holds for every caller, not just the form.
+        try:
+            changed[name] = User._meta.get_field(name).clean(value, user)
+        except ValidationError as exc:
+            raise ValidationError({name: exc.messages}) from exc
+    before = {name: getattr(user, name) for name in changed}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    user.save(update_fields=sorted(changed))
+    record(action="account.profile_update", actor=user, target=user, before=before, after=changed)
+    return user
