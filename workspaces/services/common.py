@@ -38,25 +38,39 @@ def require_any(actor, codenames: tuple[str, ...], obj) -> None:
     require(actor, codenames[-1], obj)
 
 
+def _acting_membership(actor, workspace):
+    membership = Access(actor).membership(workspace)
+    if membership is None:
+        raise PermissionDenied("You are not a member of this workspace.")
+    return membership
+
+
+def _refuse_beyond(membership, capabilities, site_capabilities) -> None:
+    held, held_site = role_codes(membership.role)
+    beyond = (set(capabilities) - held) | (set(site_capabilities) - held_site)
+    if beyond:
+        raise RuleViolation(f"You cannot give capabilities you do not hold: {', '.join(sorted(beyond))}.")
+
+
 def require_can_grant_role(actor, workspace, role) -> None:
     """Rule 3: nobody grants what they do not hold; only owners touch the Owner role."""
     if actor is None:
         return
-    access = Access(actor)
-    membership = access.membership(workspace)
-    if membership is None:
-        raise PermissionDenied("You are not a member of this workspace.")
+    membership = _acting_membership(actor, workspace)
     if role.is_owner and not membership.role.is_owner:
         raise RuleViolation("Only owners can make someone an owner.")
-    if role.scope == catalog.WORKSPACE:
-        held, held_site = role_codes(membership.role)
-        wanted, wanted_site = role_codes(role)
-        beyond = (wanted - held) | (wanted_site - held_site)
-    else:
-        held = role_codes(membership.role)[1]
-        beyond = role_codes(role)[0] - held
-    if beyond:
-        raise RuleViolation(f"You cannot give capabilities you do not hold: {', '.join(sorted(beyond))}.")
+    caps, site_caps = role_codes(role)
+    if role.scope == catalog.SITE:
+        caps, site_caps = frozenset(), caps
+    _refuse_beyond(membership, caps, site_caps)
+
+
+def require_can_give(actor, workspace, *, capabilities=frozenset(), site_capabilities=frozenset()) -> None:
+    """Rule 3 for a set of capabilities (a custom role's): workspace ones as the actor's role holds
+    them, site ones as it holds them on every site (a grant on one site is not enough to hand out)."""
+    if actor is None:
+        return
+    _refuse_beyond(_acting_membership(actor, workspace), capabilities, site_capabilities)
 
 
 def require_can_grant_on_site(actor, site, codes: frozenset[str]) -> None:
@@ -68,10 +82,16 @@ def require_can_grant_on_site(actor, site, codes: frozenset[str]) -> None:
         raise RuleViolation(f"You cannot give capabilities you do not hold on {site}: {', '.join(sorted(beyond))}.")
 
 
+# Slugs that the URL map uses for its own pages (/w/new/, /w/<slug>/sites/new/): an object with
+# one of them would be unreachable.
+RESERVED_SLUGS = frozenset({"new"})
+
+
 def unique_slug(model, base: str, *, max_length: int = 50, **scope) -> str:
     base = slugify(base)[:max_length] or "item"
     slug, n = base, 1
     taken = set(model.objects.filter(slug__startswith=base, **scope).values_list("slug", flat=True))
+    taken |= RESERVED_SLUGS
     while slug in taken:
         n += 1
         slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"

@@ -1,0 +1,90 @@
+"""Reads for the workspace pages, with their joins applied, so a list costs the same at any size.
+
+Visibility always goes through the policy (``Access.filter``): a selector never decides on its own
+who may see what. Every lookup from a URL is scoped to the URL's workspace, so another workspace's
+ids and slugs are simply not found (404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from permissions.policy import Access
+
+from .models import Collaborator, Experience, Membership, Site, ViewerGroup, Workspace
+
+
+def memberships_of(user) -> QuerySet[Membership]:
+    """The person's workspaces (as their memberships, with the workspace and role joined)."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("workspace", "role")
+        .order_by("workspace__name", "workspace_id")
+    )
+
+
+def visible_site_counts(access: Access, workspace_ids: list[int]) -> dict[int, int]:
+    """{workspace id: number of sites the person may see there}, in one query for all workspaces."""
+    if not workspace_ids:
+        return {}
+    visible = access.filter("view_site", Site.objects.filter(workspace_id__in=workspace_ids))
+    rows = visible.order_by().values("workspace_id").annotate(n=Count("pk")).values_list("workspace_id", "n")
+    return dict(rows)
+
+
+def visible_sites(access: Access, workspace: Workspace) -> QuerySet[Site]:
+    """Sites of the workspace the person holds ``view_site`` on, with their owners."""
+    sites = Site.objects.filter(workspace=workspace).select_related("owner__user")
+    return access.filter("view_site", sites)
+
+
+def _collaborators() -> Prefetch:
+    return Prefetch(
+        "collaborations",
+        queryset=Collaborator.objects.select_related("membership__user").order_by("added_at", "id"),
+    )
+
+
+def visible_experiences(access: Access, workspace: Workspace) -> QuerySet[Experience]:
+    """Experiences of the workspace the person holds ``view_experience`` on, with site, creator and
+    collaborators."""
+    experiences = (
+        Experience.objects.filter(workspace=workspace)
+        .select_related("site", "created_by")
+        .prefetch_related(_collaborators())
+    )
+    return access.filter("view_experience", experiences)
+
+
+def site_in(workspace: Workspace, slug: str) -> Site:
+    """The site with ``slug`` in ``workspace`` (404 otherwise), with its owner."""
+    site = get_object_or_404(Site.objects.select_related("owner__user"), workspace=workspace, slug=slug)
+    site.workspace = workspace  # already loaded; saves the services a query
+    return site
+
+
+def experience_in(workspace: Workspace, pk: int) -> Experience:
+    """The experience ``pk`` in ``workspace`` (404 otherwise), with site, creator, collaborators and
+    viewer groups."""
+    queryset = (
+        Experience.objects.filter(workspace=workspace)
+        .select_related("site", "created_by")
+        .prefetch_related(_collaborators(), "viewer_groups")
+    )
+    experience = get_object_or_404(queryset, pk=pk)
+    experience.workspace = workspace
+    return experience
+
+
+def viewer_groups_of(workspace: Workspace) -> QuerySet[ViewerGroup]:
+    return ViewerGroup.objects.filter(workspace=workspace)
+
+
+def site_choices(access: Access, workspace: Workspace, keep: Site | None = None) -> QuerySet[Site]:
+    """Sites an experience may be linked to: those the person can see, plus its current one (so
+    saving the form never drops a link the editor cannot see)."""
+    choices = access.filter("view_site", Site.objects.filter(workspace=workspace))
+    if keep is not None:
+        choices = choices | Site.objects.filter(workspace=workspace, pk=keep.pk)
+    return choices
