@@ -85,7 +85,8 @@ def role_group_for(workspace, role: Role) -> RoleGroup:
     try:
         return RoleGroup.objects.select_related("group").get(workspace=workspace, role=role)
     except RoleGroup.DoesNotExist:
-        group = Group.objects.create(name=f"workspace-{workspace.pk}-role-{role.scope}-{role.key}")
+        # Named by the role's id: a custom role may share its key with a built-in one.
+        group = Group.objects.create(name=f"workspace-{workspace.pk}-role-{role.pk}")
         role_group = RoleGroup.objects.create(workspace=workspace, role=role, group=group)
         refresh_role_group(role_group)
         return role_group

@@ -87,6 +87,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# auth.W004 asks for unique=True on User.email. The address is unique case-insensitively through
+# the accounts_user_email_ci_unique constraint instead, which that check does not look at.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
