@@ -73,7 +73,7 @@ def _replace(model, owner_field: str, owner_id: int, scope_filter: dict, desired
 
 def _grant_permission_ids(grant) -> set[int]:
     caps, _ = role_codes(grant.role)
-    extra = set(grant.extra_permissions.values_list("id", flat=True))
+    extra = {permission.pk for permission in grant.extra_permissions.all()}  # prefetched when many
     return set(permissions_for(catalog.SITE, catalog.with_implied(caps))) | extra
 
 
@@ -238,7 +238,9 @@ def expected_state(workspace) -> tuple[dict, dict]:
         exp_perm_ids = permissions_for(catalog.EXPERIENCE, catalog.experience_capabilities_from(caps))
         rows[(ExperienceGroupPermission, role_group.group_id)] |= {(e, p) for e in experience_ids for p in exp_perm_ids}
     grants = SiteGrant.objects.filter(site__workspace=workspace).select_related("role", "membership", "team")
+    roles: dict[int, Role] = {}
     for grant in grants.prefetch_related("extra_permissions"):
+        grant.role = roles.setdefault(grant.role_id, grant.role)  # one role_codes lookup per role
         ids = _grant_permission_ids(grant)
         if grant.membership_id:
             rows[(SiteUserPermission, grant.membership.user_id)] |= {(grant.site_id, p) for p in ids}

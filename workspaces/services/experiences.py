@@ -93,6 +93,7 @@ def experience_publish(
 ) -> Experience:
     require(actor, "publish_experience", experience)
     before = _state(experience)
+    groups_before = set(experience.viewer_groups.values_list("id", flat=True)) if viewer_groups is not None else None
     if visibility is not None:
         if visibility not in Experience.Visibility.values:
             raise RuleViolation("Choose who may open the published experience.")
@@ -111,6 +112,9 @@ def experience_publish(
         and not experience.viewer_groups.exists()
     ):
         raise RuleViolation("A restricted experience needs at least one viewer group.")
+    unchanged_groups = viewer_groups is None or groups_before == {group.pk for group in viewer_groups}
+    if _state(experience) == before and unchanged_groups:
+        return experience  # publishing what is already published is no change: no audit event
     record(
         action="experience.publish" if published else "experience.unpublish",
         actor=actor,

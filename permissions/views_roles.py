@@ -1,0 +1,186 @@
+"""The roles pages: the read-only matrix for every member, and for ``manage_roles`` the custom-role
+editor and the preset loader.
+
+Views stay thin: every write goes through ``permissions.services`` (or ``presets.load_preset``),
+which check ``manage_roles`` and rule 3 again.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import FormView, TemplateView, View
+
+from workspaces.errors import RuleViolation
+from workspaces.views_base import WorkspaceMixin
+
+from . import catalog
+from .forms import PresetForm, RoleForm
+from .models import Role
+from .services import role_delete, role_save, role_usage
+
+
+def _presets() -> dict:
+    """The presets, if the presets module is installed (imported late: it is optional here)."""
+    try:
+        from .presets import PRESETS
+    except ImportError:
+        return {}
+    return PRESETS
+
+
+def _rows(scope: str, roles: list[Role], codes_of) -> list[tuple[str, list[dict]]]:
+    return [
+        (area, [{"cap": cap, "cells": [cap.codename in codes_of(role) for role in roles]} for cap in caps])
+        for area, caps in catalog.areas(scope)
+    ]
+
+
+def role_tables(roles: list[Role]) -> list[dict]:
+    """One table per scope: rows are capabilities grouped by area, columns are roles.
+
+    Reads only prefetched ``permissions`` and ``site_permissions``, so the page's query count does
+    not depend on the number of roles.
+    """
+    workspace_roles = [r for r in roles if r.scope == catalog.WORKSPACE]
+    site_roles = [r for r in roles if r.scope == catalog.SITE]
+
+    def caps(role):
+        return {p.codename for p in role.permissions.all()}
+
+    def site_caps(role):
+        return {p.codename for p in role.site_permissions.all()}
+
+    return [
+        {
+            "id": "workspace-roles",
+            "title": "Workspace roles",
+            "intro": "Every member has exactly one. Their site capabilities apply on every site of the workspace.",
+            "roles": workspace_roles,
+            "groups": [
+                {"heading": "", "areas": _rows(catalog.WORKSPACE, workspace_roles, caps)},
+                {"heading": "On every site", "areas": _rows(catalog.SITE, workspace_roles, site_caps)},
+            ],
+        },
+        {
+            "id": "site-roles",
+            "title": "Site roles",
+            "intro": "Given on one site by a site grant, to a member or a team.",
+            "roles": site_roles,
+            "groups": [{"heading": "", "areas": _rows(catalog.SITE, site_roles, caps)}],
+        },
+    ]
+
+
+class RoleMatrixView(WorkspaceMixin, TemplateView):
+    template_name = "permissions/roles.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        roles = list(
+            Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=self.workspace))
+            .order_by("-builtin", "position", "name")
+            .prefetch_related("permissions", "site_permissions")
+        )
+        can_manage = "manage_roles" in context["ws_perms"]
+        presets = _presets() if can_manage else {}
+        context.update(
+            tables=role_tables(roles),
+            custom_roles=[role for role in roles if not role.builtin],
+            can_manage=can_manage,
+            presets=presets.values(),
+            preset_form=PresetForm(presets=presets) if presets else None,
+        )
+        return context
+
+
+class CustomRoleMixin(WorkspaceMixin):
+    """Pages that change custom roles: ``manage_roles``, and only this workspace's custom roles
+    (built-in roles and other workspaces' roles answer 404)."""
+
+    required_capability = "manage_roles"
+
+    @cached_property
+    def role(self) -> Role:
+        queryset = Role.objects.prefetch_related("permissions", "site_permissions")
+        return get_object_or_404(queryset, workspace=self.workspace, builtin=False, pk=self.kwargs["pk"])
+
+    def matrix_url(self) -> str:
+        return reverse("roles:matrix", args=[self.workspace.slug])
+
+
+class RoleCreateView(CustomRoleMixin, FormView):
+    template_name = "permissions/roles_form.html"
+    form_class = RoleForm
+
+    def editing(self) -> Role | None:
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "role": self.editing()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(role=self.editing(), **kwargs)
+
+    def form_valid(self, form):
+        try:
+            role = role_save(
+                actor=self.request.user, workspace=self.workspace, role=self.editing(), **form.service_arguments()
+            )
+        except RuleViolation as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The role “{role.name}” is saved; its holders have its capabilities now.")
+        return redirect(self.matrix_url())
+
+
+class RoleEditView(RoleCreateView):
+    def editing(self) -> Role | None:
+        return self.role
+
+
+class RoleDeleteView(CustomRoleMixin, TemplateView):
+    """GET asks for confirmation (and says who still holds the role); POST deletes."""
+
+    template_name = "permissions/roles_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(role=self.role, usage=role_usage(self.role), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        name = self.role.name
+        try:
+            role_delete(actor=request.user, role=self.role)
+        except RuleViolation as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return self.get(request, *args, **kwargs)
+        messages.success(request, f"The role “{name}” is deleted.")
+        return redirect(self.matrix_url())
+
+
+class PresetLoadView(WorkspaceMixin, View):
+    required_capability = "manage_roles"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        presets = _presets()
+        form = PresetForm(request.POST, presets=presets)
+        if not form.is_valid():
+            messages.error(request, "Choose one of the presets.")
+        else:
+            from .presets import load_preset
+
+            preset = presets[form.cleaned_data["preset"]]
+            try:
+                roles = load_preset(actor=request.user, workspace=self.workspace, name=preset.name)
+            except RuleViolation as exc:
+                for message in exc.messages:
+                    messages.error(request, f"The preset “{preset.title}” was not loaded: {message}")
+            else:
+                names = ", ".join(role.name for role in roles)
+                messages.success(request, f"The preset “{preset.title}” is loaded: {names}.")
+        return redirect("roles:matrix", self.workspace.slug)
