@@ -1,0 +1,82 @@
+"""The JSON check API (PRODUCT.md 8.1), for the platform's other services.
+
+A workspace access key in ``Authorization: Bearer <key>`` authenticates the caller, so these views
+need no session, no login and no CSRF token. They only translate HTTP to ``checks`` and back.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from .checks import CheckError, member_permissions, parse_batch, parse_check, run_checks
+from .keys import authenticate_key
+
+
+def _error(message: str, status: int, **headers) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status, headers=headers)
+
+
+def _bearer_token(request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def key_api(*methods: str):
+    """Decorate an API view: JSON errors for other methods and for a missing, bad or revoked key;
+    the view receives the key's workspace."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return _error("Method not allowed.", 405, Allow=", ".join(methods))
+            key = authenticate_key(_bearer_token(request))
+            if key is None:
+                return _error(
+                    "Send a valid workspace access key as “Authorization: Bearer <key>”.",
+                    401,
+                    **{"WWW-Authenticate": 'Bearer realm="portal"'},
+                )
+            return view(request, key.workspace, *args, **kwargs)
+
+        return csrf_exempt(login_not_required(never_cache(wrapper)))
+
+    return decorate
+
+
+@key_api("GET", "POST")
+def check(request, workspace):
+    if request.method == "POST":
+        return _check_batch(request, workspace)
+    try:
+        question = parse_check(request.GET)
+        (allowed,) = run_checks(workspace, [question])
+    except CheckError as exc:
+        return _error(exc.message, exc.status)
+    return JsonResponse({"allowed": allowed})
+
+
+def _check_batch(request, workspace) -> JsonResponse:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error("The body must be JSON.", 400)
+    try:
+        results = run_checks(workspace, parse_batch(body))
+    except CheckError as exc:
+        return _error(exc.describe(), exc.status)
+    return JsonResponse({"results": results})
+
+
+@key_api("GET")
+def member_permissions_view(request, workspace, email: str):
+    found = member_permissions(workspace, email)
+    if found is None:
+        return _error("No member with that e-mail address in this workspace.", 404)
+    return JsonResponse(found)

@@ -1,0 +1,93 @@
+"""Workspace access keys for the check API: create, revoke, authenticate.
+
+A key is shown once, when it is made; only its SHA-256 is stored, plus a short prefix so people can
+tell their keys apart. Looking a key up by its hash keeps the comparison out of Python (no timing
+leak from comparing strings), and a 256-bit random key needs no slow hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+from workspaces.errors import RuleViolation
+from workspaces.models import Workspace
+from workspaces.services.common import require
+
+from .models import AccessKey
+
+KEY_MARK = "pk_"
+PREFIX_LENGTH = len(KEY_MARK) + 6
+# Recording every use would make each API call a write; a minute is precise enough for "last used".
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _key_state(key: AccessKey) -> dict:
+    return {"name": key.name, "prefix": key.prefix}
+
+
+@transaction.atomic
+def key_create(*, actor, workspace: Workspace, name: str) -> tuple[AccessKey, str]:
+    """A new key; returns it with the raw key, which exists nowhere else from now on."""
+    require(actor, "view_access_keys", workspace)
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation("Give the key a name, so you can tell it apart later.")
+    raw = KEY_MARK + secrets.token_urlsafe(32)  # 256 random bits
+    key = AccessKey.objects.create(
+        workspace=workspace, name=name, prefix=raw[:PREFIX_LENGTH], key_hash=hash_key(raw), created_by=actor
+    )
+    record(action="access_key.create", actor=actor, workspace=workspace, target=key, after=_key_state(key))
+    return key, raw
+
+
+@transaction.atomic
+def key_revoke(*, actor, key: AccessKey) -> AccessKey:
+    """Refuse the key from now on. Revoking a revoked key changes nothing."""
+    require(actor, "view_access_keys", key.workspace)
+    # Lock the row so two revocations at once record one event.
+    key = AccessKey.objects.select_for_update().select_related("workspace").get(pk=key.pk)
+    if key.revoked_at is not None:
+        return key
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    record(
+        action="access_key.revoke",
+        actor=actor,
+        workspace=key.workspace,
+        target=key,
+        before={**_key_state(key), "revoked": False},
+        after={**_key_state(key), "revoked": True},
+    )
+    return key
+
+
+def authenticate_key(raw: str | None) -> AccessKey | None:
+    """The active key ``raw`` stands for (with its workspace), or None."""
+    if not raw:
+        return None
+    key = AccessKey.objects.select_related("workspace").filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
+    if key is not None:
+        _note_use(key)
+    return key
+
+
+def _note_use(key: AccessKey) -> None:
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def workspace_keys(workspace: Workspace):
+    """The keys of a workspace for the list page, newest first, creators loaded."""
+    return AccessKey.objects.filter(workspace=workspace).select_related("created_by").order_by("-created_at", "-id")
