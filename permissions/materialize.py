@@ -86,7 +86,8 @@ def role_group_for(workspace, role: Role) -> RoleGroup:
         return RoleGroup.objects.select_related("group").get(workspace=workspace, role=role)
     except RoleGroup.DoesNotExist:
         # Named by the role's id: a custom role may share its key with a built-in one.
-        group = Group.objects.create(name=f"workspace-{workspace.pk}-role-{role.pk}")
+        # get_or_create: a repair may find the group still there after its RoleGroup row was lost.
+        group, _ = Group.objects.get_or_create(name=f"workspace-{workspace.pk}-role-{role.pk}")
         role_group = RoleGroup.objects.create(workspace=workspace, role=role, group=group)
         refresh_role_group(role_group)
         return role_group
@@ -213,10 +214,12 @@ class Drift:
         return bool(self.missing or self.extra)
 
 
-def expected_state(workspace) -> tuple[dict, dict]:
+def expected_state(workspace, *, missing_groups: list[str] | None = None) -> tuple[dict, dict]:
     """(rows, group memberships) the workspace's source tables imply.
 
     rows: {(model, owner id): {(object id, permission id)}}; memberships: {(user id, group id)}.
+    A role in use without its group gets one made, unless ``missing_groups`` is given: then the
+    role is named there instead and nothing is written (``sync_permissions --check`` must not write).
     """
     from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant, TeamMembership
 
@@ -227,6 +230,9 @@ def expected_state(workspace) -> tuple[dict, dict]:
     role_groups = {rg.role_id: rg for rg in RoleGroup.objects.filter(workspace=workspace).select_related("role")}
     for membership in Membership.objects.filter(workspace=workspace).select_related("role"):
         if membership.role_id not in role_groups:
+            if missing_groups is not None:
+                missing_groups.append(f"no group for role {membership.role} (id {membership.role_id})")
+                continue
             role_groups[membership.role_id] = role_group_for(workspace, membership.role)
         memberships.add((membership.user_id, role_groups[membership.role_id].group_id))
     for role_group in role_groups.values():
@@ -275,9 +281,10 @@ def _stored_state(workspace) -> tuple[dict, set]:
 
 def sync_workspace(workspace, *, apply: bool) -> Drift:
     """Compare the stored rows with the expected ones; with ``apply``, make them equal."""
-    expected_rows, expected_memberships = expected_state(workspace)
+    missing_groups: list[str] | None = None if apply else []
+    expected_rows, expected_memberships = expected_state(workspace, missing_groups=missing_groups)
     stored_rows, stored_memberships = _stored_state(workspace)
-    drift = Drift()
+    drift = Drift(missing=list(missing_groups or []))
     for key in expected_rows.keys() | stored_rows.keys():
         model, owner_id = key
         want, have = expected_rows.get(key, set()), stored_rows.get(key, set())

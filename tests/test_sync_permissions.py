@@ -101,3 +101,19 @@ def test_workspace_option_limits_the_work(populated, workspace):
 def test_unknown_workspace_is_an_error(populated):
     with pytest.raises(CommandError, match="No workspace"):
         sync("--workspace", "no-such")
+
+
+def test_check_mode_reports_a_missing_role_group_without_creating_it(workspace):
+    from django.core.management import CommandError, call_command
+
+    from permissions.models import RoleGroup
+    from tests.factories import add_member
+
+    add_member(workspace, "viewer")
+    RoleGroup.objects.filter(workspace=workspace, role__key="viewer").delete()
+    with pytest.raises(CommandError):
+        call_command("sync_permissions", "--check", stdout=StringIO(), stderr=StringIO())
+    assert not RoleGroup.objects.filter(workspace=workspace, role__key="viewer").exists()
+    call_command("sync_permissions", stdout=StringIO())
+    assert RoleGroup.objects.filter(workspace=workspace, role__key="viewer").exists()
+    call_command("sync_permissions", "--check", stdout=StringIO())
