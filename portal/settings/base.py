@@ -28,10 +28,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "workspaces",
     "permissions",
     "audit",
+    "workspace_settings",
+    "billing",
+    "privacy",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
