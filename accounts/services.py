@@ -33,9 +33,11 @@ PROFILE_FIELDS = frozenset(
 
 
 @transaction.atomic
-def account_signup(*, email: str, full_name: str, password: str) -> User:
+def account_signup(*, email: str, full_name: str, password: str, send_verification: bool = True) -> User:
     """Create an unverified account and mail it a verification link once the transaction commits.
 
+    ``send_verification=False`` for a caller that verifies the address itself in the same
+    transaction (the invitation page: following the invitation link proves the address).
     Raises ValidationError keyed by field ("email", "password") for an address already registered
     in any letter case, or a password the validators refuse.
     """
@@ -56,7 +58,8 @@ def account_signup(*, email: str, full_name: str, password: str) -> User:
     except IntegrityError as exc:
         raise ValidationError({"email": DUPLICATE_EMAIL_MESSAGE}) from exc
     record(action="account.signup", actor=user, target=user, after={"email": user.email, "full_name": user.full_name})
-    transaction.on_commit(lambda: send_verification_email(user))
+    if send_verification:
+        transaction.on_commit(lambda: send_verification_email(user))
     return user
 
 
@@ -83,6 +86,9 @@ def email_verify(user: User) -> bool:
     locked.email_verified_at = user.email_verified_at = timezone.now()
     locked.save(update_fields=["email_verified_at"])
     record(action="account.verify", actor=locked, target=locked, after={"email": locked.email})
+    from workspaces.services.join_domains import auto_join  # here: workspaces imports accounts
+
+    auto_join(locked)
     return True
 
 

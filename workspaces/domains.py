@@ -1,0 +1,178 @@
+"""E-mail domains for auto-join: normalising a name, refusing public providers, reading DNS.
+
+Every domain is stored and compared in one form: lower case, without a trailing dot, and in its
+ASCII (IDNA/punycode) spelling. "Bücher.example" and "xn--bcher-kva.example" are the same domain; a
+Cyrillic "аcme.com" becomes "xn--cme-5cd.com", which is not "acme.com", so a homograph never
+matches. The conversion is the standard library's IDNA 2003 codec (``encodings.idna``); the
+``idna`` package (IDNA 2008) is not a dependency.
+
+DNS verification reads TXT records with dnspython. Which server answers comes from two optional
+settings, so tests (and an operator behind a split-horizon DNS) can choose it:
+
+- ``DNS_RESOLVER_NAMESERVERS``: a list of IP addresses; unset means the system's resolv.conf;
+- ``DNS_RESOLVER_PORT``: the port of those servers (default 53).
+"""
+
+from __future__ import annotations
+
+import re
+
+import dns.exception
+import dns.resolver
+from django.conf import settings
+
+# Mailboxes anyone can open: owning an address there proves nothing about an organisation, so such
+# a domain is never a join domain (nor any name under it). Data, not logic: extend freely.
+PUBLIC_PROVIDERS = frozenset(
+    {
+        "aim.com",
+        "aol.com",
+        "fastmail.com",
+        "fastmail.fm",
+        "gmail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "googlemail.com",
+        "hey.com",
+        "hotmail.co.uk",
+        "hotmail.com",
+        "hotmail.fr",
+        "hushmail.com",
+        "icloud.com",
+        "inbox.com",
+        "live.com",
+        "mac.com",
+        "mail.com",
+        "mail.ru",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "pm.me",
+        "proton.me",
+        "protonmail.ch",
+        "protonmail.com",
+        "qq.com",
+        "rediffmail.com",
+        "tutanota.com",
+        "tuta.io",
+        "web.de",
+        "yahoo.co.uk",
+        "yahoo.com",
+        "yahoo.fr",
+        "yandex.com",
+        "yandex.ru",
+        "ymail.com",
+        "zoho.com",
+        "zohomail.com",
+    }
+)
+
+# What a user may paste: letters, digits, hyphens, dots; a label of 1-63 characters that neither
+# starts nor ends with a hyphen. Checked on the ASCII form, after IDNA.
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_DOMAIN_LENGTH = 253
+
+TXT_PREFIX = "portal-verification="
+DNS_LIFETIME_SECONDS = 5.0
+
+
+class InvalidDomain(ValueError):
+    """Not a domain name we can use; the message says why, for the person who typed it."""
+
+
+class DnsLookupFailed(Exception):
+    """The resolver gave no answer (timeout, server failure): the record may or may not exist."""
+
+
+def normalize_domain(value: str) -> str:
+    """The stored form of a domain name, or InvalidDomain.
+
+    Accepts "Acme.COM", " acme.com. ", "@acme.com" and Unicode names; refuses addresses, URLs,
+    single labels ("localhost"), IP addresses and malformed punycode.
+    """
+    name = (value or "").strip().lower().removeprefix("@").rstrip(".")
+    if not name:
+        raise InvalidDomain("Enter a domain name, e.g. acme.com.")
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+        # Round-trip: "xn--" labels that are not valid punycode fail here.
+        ascii_name.encode("ascii").decode("idna")
+    except UnicodeError as exc:
+        raise InvalidDomain(f"“{value.strip()}” is not a valid domain name.") from exc
+    labels = ascii_name.split(".")
+    if (
+        len(ascii_name) > MAX_DOMAIN_LENGTH
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()  # an IP address, or a numeric top-level domain that does not exist
+    ):
+        raise InvalidDomain(f"“{value.strip()}” is not a valid domain name: enter only the part after the @.")
+    return ascii_name
+
+
+def email_domain(email: str) -> str | None:
+    """The normalised domain of an address, or None when it has no usable one."""
+    _, at, domain = (email or "").strip().rpartition("@")
+    if not at:
+        return None
+    try:
+        return normalize_domain(domain)
+    except InvalidDomain:
+        return None
+
+
+def parent_domains(domain: str) -> list[str]:
+    """The domain and every name above it: "a.b.acme.com" → [a.b.acme.com, b.acme.com, acme.com, com]."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+def is_public_provider(domain: str) -> bool:
+    return any(name in PUBLIC_PROVIDERS for name in parent_domains(domain))
+
+
+def unicode_form(domain: str) -> str:
+    """How to show a stored domain to people ("xn--mnchen-3ya.de" → "münchen.de")."""
+    try:
+        return domain.encode("ascii").decode("idna")
+    except UnicodeError:
+        return domain
+
+
+def txt_record_value(token: str) -> str:
+    """The TXT record a workspace publishes at its domain to prove it controls it."""
+    return f"{TXT_PREFIX}{token}"
+
+
+def _resolver() -> dns.resolver.Resolver:
+    nameservers = getattr(settings, "DNS_RESOLVER_NAMESERVERS", None)
+    if nameservers:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = list(nameservers)
+    else:
+        resolver = dns.resolver.Resolver()
+    resolver.port = int(getattr(settings, "DNS_RESOLVER_PORT", None) or 53)
+    resolver.lifetime = DNS_LIFETIME_SECONDS
+    return resolver
+
+
+def txt_records(domain: str) -> list[str]:
+    """The TXT records at ``domain`` (each record's strings joined, as RFC 7208 reads them).
+
+    No such name, or no TXT record there, is an empty list; a resolver that does not answer
+    raises DnsLookupFailed, so that callers never mistake an outage for a removed record.
+    """
+    try:
+        answer = _resolver().resolve(domain, "TXT", search=False)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except (dns.exception.DNSException, OSError) as exc:
+        raise DnsLookupFailed(f"The DNS look-up of {domain} failed: {exc}") from exc
+    return [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in answer]
+
+
+def has_verification_record(domain: str, token: str) -> bool:
+    """True when ``domain`` publishes this token's TXT record; DnsLookupFailed when DNS does not answer."""
+    expected = txt_record_value(token)
+    return any(record.strip() == expected for record in txt_records(domain))
