@@ -1,4 +1,11 @@
+"""The access explainer, mounted at /w/<workspace_slug>/explain/ (namespace "explain")."""
+
 from django.urls import path
 
+from . import views_explain as views
+
 app_name = "explain"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.ExplainView.as_view(), name="index"),
+]
