@@ -349,3 +349,30 @@ class JoinRequest(models.Model):
                 fields=["workspace", "user"], condition=Q(status="pending"), name="join_request_one_pending"
             )
         ]
+
+
+class ViewerLink(models.Model):
+    """A one-time link e-mailed to an address of a restricted experience's viewer groups.
+
+    Only the SHA-256 of the link's token is kept; the token itself exists only in the e-mail. The
+    rows also serve as the send log that the per-address rate limit counts, so it holds across
+    processes.
+    """
+
+    experience = models.ForeignKey(Experience, on_delete=models.CASCADE, related_name="viewer_links")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["experience", "email", "created_at"], name="viewer_link_sends_idx")]
+
+    def __str__(self):
+        return f"Viewer link for {self.email}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -1,4 +1,11 @@
+"""Public pages of published experiences, under /p/ (no sign-in needed; see views_public)."""
+
 from django.urls import path
 
+from . import views_public as views
+
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:experience_pk>/", views.experience_page, name="experience"),
+    path("<int:experience_pk>/access/<str:token>/", views.link_page, name="link"),
+]

@@ -1,4 +1,18 @@
+"""Viewer groups of a workspace, under /w/<slug>/viewer-groups/."""
+
 from django.urls import path
 
+from . import views_viewer_groups as views
+
 app_name = "viewer_groups"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ViewerGroupListView.as_view(), name="index"),
+    path("<int:group_pk>/", views.ViewerGroupDetailView.as_view(), name="detail"),
+    path("<int:group_pk>/rename/", views.ViewerGroupRenameView.as_view(), name="rename"),
+    path("<int:group_pk>/delete/", views.ViewerGroupDeleteView.as_view(), name="delete"),
+    path(
+        "<int:group_pk>/addresses/<int:member_pk>/remove/",
+        views.ViewerGroupMemberRemoveView.as_view(),
+        name="member_remove",
+    ),
+]
