@@ -1,0 +1,77 @@
+"""The team page's controls in a real browser: an owner changes a member's role with the drop-down,
+removes a member, and transfers ownership, stepping down to Admin."""
+
+import pytest
+from playwright.sync_api import expect
+
+from permissions import catalog
+from permissions.roles import builtin_role
+from tests.factories import PASSWORD, UserFactory, add_member, make_workspace
+from workspaces.models import Membership
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
+
+
+def role_key(membership) -> str:
+    return Membership.objects.select_related("role").get(pk=membership.pk).role.key
+
+
+@pytest.fixture
+def team():
+    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
+    workspace = make_workspace(owner, "Acme")
+    carl = add_member(workspace, catalog.MEMBER, user=UserFactory(email="carl@acme.test", full_name="Carl Member"))
+    dora = add_member(workspace, catalog.VIEWER, user=UserFactory(email="dora@acme.test", full_name="Dora Viewer"))
+    return workspace, owner.memberships.get(), carl, dora
+
+
+def test_owner_changes_a_role_and_removes_a_member(page, team, screenshot):
+    workspace, _, carl, dora = team
+    sign_in(page, "olivia@acme.test")
+    page.goto(f"/w/{workspace.slug}/team/")
+
+    page.get_by_label("Role of Carl Member").select_option(label="Admin")
+    page.get_by_role("button", name="Change the role of Carl Member").click()
+    expect(page.get_by_role("status")).to_contain_text("Carl Member is now Admin.")
+    expect(page.get_by_label("Role of Carl Member")).to_have_value(str(builtin_role(catalog.ADMIN).pk))
+    assert role_key(carl) == catalog.ADMIN
+
+    row = page.get_by_role("row", name="Dora Viewer")
+    row.locator("summary").click()
+    row.get_by_role("button", name="Remove Dora Viewer").click()
+    expect(page.get_by_role("status")).to_contain_text("Dora Viewer is removed from Acme")
+    expect(page.get_by_role("row", name="Dora Viewer")).to_have_count(0)
+    assert not Membership.objects.filter(pk=dora.pk).exists()
+    screenshot(page, "team-role-and-remove")
+
+
+def test_owner_transfers_ownership_and_steps_down(page, team, screenshot):
+    workspace, mine, carl, _ = team
+    sign_in(page, "olivia@acme.test")
+    page.goto(f"/w/{workspace.slug}/team/")
+
+    page.get_by_label("New owner").select_option(label="Carl Member (carl@acme.test, Member)")
+    page.get_by_label("Step down to Admin").check()
+    page.get_by_role("button", name="Transfer ownership").click()
+
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Carl Member is now an owner of Acme.")
+    expect(status).to_contain_text("You stepped down: you are now Admin.")
+    expect(page.get_by_role("navigation", name="Workspace")).to_contain_text("You are Admin")
+    members = page.get_by_role("table", name="Members of Acme")
+    expect(members.get_by_role("row", name="Olivia Owner")).to_contain_text("Admin")
+    expect(members.get_by_role("row", name="Carl Member")).to_contain_text("Owner")
+    # An Admin may not touch an owner: Carl's row has no drop-down and no Remove any more.
+    expect(page.get_by_label("Role of Carl Member")).to_have_count(0)
+    expect(members.get_by_role("row", name="Carl Member").locator("summary")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Transfer ownership")).to_have_count(0)
+    screenshot(page, "team-transferred")
+    assert (role_key(carl), role_key(mine)) == (catalog.OWNER, catalog.ADMIN)
