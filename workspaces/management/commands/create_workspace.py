@@ -1,0 +1,102 @@
+"""Create a workspace with a named person as its Owner (PRODUCT.md 8.2).
+
+A person without an account gets one with no usable password, and Django's password-reset e-mail
+so they choose their own: the operator never learns, types or sees a password.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template import loader
+
+from accounts.emails import absolute_url
+from accounts.models import User, normalize_email
+from accounts.views import PasswordResetView
+from audit.services import record
+from workspaces.services.workspaces import workspace_create
+
+
+class FirstPasswordForm(PasswordResetForm):
+    """Django's reset form, but for an account that never had a password, and loud on failure.
+
+    The stock form skips accounts with an unusable password (here, exactly the account that needs
+    the mail) and only logs a failed send; the operator must see that the mail did not go.
+    """
+
+    def get_users(self, email):
+        return User.objects.filter(email__iexact=email, is_active=True)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        html_template = kwargs.get("html_email_template_name")
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        message = EmailMultiAlternatives(subject, loader.render_to_string(email_template_name, context), to=[to_email])
+        if html_template:
+            message.attach_alternative(loader.render_to_string(html_template, context), "text/html")
+        message.send()
+
+
+def send_set_password_email(user: User) -> None:
+    """Mail the portal's password-reset message: a one-use link to choose a password.
+
+    The link is built from settings.PORTAL_BASE_URL (there is no request to take a host from).
+    """
+    base = urlsplit(settings.PORTAL_BASE_URL)
+    form = FirstPasswordForm({"email": user.email})
+    if not form.is_valid():
+        raise CommandError(f"Cannot mail {user.email}: {' '.join(form.errors['email'])}")
+    form.save(
+        domain_override=base.netloc,
+        use_https=base.scheme == "https",
+        subject_template_name=PasswordResetView.subject_template_name,
+        email_template_name=PasswordResetView.email_template_name,
+        html_email_template_name=PasswordResetView.html_email_template_name,
+        extra_email_context={"base_url": absolute_url("")},
+    )
+
+
+class Command(BaseCommand):
+    help = "Create a workspace with EMAIL as its Owner; a new account gets a link to choose its password."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help="The workspace's name.")
+        parser.add_argument("--owner", required=True, metavar="EMAIL", help="The first Owner's e-mail address.")
+
+    def handle(self, *args, name: str, owner: str, verbosity: int, **options):
+        name, email = name.strip(), normalize_email(owner)
+        if not name:
+            raise CommandError("Give the workspace a name.")
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise CommandError(f"“{owner}” is not a valid e-mail address.") from exc
+        # One transaction, mail included: if the mail cannot be sent, nothing is created and the
+        # operator can simply run the command again.
+        with transaction.atomic():
+            user, created = self._owner_account(email)
+            workspace = workspace_create(creator=user, name=name)
+            if not user.has_usable_password():
+                send_set_password_email(user)
+        if verbosity >= 1:
+            account = "a new account" if created else "an existing account"
+            self.stdout.write(f"Created workspace “{workspace.name}” owned by {user.email} ({account}).")
+            if not user.has_usable_password():
+                self.stdout.write(f"Sent {user.email} a link to choose a password.")
+        self.stdout.write(workspace.slug)
+
+    def _owner_account(self, email: str) -> tuple[User, bool]:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is not None:
+            if not user.is_active:
+                raise CommandError(f"The account {user.email} is deactivated; it cannot own a workspace.")
+            return user, False
+        # create_user with no password stores an unusable one: nobody can sign in until the
+        # person follows the e-mailed link.
+        user = User.objects.create_user(email)
+        record(action="account.create", target=user, after={"email": user.email, "by": "create_workspace"})
+        return user, True
