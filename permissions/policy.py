@@ -87,6 +87,12 @@ class Access:
             self._memberships[workspace_id] = membership
         return self._memberships[workspace_id]
 
+    def remember_membership(self, membership) -> None:
+        """Cache a membership (with its role) the caller loaded anyway, such as the two-factor
+        middleware's, so that ``membership()`` does not ask again."""
+        if membership.user_id == self._user_id:
+            self._memberships[membership.workspace_id] = membership
+
     def is_member(self, workspace) -> bool:
         return self.membership(workspace) is not None
 

@@ -48,9 +48,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether a two-factor code was accepted in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "permissions.middleware.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sign-in, access and messages: leads people to the two-factor page they owe.
+    "twofactor.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of authentication attempts.
     "axes.middleware.AxesMiddleware",
@@ -142,6 +146,41 @@ INVITE_LIMIT_PER_INVITER_PER_DAY = env.int("INVITE_LIMIT_PER_INVITER_PER_DAY", d
 INVITE_LIMIT_PER_WORKSPACE_PER_DAY = env.int("INVITE_LIMIT_PER_WORKSPACE_PER_DAY", default=200)
 INVITE_LIMIT_PER_ADDRESS_PER_DAY = env.int("INVITE_LIMIT_PER_ADDRESS_PER_DAY", default=10)
 
+# The plan catalogue of the billing pages (read by billing/plans.py). Order is rank: a later plan
+# is an upgrade (takes effect at once), an earlier one a downgrade (a request staff handle). The
+# first plan is where a new workspace starts and where a cancellation leads. Prices are monthly;
+# a limit of None means unlimited.
+BILLING_PLANS = [
+    {
+        "key": "free",
+        "name": "Free",
+        "monthly_price": "0.00",
+        "currency": "EUR",
+        "limits": {"sites": 1, "members": 3, "monthly_events": 10_000},
+    },
+    {
+        "key": "growth",
+        "name": "Growth",
+        "monthly_price": "49.00",
+        "currency": "EUR",
+        "limits": {"sites": 5, "members": 10, "monthly_events": 500_000},
+    },
+    {
+        "key": "business",
+        "name": "Business",
+        "monthly_price": "199.00",
+        "currency": "EUR",
+        "limits": {"sites": 25, "members": 50, "monthly_events": 5_000_000},
+    },
+    {
+        "key": "scale",
+        "name": "Scale",
+        "monthly_price": "799.00",
+        "currency": "EUR",
+        "limits": {"sites": None, "members": None, "monthly_events": 50_000_000},
+    },
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -165,3 +204,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+
+# Two-factor authentication (django-otp). When ADMIN_REQUIRE_TWO_FACTOR is true, staff reach the
+# admin only with a session verified by a two-factor code.
+ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Portal")
+# django-otp's own admin would show the authenticator secrets and backup codes; ours never does.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -15,7 +15,10 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
+from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.settings_factories import make_settings
+from tests.twofactor_factories import make_two_factor
 from workspaces.models import InviteSend, JoinDomain, JoinRequest, ViewerGroup, ViewerGroupMember
 from workspaces.services.experiences import collaborator_add
 from workspaces.services.invites import invite_create
@@ -63,6 +66,9 @@ def world(owner, acme):
     role = role_save(
         actor=None, workspace=acme, scope=catalog.WORKSPACE, name="Analyst", capabilities={"view_all_analytics"}
     )
+    make_settings(acme, owner)  # workspace_settings rows
+    make_billing_and_privacy(acme, owner, site)  # billing and privacy rows
+    make_two_factor(acme, owner)  # two-factor devices and the workspace requirement
     key, _raw = key_create(actor=owner, workspace=acme, name="Dashboards")
     seen = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "someone@acme.test", "path_info": "/"}
     AccessAttempt.objects.create(**seen, failures_since_start=1)

@@ -1,0 +1,47 @@
+"""Where a signed-in session stands with two-factor authentication.
+
+django-otp's ``OTPMiddleware`` says whether the session is *verified* (``user.is_verified()``: a
+code was accepted in this session). This module adds *pending*: the person signed in with their
+password, has two-factor authentication on, and has not entered a code yet. Pending is decided
+once, when the person signs in, and kept in the session, so that ordinary pages cost no query to
+find out.
+"""
+
+from __future__ import annotations
+
+import django_otp
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from . import devices
+
+PENDING = "two_factor_pending"
+
+
+@receiver(user_logged_in, dispatch_uid="twofactor.mark_pending")
+def mark_pending(sender, request, user, **kwargs) -> None:
+    """After a correct password, someone with two-factor authentication still owes a code."""
+    if request is not None and hasattr(request, "session") and devices.has_two_factor(user):
+        request.session[PENDING] = True
+
+
+def is_pending(request) -> bool:
+    return bool(request.session.get(PENDING))
+
+
+def is_verified(user) -> bool:
+    """Whether a code was accepted in this session (False where OTPMiddleware did not run)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def mark_verified(request, device) -> None:
+    """The person proved they hold ``device``: the session is verified and no longer pending."""
+    # A new session key for the higher level of trust, as Django does at sign-in.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    request.session.pop(PENDING, None)
+
+
+def clear_pending(request) -> None:
+    request.session.pop(PENDING, None)
