@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from audit.context import request_ip
+from portal.client_ip import client_ip
 
 from .policy import Access
 
@@ -14,12 +15,8 @@ class AccessMiddleware:
 
     def __call__(self, request):
         request.access = SimpleLazyObject(lambda: Access(request.user))
-        token = request_ip.set(_client_ip(request))
+        token = request_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:
             request_ip.reset(token)
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

@@ -129,7 +129,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+# Trusted reverse proxies in front of the portal (see portal/client_ip.py).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 # Mail: console locally, SMTP (or anything django-environ understands) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -211,3 +213,7 @@ ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Portal")
 # django-otp's own admin would show the authenticator secrets and backup codes; ours never does.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Where join-domain TXT records are looked up: unset means the system's resolver (resolv.conf).
+DNS_RESOLVER_NAMESERVERS = env.list("DNS_RESOLVER_NAMESERVERS", default=[]) or None
+DNS_RESOLVER_PORT = env.int("DNS_RESOLVER_PORT", default=53)
