@@ -51,6 +51,12 @@ CARDS: tuple[Card, ...] = (
     ),
     Card("view_access_keys", "access_keys:list", "Access keys", "Keys other services use for the check API."),
     Card("manage_auto_join", "join_domains:index", "Join domains", "Let people with your e-mail domain join."),
+    Card(
+        "manage_two_factor_policy",
+        "two_factor:workspace_policy",
+        "Two-factor authentication",
+        "Require members to sign in with a second factor.",
+    ),
     Card("manage_sso", "settings:sso", "Single sign-on", "The identity provider's SAML configuration."),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
 )
