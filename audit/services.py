@@ -1,9 +1,31 @@
-"""Writing audit events. Services call ``record`` inside their own transaction."""
+"""Writing audit events. Services call ``record`` (or ``record_many``) inside their own transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Model
+from django.utils import timezone
+
 from .context import request_ip
 from .models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a batch for ``record_many``: the same fields as ``record`` minus the shared ones."""
+
+    action: str
+    target: Model | None = None
+    before: dict | None = None
+    after: dict | None = None
+
+
+def _target_fields(target: Model | None) -> dict:
+    if target is None:
+        return {"target_type": "", "target_id": "", "target_repr": ""}
+    return {"target_type": target._meta.model_name, "target_id": str(target.pk), "target_repr": str(target)[:255]}
 
 
 def record(
@@ -26,10 +48,29 @@ def record(
         actor=actor,
         actor_email=actor.email if actor is not None else "",
         action=action,
-        target_type=target._meta.model_name if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:255] if target is not None else "",
         before=before,
         after=after,
         ip_address=request_ip.get(),
+        **_target_fields(target),
     )
+
+
+def record_many(*, actor=None, workspace=None, changes: Iterable[Change]) -> list[AuditEvent]:
+    """Many changes by one actor in one workspace (bulk writers), one event each, in one insert.
+
+    Same rules as ``record``. Foreign keys are set by id: assigning instances costs noticeably at
+    ten thousand rows.
+    """
+    shared = {
+        "workspace_id": workspace.pk if workspace is not None else None,
+        "workspace_name": workspace.name if workspace is not None else "",
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_email": actor.email if actor is not None else "",
+        "ip_address": request_ip.get(),
+        "created_at": timezone.now(),
+    }
+    events = [
+        AuditEvent(action=c.action, before=c.before, after=c.after, **_target_fields(c.target), **shared)
+        for c in changes
+    ]
+    return AuditEvent.objects.bulk_create(events)

@@ -1,0 +1,167 @@
+"""Audit events in words, for the activity page and its CSV export.
+
+Services name their actions ``<thing>.<verb>`` (``member.role_change``). ``ACTION_WORDS`` says the
+known ones in plain English; an action added later still reads well enough through
+``action_label``'s fallback ("viewer_group.member_add" → "Viewer group: member add"), so a new
+service never breaks the page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+ACTION_WORDS = {
+    "workspace.create": "Created the workspace",
+    "workspace.update": "Changed the workspace details",
+    "workspace.delete": "Deleted the workspace",
+    "workspace.two_factor_required": "Changed the two-factor requirement",
+    "member.join": "Joined the workspace",
+    "member.add": "Added a member",
+    "member.auto_join": "Joined by e-mail domain",
+    "member.role_change": "Changed a member's role",
+    "member.remove": "Removed a member",
+    "member.leave": "Left the workspace",
+    "ownership.grant": "Made a member an owner",
+    "ownership.step_down": "Stepped down as owner",
+    "invite.create": "Invited someone",
+    "invite.refresh": "Updated a pending invitation",
+    "invite.resend": "Resent an invitation",
+    "invite.revoke": "Revoked an invitation",
+    "invite.accept": "Accepted an invitation",
+    "invite.purge": "Deleted expired invitations",
+    "join_domain.add": "Added a join domain",
+    "join_domain.update": "Changed a join domain",
+    "join_domain.verify": "Verified a join domain",
+    "join_domain.suspend": "Suspended a join domain",
+    "join_domain.restore": "Restored a join domain",
+    "join_domain.remove": "Removed a join domain",
+    "join_request.create": "Asked to join",
+    "join_request.approve": "Approved a request to join",
+    "join_request.decline": "Declined a request to join",
+    "role.create": "Created a custom role",
+    "role.update": "Changed a custom role",
+    "role.delete": "Deleted a custom role",
+    "team.create": "Created a team",
+    "team.update": "Changed a team",
+    "team.delete": "Deleted a team",
+    "team.member_add": "Added someone to a team",
+    "team.member_remove": "Removed someone from a team",
+    "site.create": "Created a site",
+    "site.update": "Changed a site",
+    "site.delete": "Deleted a site",
+    "site.owner_change": "Changed a site's owner",
+    "site.session_capture": "Changed session capture",
+    "site_grant.set": "Gave site access",
+    "site_grant.revoke": "Revoked site access",
+    "experience.create": "Created an experience",
+    "experience.update": "Changed an experience",
+    "experience.publish": "Published an experience",
+    "experience.unpublish": "Unpublished an experience",
+    "experience.delete": "Deleted an experience",
+    "collaborator.add": "Added a collaborator",
+    "collaborator.remove": "Removed a collaborator",
+    "viewer_group.create": "Created a viewer group",
+    "viewer_group.update": "Changed a viewer group",
+    "viewer_group.delete": "Deleted a viewer group",
+    "viewer_group.member_add": "Added a viewer to a group",
+    "viewer_group.member_remove": "Removed a viewer from a group",
+    "access_key.create": "Created an access key",
+    "access_key.revoke": "Revoked an access key",
+    "ip_block.add": "Blocked an IP address",
+    "ip_block.remove": "Unblocked an IP address",
+    "integration.update": "Changed an integration",
+    "user_attribute.update": "Changed a user attribute",
+    "policy.update": "Changed a data-collection policy",
+    "sso.update": "Changed single sign-on",
+    "sso.remove": "Removed single sign-on",
+    "billing.plan_upgrade": "Upgraded the plan",
+    "billing.plan_request": "Asked for a plan change",
+    "billing.plan_request_done": "Plan change carried out",
+    "billing.plan_request_declined": "Plan change declined",
+    "billing.plan_set": "Plan set by staff",
+    "billing.details_update": "Changed the billing details",
+    "billing.contact_add": "Added a billing e-mail address",
+    "billing.contact_remove": "Removed a billing e-mail address",
+    "billing.invoice_create": "Issued an invoice",
+    "billing.invoice_status": "Changed an invoice's status",
+    "data_request.create": "Asked for a tracked person's data",
+    "data_request.status": "Data request moved along",
+}
+
+# Targets whose own name means nothing to a reader (a membership prints as ids): name the person
+# from the event's state instead.
+NAMED_BY_STATE = {"membership": "user"}
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    thing, _, verb = action.partition(".")
+    words = thing.replace("_", " ").capitalize()
+    return f"{words}: {verb.replace('_', ' ')}" if verb else words
+
+
+def target_type_label(target_type: str) -> str:
+    return target_type.replace("_", " ")
+
+
+def target_label(target_type: str, target_repr: str, before: dict | None, after: dict | None) -> str:
+    key = NAMED_BY_STATE.get(target_type)
+    if key is not None:
+        for state in (after, before):
+            if isinstance(state, dict) and state.get(key):
+                return str(state[key])
+    return target_repr
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an event's state: ``kind`` is "changed", "added", "removed" or "same"."""
+
+    name: str
+    before: str
+    after: str
+    kind: str
+
+
+def show(value) -> str:
+    """A stored value as a reader wants it: lists as commas, booleans as yes/no."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(show(item) for item in value) if value else "none"
+    if isinstance(value, dict):
+        return as_json(value)
+    return str(value)
+
+
+def as_json(value) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+
+
+def field_changes(before, after) -> list[FieldChange]:
+    """The fields of ``before`` and ``after`` side by side, changed ones first."""
+    if not isinstance(before, dict | None) or not isinstance(after, dict | None):
+        return [FieldChange("state", show(before), show(after), "changed")]  # not a service's dict
+    before, after = before or {}, after or {}
+    changes = []
+    for name in list(before) + [name for name in after if name not in before]:
+        kind = _kind(name, before, after)
+        changes.append(FieldChange(name.replace("_", " "), show(before.get(name)), show(after.get(name)), kind))
+    order = {"changed": 0, "added": 1, "removed": 2, "same": 3}
+    return sorted(changes, key=lambda change: order[change.kind])
+
+
+def _kind(name: str, before: dict, after: dict) -> str:
+    if name not in before:
+        return "added"
+    if name not in after:
+        return "removed"
+    return "same" if before[name] == after[name] else "changed"

@@ -1,0 +1,1163 @@
+"""PRODUCT.md 6 "Audit log": every change is recorded once. For every public service function, one
+change writes exactly one audit event (the right action, actor, target and workspace) and a call
+that changes nothing (a repeat, or refused input) writes none.
+
+The service functions are found, not listed: every module of ``workspaces.services``, every
+``<app>.services`` of the project's apps, and every other project module that writes audit events
+(admin and commands aside). ``test_every_service_function_has_a_test`` fails for a public function
+that has neither a test here (``@covers``) nor a line in ``NOT_CHANGES`` saying why it changes
+nothing worth recording; a new service must join one of the two.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from accounts import services as accounts_services
+from audit.models import AuditEvent
+from billing import services as billing
+from billing import staff as billing_staff
+from billing.models import Invoice, PlanChangeRequest
+from permissions import catalog, keys
+from permissions import services as role_services
+from permissions.roles import builtin_role
+from privacy import services as privacy
+from privacy.models import DataRequest
+from tests.dns_server import serving
+from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.settings_factories import CERTIFICATE, POLICY, SSO
+from tests.twofactor_factories import code_for, enable_two_factor
+from twofactor import services as two_factor
+from workspace_settings import services as ws_settings
+from workspaces.domains import txt_record_value
+from workspaces.errors import RuleViolation
+from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, SiteGrant, TeamMembership
+from workspaces.services import (
+    deactivation,
+    experiences,
+    invites,
+    join_domains,
+    members,
+    sites,
+    teams,
+    viewer_groups,
+    workspaces,
+)
+from workspaces.services.invite_writes import hash_token
+
+pytestmark = pytest.mark.django_db
+
+# --- which functions are services ------------------------------------------------------------------
+
+# Modules of helpers that the services call; they write nothing on their own.
+HELPER_MODULES = {
+    "workspaces.services.common": "capability checks, slugs and the workspace lock",
+    "workspaces.services.invite_checks": "the checks of an invitation batch, before anything is written",
+    "workspaces.services.invite_writes": "the bulk writes of invite_create*, tested through them (record_many)",
+}
+
+# Public functions of service modules that change nothing that belongs in the audit log, and why.
+NOT_CHANGES = {
+    "workspaces.services.deactivation.sole_owner_workspaces": "a read",
+    "workspaces.services.experiences.can_collaborate": "a read",
+    "workspaces.services.invites.expired_invites": "a read",
+    "workspaces.services.invites.invite_for_token": "a read",
+    "workspaces.services.join_domains.domain_for_email": "a read",
+    "workspaces.services.join_domains.domain_status": "a read",
+    "workspaces.services.join_domains.joinable_roles": "a read",
+    "workspaces.services.join_domains.pending_join_requests": "a read",
+    "workspaces.services.join_domains.workspace_join_domains": "a read",
+    "workspaces.services.viewer_groups.clean_addresses": "input cleaning",
+    "workspaces.services.viewer_groups.experiences_needing": "a read",
+    # Outside viewers proving an address to open a published experience: no access is granted in
+    # the workspace (the groups, which are audited, decide), so no event.
+    "workspaces.services.viewer_access.address_may_view": "a read",
+    "workspaces.services.viewer_access.grant_session": "marks the visitor's own session",
+    "workspaces.services.viewer_access.hash_token": "a helper",
+    "workspaces.services.viewer_access.is_restricted": "a read",
+    "workspaces.services.viewer_access.link_max_age": "a setting",
+    "workspaces.services.viewer_access.sends_per_hour": "a setting",
+    "workspaces.services.viewer_access.session_may_view": "a read",
+    "workspaces.services.viewer_access.viewer_link_request": "e-mails a visitor a one-time link",
+    "workspaces.services.viewer_access.viewer_link_redeem": "uses up a visitor's one-time link",
+    "workspaces.services.viewer_access.viewer_link_state": "a read",
+    "workspaces.services.viewer_access.viewer_link_url": "a helper",
+    "permissions.services.clean_capabilities": "input cleaning",
+    "permissions.services.role_usage": "a read",
+    "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
+    "permissions.keys.hash_key": "a helper",
+    "permissions.keys.workspace_keys": "a read",
+    "accounts.services.verification_resend": "sends an e-mail, changes nothing",
+    "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
+    "billing.services.contact_emails": "a read",
+    "billing.services.normalize_vat_id": "input cleaning",
+    "billing.services.open_request": "a read",
+    "twofactor.services.two_factor_setup_start": "an unconfirmed device: nothing changes until two_factor_confirm",
+    "twofactor.services.requirement_of": "a read",
+    "twofactor.services.requiring_workspaces": "a read",
+}
+
+COVERED: dict[str, str] = {}
+
+
+def covers(*functions: Callable) -> Callable:
+    """Register the test as the one for these service functions."""
+
+    def register(test):
+        for function in functions:
+            COVERED[f"{function.__module__}.{function.__name__}"] = test.__name__
+        return test
+
+    return register
+
+
+def _project_modules() -> Iterator[str]:
+    """Every module of the project's apps that may hold services."""
+    base = Path(settings.BASE_DIR)
+    for config in apps.get_app_configs():
+        if Path(config.path).parent != base or config.name == "audit":  # the project's own apps only
+            continue
+        for path in Path(config.path).rglob("*.py"):
+            parts = path.relative_to(base).with_suffix("").parts
+            if {"migrations", "management", "admin", "tests"} & set(parts) or parts[-1] in ("admin", "__init__"):
+                continue
+            yield ".".join(parts)
+
+
+def service_modules() -> list[str]:
+    """``*.services`` modules and packages, and any other module that writes audit events."""
+    found = set()
+    for name in _project_modules():
+        parts = name.split(".")
+        if "services" in parts:
+            found.add(name)
+            continue
+        source = Path(importlib.import_module(name).__file__).read_text()
+        if "audit.services import" in source:
+            found.add(name)
+    return sorted(found - set(HELPER_MODULES))
+
+
+def public_functions(module_name: str) -> list[str]:
+    module = importlib.import_module(module_name)
+    return [
+        f"{module_name}.{name}"
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module_name and not name.startswith("_")
+    ]
+
+
+def test_the_discovery_finds_the_known_services():
+    modules = service_modules()
+    for expected in ("workspaces.services.members", "permissions.keys", "accounts.services", "billing.staff"):
+        assert expected in modules
+    assert "workspaces.services.members.member_change_role" in public_functions("workspaces.services.members")
+    assert not any("common" in name for name in modules)
+    # pkgutil agrees on the workspaces.services package
+    import workspaces.services as package
+
+    assert {f"workspaces.services.{m.name}" for m in pkgutil.iter_modules(package.__path__)} - set(
+        HELPER_MODULES
+    ) <= set(modules)
+
+
+def test_every_service_function_has_a_test():
+    functions = [f for module in service_modules() for f in public_functions(module)]
+    missing = [f for f in functions if f not in COVERED and f not in NOT_CHANGES]
+    assert not missing, (
+        "Service functions without an audit test: add a test with @covers(...) to "
+        f"tests/test_audit_per_service.py, or a reason to NOT_CHANGES: {missing}"
+    )
+    stale = [f for f in list(COVERED) + list(NOT_CHANGES) if f not in functions]
+    assert not stale, f"Entries for functions that are gone or no longer public: {stale}"
+
+
+# --- checking the events ---------------------------------------------------------------------------
+
+
+@contextmanager
+def recorded() -> Iterator[list[AuditEvent]]:
+    """The events written inside the block, oldest first."""
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    events: list[AuditEvent] = []
+    yield events
+    events.extend(AuditEvent.objects.filter(id__gt=last).order_by("id"))
+
+
+def ref(obj) -> tuple[str, str]:
+    """What an event records of its target; taken before a delete, which forgets the pk."""
+    return (obj._meta.model_name, str(obj.pk))
+
+
+def assert_event(event: AuditEvent, action: str, *, actor, target, workspace) -> None:
+    assert event.action == action
+    assert (event.actor_id, event.actor_email) == ((actor.pk, actor.email) if actor is not None else (None, ""))
+    expected = ref(target) if target is not None and not isinstance(target, tuple) else target
+    assert (event.target_type, event.target_id) == (expected or ("", ""))
+    assert event.workspace_id == (workspace.pk if workspace is not None else None)
+
+
+def assert_one(events: list[AuditEvent], action: str, *, actor, target, workspace) -> None:
+    assert [e.action for e in events] == [action], "one change, one event"
+    assert_event(events[0], action, actor=actor, target=target, workspace=workspace)
+
+
+@contextmanager
+def nothing_recorded(refused: type[Exception] | None = None) -> Iterator[None]:
+    """The block writes no event; with ``refused``, it raises that (bad input, missing capability)."""
+    with recorded() as events:
+        if refused is None:
+            yield
+        else:
+            with pytest.raises(refused):
+                yield
+    assert events == []
+
+
+@pytest.fixture
+def w(workspace, owner):
+    return SimpleNamespace(
+        workspace=workspace,
+        owner=owner,
+        member=add_member(workspace, catalog.MEMBER, UserFactory(email="mia@acme.test")),
+        viewer=add_member(workspace, catalog.VIEWER).user,
+        site=make_site(workspace),
+        experience=make_experience(workspace, creator=owner),
+        team=make_team(workspace),
+    )
+
+
+# --- members ---------------------------------------------------------------------------------------
+
+
+@covers(members.member_add)
+def test_member_add(w):
+    user = UserFactory()
+    with recorded() as events:
+        membership = members.member_add(workspace=w.workspace, user=user, role=builtin_role(catalog.MEMBER), actor=user)
+    assert_one(events, "member.join", actor=user, target=membership, workspace=w.workspace)
+    with nothing_recorded():
+        members.member_add(workspace=w.workspace, user=user, role=builtin_role(catalog.VIEWER), actor=user)
+
+
+@covers(members.member_change_role)
+def test_member_change_role(w):
+    viewer = builtin_role(catalog.VIEWER)
+    with recorded() as events:
+        members.member_change_role(actor=w.owner, membership=w.member, role=viewer)
+    assert_one(events, "member.role_change", actor=w.owner, target=w.member, workspace=w.workspace)
+    with nothing_recorded():
+        members.member_change_role(actor=w.owner, membership=w.member, role=viewer)
+    with nothing_recorded(PermissionDenied):
+        members.member_change_role(actor=w.viewer, membership=w.member, role=builtin_role(catalog.MEMBER))
+
+
+@covers(members.member_remove)
+def test_member_remove(w):
+    target = ref(w.member)
+    with recorded() as events:
+        members.member_remove(actor=w.owner, membership=w.member)
+    assert_one(events, "member.remove", actor=w.owner, target=target, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):  # the last owner stays
+        members.member_remove(actor=None, membership=Membership.objects.get(user=w.owner))
+
+
+@covers(members.member_leave)
+def test_member_leave(w):
+    target = ref(w.member)
+    with recorded() as events:
+        members.member_leave(membership=w.member)
+    assert_one(events, "member.leave", actor=w.member.user, target=target, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        members.member_leave(membership=Membership.objects.get(user=w.owner))
+
+
+@covers(members.ownership_transfer)
+def test_ownership_transfer(w):
+    with recorded() as events:
+        members.ownership_transfer(actor=w.owner, workspace=w.workspace, to=w.member)
+    assert_one(events, "ownership.grant", actor=w.owner, target=w.member, workspace=w.workspace)
+    with nothing_recorded():
+        members.ownership_transfer(actor=w.owner, workspace=w.workspace, to=w.member)
+
+
+# --- sites -----------------------------------------------------------------------------------------
+
+
+@covers(sites.site_create)
+def test_site_create(w):
+    with recorded() as events:
+        site = sites.site_create(actor=w.owner, workspace=w.workspace, name="Blog", slug="blog")
+    assert_one(events, "site.create", actor=w.owner, target=site, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        sites.site_create(actor=w.owner, workspace=w.workspace, name="Blog again", slug="blog")
+
+
+@covers(sites.site_update)
+def test_site_update(w):
+    with recorded() as events:
+        sites.site_update(actor=w.owner, site=w.site, name="Renamed")
+    assert_one(events, "site.update", actor=w.owner, target=w.site, workspace=w.workspace)
+    with nothing_recorded():
+        sites.site_update(actor=w.owner, site=w.site, name="Renamed")
+
+
+@covers(sites.site_delete)
+def test_site_delete(w):
+    blog = sites.site_create(actor=w.owner, workspace=w.workspace, name="Blog")
+    with nothing_recorded(PermissionDenied):
+        sites.site_delete(actor=w.viewer, site=blog)
+    target = ref(blog)
+    with recorded() as events:
+        sites.site_delete(actor=w.owner, site=blog)
+    assert_one(events, "site.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(sites.site_owner_set)
+def test_site_owner_set(w):
+    with recorded() as events:
+        sites.site_owner_set(actor=w.owner, site=w.site, owner=w.member)
+    assert_one(events, "site.owner_change", actor=w.owner, target=w.site, workspace=w.workspace)
+    with nothing_recorded():
+        sites.site_owner_set(actor=w.owner, site=w.site, owner=w.member)
+
+
+@covers(sites.site_set_session_capture)
+def test_site_set_session_capture(w):
+    with recorded() as events:
+        sites.site_set_session_capture(actor=w.owner, site=w.site, enabled=True)
+    assert_one(events, "site.session_capture", actor=w.owner, target=w.site, workspace=w.workspace)
+    with nothing_recorded():
+        sites.site_set_session_capture(actor=w.owner, site=w.site, enabled=True)
+
+
+@covers(sites.site_grant_set)
+def test_site_grant_set(w):
+    editor = builtin_role(catalog.EDITOR, catalog.SITE)
+    with recorded() as events:
+        sites.site_grant_set(actor=w.owner, site=w.site, role=editor, membership=w.member)
+    assert_one(events, "site_grant.set", actor=w.owner, target=w.site, workspace=w.workspace)
+    with nothing_recorded():
+        sites.site_grant_set(actor=w.owner, site=w.site, role=editor, membership=w.member)
+
+
+@covers(sites.site_grant_revoke)
+def test_site_grant_revoke(w):
+    grant = sites.site_grant_set(
+        actor=w.owner, site=w.site, role=builtin_role(catalog.EDITOR, catalog.SITE), membership=w.member
+    )
+    with nothing_recorded(PermissionDenied):
+        sites.site_grant_revoke(actor=w.viewer, grant=grant)
+    with recorded() as events:
+        sites.site_grant_revoke(actor=w.owner, grant=grant)
+    assert_one(events, "site_grant.revoke", actor=w.owner, target=w.site, workspace=w.workspace)
+    assert not SiteGrant.objects.exists()
+
+
+# --- experiences and collaborators -----------------------------------------------------------------
+
+
+@covers(experiences.experience_create)
+def test_experience_create(w):
+    with recorded() as events:
+        experience = experiences.experience_create(actor=w.owner, workspace=w.workspace, title="Spring sale")
+    assert_one(events, "experience.create", actor=w.owner, target=experience, workspace=w.workspace)
+    other_site = make_site(make_workspace(name="Other"), "Theirs")
+    with nothing_recorded(RuleViolation):
+        experiences.experience_create(actor=w.owner, workspace=w.workspace, title="Nope", site=other_site)
+
+
+@covers(experiences.experience_update)
+def test_experience_update(w):
+    with recorded() as events:
+        experiences.experience_update(actor=w.owner, experience=w.experience, title="New title")
+    assert_one(events, "experience.update", actor=w.owner, target=w.experience, workspace=w.workspace)
+    with nothing_recorded():
+        experiences.experience_update(actor=w.owner, experience=w.experience, title="New title")
+
+
+@covers(experiences.experience_publish)
+def test_experience_publish(w):
+    with recorded() as events:
+        experiences.experience_publish(actor=w.owner, experience=w.experience)
+    assert_one(events, "experience.publish", actor=w.owner, target=w.experience, workspace=w.workspace)
+    with nothing_recorded():
+        experiences.experience_publish(actor=w.owner, experience=w.experience)
+
+
+@covers(experiences.experience_delete)
+def test_experience_delete(w):
+    with nothing_recorded(PermissionDenied):
+        experiences.experience_delete(actor=w.viewer, experience=w.experience)
+    target = ref(w.experience)
+    with recorded() as events:
+        experiences.experience_delete(actor=w.owner, experience=w.experience)
+    assert_one(events, "experience.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(experiences.collaborator_add)
+def test_collaborator_add(w):
+    with recorded() as events:
+        experiences.collaborator_add(actor=w.owner, experience=w.experience, membership=w.member)
+    assert_one(events, "collaborator.add", actor=w.owner, target=w.experience, workspace=w.workspace)
+    with nothing_recorded():
+        experiences.collaborator_add(actor=w.owner, experience=w.experience, membership=w.member)
+
+
+@covers(experiences.collaborator_remove)
+def test_collaborator_remove(w):
+    experiences.collaborator_add(actor=w.owner, experience=w.experience, membership=w.member)
+    with recorded() as events:
+        experiences.collaborator_remove(actor=w.owner, experience=w.experience, membership=w.member)
+    assert_one(events, "collaborator.remove", actor=w.owner, target=w.experience, workspace=w.workspace)
+    with nothing_recorded():
+        experiences.collaborator_remove(actor=w.owner, experience=w.experience, membership=w.member)
+
+
+# --- teams -----------------------------------------------------------------------------------------
+
+
+@covers(teams.team_create)
+def test_team_create(w):
+    with recorded() as events:
+        team = teams.team_create(actor=w.owner, workspace=w.workspace, name="Design")
+    assert_one(events, "team.create", actor=w.owner, target=team, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        teams.team_create(actor=w.owner, workspace=w.workspace, name="design")
+
+
+@covers(teams.team_update)
+def test_team_update(w):
+    with recorded() as events:
+        teams.team_update(actor=w.owner, team=w.team, name="Renamed")
+    assert_one(events, "team.update", actor=w.owner, target=w.team, workspace=w.workspace)
+    with nothing_recorded():
+        teams.team_update(actor=w.owner, team=w.team, name="Renamed")
+
+
+@covers(teams.team_delete)
+def test_team_delete(w):
+    with nothing_recorded(PermissionDenied):
+        teams.team_delete(actor=w.member.user, team=w.team)
+    target = ref(w.team)
+    with recorded() as events:
+        teams.team_delete(actor=w.owner, team=w.team)
+    assert_one(events, "team.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(teams.team_add_member)
+def test_team_add_member(w):
+    with recorded() as events:
+        teams.team_add_member(actor=w.owner, team=w.team, membership=w.member)
+    assert_one(events, "team.member_add", actor=w.owner, target=w.team, workspace=w.workspace)
+    with nothing_recorded():
+        teams.team_add_member(actor=w.owner, team=w.team, membership=w.member)
+
+
+@covers(teams.team_remove_member)
+def test_team_remove_member(w):
+    teams.team_add_member(actor=w.owner, team=w.team, membership=w.member)
+    with recorded() as events:
+        teams.team_remove_member(actor=w.owner, team=w.team, membership=w.member)
+    assert_one(events, "team.member_remove", actor=w.owner, target=w.team, workspace=w.workspace)
+    assert not TeamMembership.objects.exists()
+    with nothing_recorded():
+        teams.team_remove_member(actor=w.owner, team=w.team, membership=w.member)
+
+
+# --- workspaces and accounts -----------------------------------------------------------------------
+
+
+@covers(workspaces.workspace_create)
+def test_workspace_create(w):
+    creator = UserFactory()
+    with recorded() as events:
+        workspace = workspaces.workspace_create(creator=creator, name="Fresh")
+    # Its creator's Owner membership is part of the creation, not a second change.
+    assert_one(events, "workspace.create", actor=creator, target=workspace, workspace=workspace)
+    # Every call makes a new workspace: there is no call that changes nothing.
+
+
+@covers(workspaces.workspace_update)
+def test_workspace_update(w):
+    with recorded() as events:
+        workspaces.workspace_update(actor=w.owner, workspace=w.workspace, name="Acme 2", time_zone="UTC")
+    assert_one(events, "workspace.update", actor=w.owner, target=w.workspace, workspace=w.workspace)
+    with nothing_recorded():
+        workspaces.workspace_update(actor=w.owner, workspace=w.workspace, name="Acme 2", time_zone="UTC")
+
+
+@covers(workspaces.workspace_delete)
+def test_workspace_delete(w):
+    admin = add_member(w.workspace, catalog.ADMIN).user
+    with nothing_recorded(PermissionDenied):
+        workspaces.workspace_delete(actor=admin, workspace=w.workspace)
+    target = ref(w.workspace)
+    workspace = w.workspace
+    with recorded() as events:
+        workspaces.workspace_delete(actor=w.owner, workspace=workspace)
+    assert [e.action for e in events] == ["workspace.delete"]
+    assert (events[0].actor_id, events[0].target_type, events[0].target_id) == (w.owner.pk, *target)
+    assert events[0].workspace_name == "Acme"  # the record outlives the workspace
+
+
+@covers(deactivation.account_deactivate)
+def test_account_deactivate(w):
+    with recorded() as events:
+        deactivation.account_deactivate(actor=None, user=w.viewer)
+    assert_one(events, "account.deactivate", actor=None, target=w.viewer, workspace=None)
+    with nothing_recorded():
+        deactivation.account_deactivate(actor=None, user=w.viewer)
+    with nothing_recorded(RuleViolation):  # the last active owner
+        deactivation.account_deactivate(actor=None, user=w.owner)
+
+
+@covers(deactivation.account_reactivate)
+def test_account_reactivate(w):
+    deactivation.account_deactivate(actor=None, user=w.viewer)
+    with recorded() as events:
+        deactivation.account_reactivate(actor=None, user=w.viewer)
+    assert_one(events, "account.reactivate", actor=None, target=w.viewer, workspace=None)
+    with nothing_recorded():
+        deactivation.account_reactivate(actor=None, user=w.viewer)
+
+
+@covers(accounts_services.account_signup)
+def test_account_signup(w):
+    with recorded() as events:
+        user = accounts_services.account_signup(email="new@acme.test", full_name="New", password="Pass phrase 123!")
+    assert_one(events, "account.signup", actor=user, target=user, workspace=None)
+    with nothing_recorded(ValidationError):
+        accounts_services.account_signup(email="NEW@acme.test", full_name="Again", password="Pass phrase 123!")
+
+
+@covers(accounts_services.email_verify)
+def test_email_verify(w):
+    user = UserFactory(email_verified_at=None)
+    with recorded() as events:
+        assert accounts_services.email_verify(user)
+    assert_one(events, "account.verify", actor=user, target=user, workspace=None)
+    with nothing_recorded():
+        assert not accounts_services.email_verify(user)
+
+
+@covers(accounts_services.profile_update)
+def test_profile_update(w):
+    with recorded() as events:
+        accounts_services.profile_update(user=w.owner, full_name="Olivia O.")
+    assert_one(events, "account.profile_update", actor=w.owner, target=w.owner, workspace=None)
+    with nothing_recorded():
+        accounts_services.profile_update(user=w.owner, full_name="Olivia O.")
+
+
+# --- roles and keys --------------------------------------------------------------------------------
+
+
+@covers(role_services.role_save)
+def test_role_save(w):
+    arguments = {"actor": w.owner, "workspace": w.workspace, "scope": catalog.SITE, "name": "Looker"}
+    with recorded() as events:
+        role = role_services.role_save(**arguments, capabilities={"view_site"})
+    assert_one(events, "role.create", actor=w.owner, target=role, workspace=w.workspace)
+    with nothing_recorded():
+        role_services.role_save(**arguments, capabilities={"view_site"}, role=role)
+    with recorded() as events:
+        role_services.role_save(**arguments, capabilities={"view_site", "view_dashboards"}, role=role)
+    assert_one(events, "role.update", actor=w.owner, target=role, workspace=w.workspace)
+
+
+@covers(role_services.role_delete)
+def test_role_delete(w):
+    role = role_services.role_save(
+        actor=w.owner, workspace=w.workspace, scope=catalog.WORKSPACE, name="Auditor", capabilities={"view_members"}
+    )
+    members.member_change_role(actor=w.owner, membership=w.member, role=role)
+    with nothing_recorded(RuleViolation):  # in use
+        role_services.role_delete(actor=w.owner, role=role)
+    members.member_change_role(actor=w.owner, membership=w.member, role=builtin_role(catalog.MEMBER))
+    target = ref(role)
+    with recorded() as events:
+        role_services.role_delete(actor=w.owner, role=role)
+    assert_one(events, "role.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(keys.key_create)
+def test_key_create(w):
+    with recorded() as events:
+        key, _ = keys.key_create(actor=w.owner, workspace=w.workspace, name="CI")
+    assert_one(events, "access_key.create", actor=w.owner, target=key, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        keys.key_create(actor=w.owner, workspace=w.workspace, name="  ")
+
+
+@covers(keys.key_revoke)
+def test_key_revoke(w):
+    key, _ = keys.key_create(actor=w.owner, workspace=w.workspace, name="CI")
+    with recorded() as events:
+        keys.key_revoke(actor=w.owner, key=key)
+    assert_one(events, "access_key.revoke", actor=w.owner, target=key, workspace=w.workspace)
+    with nothing_recorded():
+        keys.key_revoke(actor=w.owner, key=key)
+
+
+# --- invitations -----------------------------------------------------------------------------------
+
+TOKEN = "a-token-known-to-the-test"
+
+
+def invite_for(w, email="invitee@acme.test") -> Invite:
+    (invite,) = invites.invite_create(
+        actor=w.owner, workspace=w.workspace, emails=[email], role=builtin_role(catalog.MEMBER), send_email=False
+    ).invited
+    return invite
+
+
+@covers(invites.invite_create)
+def test_invite_create(w):
+    with recorded() as events:
+        result = invites.invite_create(
+            actor=w.owner,
+            workspace=w.workspace,
+            emails=["a@acme.test", "b@acme.test"],
+            role=builtin_role(catalog.MEMBER),
+        )
+    # One event per invitation, each naming its own.
+    assert [e.action for e in events] == ["invite.create", "invite.create"]
+    for event, invite in zip(events, result.invited, strict=True):
+        assert_event(event, "invite.create", actor=w.owner, target=invite, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):  # already a member
+        invites.invite_create(actor=w.owner, workspace=w.workspace, emails=[w.member.user.email], role=w.member.role)
+
+
+@covers(invites.invite_create_bulk)
+def test_invite_create_bulk(w):
+    specs = [invites.InviteSpec("bulk@acme.test", builtin_role(catalog.MEMBER))]
+    with recorded() as events:
+        result = invites.invite_create_bulk(actor=w.owner, workspace=w.workspace, specs=specs)
+    assert_one(events, "invite.create", actor=w.owner, target=result.invited[0], workspace=w.workspace)
+    with nothing_recorded():  # the same file again: the live link is kept
+        invites.invite_create_bulk(actor=w.owner, workspace=w.workspace, specs=specs)
+
+
+@covers(invites.invite_resend)
+def test_invite_resend(w):
+    invite = invite_for(w)
+    with recorded() as events:
+        invites.invite_resend(actor=w.owner, invite=invite)
+    assert_one(events, "invite.resend", actor=w.owner, target=invite, workspace=w.workspace)
+    invites.invite_revoke(actor=w.owner, invite=invite)
+    with nothing_recorded(RuleViolation):
+        invites.invite_resend(actor=w.owner, invite=invite)
+
+
+@covers(invites.invite_revoke)
+def test_invite_revoke(w):
+    invite = invite_for(w)
+    with recorded() as events:
+        invites.invite_revoke(actor=w.owner, invite=invite)
+    assert_one(events, "invite.revoke", actor=w.owner, target=invite, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        invites.invite_revoke(actor=w.owner, invite=invite)
+
+
+@covers(invites.invite_accept)
+def test_invite_accept(w):
+    invite = invite_for(w)
+    Invite.objects.filter(pk=invite.pk).update(token_hash=hash_token(TOKEN))  # the e-mailed token stays unknown
+    user = UserFactory(email="invitee@acme.test")
+    with recorded() as events:
+        membership = invites.invite_accept(invite_token=TOKEN, user=user)
+    # Two things change, one event each: a membership appears, the invitation is used up.
+    assert [e.action for e in events] == ["member.join", "invite.accept"]
+    assert_event(events[0], "member.join", actor=user, target=membership, workspace=w.workspace)
+    assert_event(events[1], "invite.accept", actor=user, target=invite, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):  # used
+        invites.invite_accept(invite_token=TOKEN, user=user)
+
+
+@covers(invites.purge_expired_invites)
+def test_purge_expired_invites(w):
+    invite = invite_for(w)
+    with nothing_recorded():
+        assert invites.purge_expired_invites() == 0
+    Invite.objects.filter(pk=invite.pk).update(expires_at=timezone.now() - datetime.timedelta(days=31))
+    with recorded() as events:
+        assert invites.purge_expired_invites() == 1
+    # One event for the workspace's purge, by the system, naming how many went.
+    assert_one(events, "invite.purge", actor=None, target=None, workspace=w.workspace)
+    assert events[0].after["deleted"] == 1
+
+
+# --- join domains and requests ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def dns(settings):
+    with serving(settings) as server:
+        yield server
+
+
+def verified_domain(w, mode=JoinDomain.Mode.AUTOMATIC) -> JoinDomain:
+    # The owner's own verified address is at acme.test: verified at once.
+    return join_domains.join_domain_add(
+        actor=w.owner, workspace=w.workspace, domain="acme.test", role=builtin_role(catalog.MEMBER), mode=mode
+    )
+
+
+@covers(join_domains.join_domain_add)
+def test_join_domain_add(w):
+    with recorded() as events:
+        domain = verified_domain(w)
+    assert_one(events, "join_domain.add", actor=w.owner, target=domain, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        verified_domain(w)
+
+
+@covers(join_domains.join_domain_update)
+def test_join_domain_update(w):
+    domain = verified_domain(w)
+    with recorded() as events:
+        join_domains.join_domain_update(actor=w.owner, domain=domain, mode=JoinDomain.Mode.REQUEST)
+    assert_one(events, "join_domain.update", actor=w.owner, target=domain, workspace=w.workspace)
+    with nothing_recorded():
+        join_domains.join_domain_update(actor=w.owner, domain=domain, mode=JoinDomain.Mode.REQUEST)
+
+
+@covers(join_domains.join_domain_remove)
+def test_join_domain_remove(w):
+    domain = verified_domain(w)
+    with nothing_recorded(PermissionDenied):
+        join_domains.join_domain_remove(actor=w.member.user, domain=domain)
+    target = ref(domain)
+    with recorded() as events:
+        join_domains.join_domain_remove(actor=w.owner, domain=domain)
+    assert_one(events, "join_domain.remove", actor=w.owner, target=target, workspace=w.workspace)
+
+
+def dns_domain(w) -> JoinDomain:
+    return join_domains.join_domain_add(
+        actor=w.owner, workspace=w.workspace, domain="dune.test", role=builtin_role(catalog.MEMBER)
+    )
+
+
+@covers(join_domains.join_domain_verify_dns)
+def test_join_domain_verify_dns(w, dns):
+    domain = dns_domain(w)
+    with nothing_recorded(RuleViolation):  # no record yet
+        join_domains.join_domain_verify_dns(actor=w.owner, domain=domain)
+    dns.records["dune.test"] = [txt_record_value(domain.verification_token)]
+    with recorded() as events:
+        verified = join_domains.join_domain_verify_dns(actor=w.owner, domain=domain)
+    assert_one(events, "join_domain.verify", actor=w.owner, target=domain, workspace=w.workspace)
+    with nothing_recorded():
+        join_domains.join_domain_verify_dns(actor=w.owner, domain=verified)
+
+
+@covers(join_domains.join_domains_recheck)
+def test_join_domains_recheck(w, dns):
+    domain = dns_domain(w)
+    dns.records["dune.test"] = [txt_record_value(domain.verification_token)]
+    join_domains.join_domain_verify_dns(actor=w.owner, domain=domain)
+    with nothing_recorded():  # still there
+        join_domains.join_domains_recheck()
+    dns.records["dune.test"] = []
+    with recorded() as events:
+        join_domains.join_domains_recheck()
+    assert_one(events, "join_domain.suspend", actor=None, target=domain, workspace=w.workspace)
+    with nothing_recorded():
+        join_domains.join_domains_recheck()
+
+
+@covers(join_domains.auto_join)
+def test_auto_join(w):
+    verified_domain(w)
+    with nothing_recorded():
+        assert join_domains.auto_join(UserFactory(email="late@acme.test", email_verified_at=None)) is None
+    user = UserFactory(email="joiner@acme.test")
+    with recorded() as events:
+        membership = join_domains.auto_join(user)
+    assert_one(events, "member.auto_join", actor=user, target=membership, workspace=w.workspace)
+    with nothing_recorded():
+        assert join_domains.auto_join(user) is None
+
+
+def join_request(w) -> JoinRequest:
+    verified_domain(w, mode=JoinDomain.Mode.REQUEST)
+    with recorded() as events:
+        found = join_domains.auto_join(UserFactory(email="asker@acme.test"))
+    assert_one(events, "join_request.create", actor=found.user, target=found, workspace=w.workspace)
+    return found
+
+
+@covers(join_domains.join_request_approve)
+def test_join_request_approve(w):
+    request = join_request(w)
+    with recorded() as events:
+        membership = join_domains.join_request_approve(actor=w.owner, join_request=request)
+    # One event: the approval is the membership's creation.
+    assert_one(events, "join_request.approve", actor=w.owner, target=membership, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        join_domains.join_request_approve(actor=w.owner, join_request=request)
+
+
+@covers(join_domains.join_request_decline)
+def test_join_request_decline(w):
+    request = join_request(w)
+    with recorded() as events:
+        join_domains.join_request_decline(actor=w.owner, join_request=request)
+    assert_one(events, "join_request.decline", actor=w.owner, target=request, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        join_domains.join_request_decline(actor=w.owner, join_request=request)
+
+
+# --- viewer groups ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def group(w):
+    return viewer_groups.viewer_group_create(actor=w.owner, workspace=w.workspace, name="Clients")
+
+
+@covers(viewer_groups.viewer_group_create)
+def test_viewer_group_create(w):
+    with recorded() as events:
+        created = viewer_groups.viewer_group_create(actor=w.owner, workspace=w.workspace, name="Press")
+    assert_one(events, "viewer_group.create", actor=w.owner, target=created, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        viewer_groups.viewer_group_create(actor=w.owner, workspace=w.workspace, name="Press")
+
+
+@covers(viewer_groups.viewer_group_update)
+def test_viewer_group_update(w, group):
+    with recorded() as events:
+        viewer_groups.viewer_group_update(actor=w.owner, group=group, name="Customers")
+    assert_one(events, "viewer_group.update", actor=w.owner, target=group, workspace=w.workspace)
+    with nothing_recorded():
+        viewer_groups.viewer_group_update(actor=w.owner, group=group, name="Customers")
+
+
+@covers(viewer_groups.viewer_group_delete)
+def test_viewer_group_delete(w, group):
+    with nothing_recorded(PermissionDenied):
+        viewer_groups.viewer_group_delete(actor=w.viewer, group=group)
+    target = ref(group)
+    with recorded() as events:
+        viewer_groups.viewer_group_delete(actor=w.owner, group=group)
+    assert_one(events, "viewer_group.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(viewer_groups.viewer_group_members_add, viewer_groups.viewer_group_member_add)
+def test_viewer_group_member_add(w, group):
+    with recorded() as events:
+        viewer_groups.viewer_group_member_add(actor=w.owner, group=group, email="ann@client.test")
+    assert_one(events, "viewer_group.member_add", actor=w.owner, target=group, workspace=w.workspace)
+    with recorded() as events:
+        viewer_groups.viewer_group_members_add(actor=w.owner, group=group, emails="bob@client.test, cy@client.test")
+    # One event per address added, each naming its address.
+    assert [(e.action, e.after["email"]) for e in events] == [
+        ("viewer_group.member_add", "bob@client.test"),
+        ("viewer_group.member_add", "cy@client.test"),
+    ]
+    with nothing_recorded(RuleViolation):
+        viewer_groups.viewer_group_members_add(
+            actor=w.owner, group=group, emails=["new@client.test", "ann@client.test"]
+        )
+
+
+@covers(viewer_groups.viewer_group_member_remove)
+def test_viewer_group_member_remove(w, group):
+    member = viewer_groups.viewer_group_member_add(actor=w.owner, group=group, email="ann@client.test")
+    with recorded() as events:
+        viewer_groups.viewer_group_member_remove(actor=w.owner, group=group, member=member)
+    assert_one(events, "viewer_group.member_remove", actor=w.owner, target=group, workspace=w.workspace)
+    with nothing_recorded():
+        viewer_groups.viewer_group_member_remove(actor=w.owner, group=group, member=member)
+
+
+# --- workspace settings ----------------------------------------------------------------------------
+
+
+@covers(ws_settings.ip_rules_add)
+def test_ip_rules_add(w):
+    with recorded() as events:
+        ws_settings.ip_rules_add(actor=w.owner, workspace=w.workspace, text="10.0.0.0/8\n192.0.2.1")
+    # One submission, one event (for every line of it).
+    assert_one(events, "ip_block.add", actor=w.owner, target=w.workspace, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        ws_settings.ip_rules_add(actor=w.owner, workspace=w.workspace, text="198.51.100.0/24\nnot an address")
+
+
+@covers(ws_settings.ip_rule_remove)
+def test_ip_rule_remove(w):
+    (rule,) = ws_settings.ip_rules_add(actor=w.owner, workspace=w.workspace, text="10.0.0.0/8")
+    with nothing_recorded(PermissionDenied):
+        ws_settings.ip_rule_remove(actor=w.member.user, rule=rule)
+    target = ref(rule)
+    with recorded() as events:
+        ws_settings.ip_rule_remove(actor=w.owner, rule=rule)
+    assert_one(events, "ip_block.remove", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(ws_settings.integration_save)
+def test_integration_save(w):
+    arguments = {"actor": w.owner, "workspace": w.workspace, "key": "hubspot", "enabled": True}
+    with recorded() as events:
+        row = ws_settings.integration_save(**arguments, settings={"portal_id": "4815162"})
+    assert_one(events, "integration.update", actor=w.owner, target=row, workspace=w.workspace)
+    with nothing_recorded():
+        ws_settings.integration_save(**arguments, settings={"portal_id": "4815162"})
+
+
+@covers(ws_settings.user_attribute_set)
+def test_user_attribute_set(w):
+    from workspace_settings import attributes
+
+    attribute = next(iter(attributes.BY_KEY.values()))
+    arguments = {"actor": w.owner, "workspace": w.workspace, "key": attribute.key, "enabled": not attribute.default}
+    with recorded() as events:
+        row = ws_settings.user_attribute_set(**arguments)
+    assert_one(events, "user_attribute.update", actor=w.owner, target=row, workspace=w.workspace)
+    with nothing_recorded():
+        ws_settings.user_attribute_set(**arguments)
+
+
+@covers(ws_settings.policy_update)
+def test_policy_update(w):
+    with recorded() as events:
+        policy = ws_settings.policy_update(actor=w.owner, workspace=w.workspace, **POLICY)
+    assert_one(events, "policy.update", actor=w.owner, target=policy, workspace=w.workspace)
+    with nothing_recorded():
+        ws_settings.policy_update(actor=w.owner, workspace=w.workspace, **POLICY)
+
+
+@covers(ws_settings.sso_save)
+def test_sso_save(w):
+    with recorded() as events:
+        config = ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
+    assert_one(events, "sso.update", actor=w.owner, target=config, workspace=w.workspace)
+    with nothing_recorded():
+        ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
+    with nothing_recorded(RuleViolation):
+        ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **{**SSO, "sso_url": "http://plain.test"})
+    assert CERTIFICATE
+
+
+@covers(ws_settings.sso_remove)
+def test_sso_remove(w):
+    config = ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
+    target = ref(config)
+    with recorded() as events:
+        ws_settings.sso_remove(actor=w.owner, workspace=w.workspace)
+    assert_one(events, "sso.remove", actor=w.owner, target=target, workspace=w.workspace)
+    with nothing_recorded():
+        ws_settings.sso_remove(actor=w.owner, workspace=w.workspace)
+
+
+# --- billing ---------------------------------------------------------------------------------------
+
+
+def upgrade(w) -> None:
+    billing.plan_change(actor=w.owner, workspace=w.workspace, plan_key="growth")
+
+
+@covers(billing.plan_change)
+def test_plan_change(w):
+    with recorded() as events:
+        upgrade(w)
+    account = w.workspace.billing_account
+    assert_one(events, "billing.plan_upgrade", actor=w.owner, target=account, workspace=w.workspace)
+    with nothing_recorded():
+        assert billing.plan_change(actor=w.owner, workspace=w.workspace, plan_key="growth") is None
+    with recorded() as events:
+        request = billing.plan_change(actor=w.owner, workspace=w.workspace, plan_key="free")
+    assert_one(events, "billing.plan_request", actor=w.owner, target=request, workspace=w.workspace)
+
+
+@covers(billing.plan_cancel)
+def test_plan_cancel(w):
+    with nothing_recorded(RuleViolation):  # nothing to cancel on the free plan
+        billing.plan_cancel(actor=w.owner, workspace=w.workspace)
+    upgrade(w)
+    with recorded() as events:
+        request = billing.plan_cancel(actor=w.owner, workspace=w.workspace, reason="Too dear")
+    assert_one(events, "billing.plan_request", actor=w.owner, target=request, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):  # one open request at a time
+        billing.plan_cancel(actor=w.owner, workspace=w.workspace)
+
+
+@covers(billing.billing_details_update)
+def test_billing_details_update(w):
+    details = {"company_name": "Acme Ltd", "address": "1 Road", "vat_id": "DE123456789"}
+    with recorded() as events:
+        account = billing.billing_details_update(actor=w.owner, workspace=w.workspace, **details)
+    assert_one(events, "billing.details_update", actor=w.owner, target=account, workspace=w.workspace)
+    with nothing_recorded():
+        billing.billing_details_update(actor=w.owner, workspace=w.workspace, **details)
+
+
+@covers(billing.billing_contact_add)
+def test_billing_contact_add(w):
+    with recorded() as events:
+        contact = billing.billing_contact_add(actor=w.owner, workspace=w.workspace, email="bills@acme.test")
+    assert_one(events, "billing.contact_add", actor=w.owner, target=contact, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        billing.billing_contact_add(actor=w.owner, workspace=w.workspace, email="BILLS@acme.test")
+
+
+@covers(billing.billing_contact_remove)
+def test_billing_contact_remove(w):
+    contact = billing.billing_contact_add(actor=w.owner, workspace=w.workspace, email="bills@acme.test")
+    with nothing_recorded(PermissionDenied):
+        billing.billing_contact_remove(actor=w.member.user, contact=contact)
+    target = ref(contact)
+    with recorded() as events:
+        billing.billing_contact_remove(actor=w.owner, contact=contact)
+    assert_one(events, "billing.contact_remove", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(billing_staff.plan_request_handle)
+def test_plan_request_handle(w):
+    upgrade(w)
+    request = billing.plan_cancel(actor=w.owner, workspace=w.workspace)
+    with recorded() as events:
+        billing_staff.plan_request_handle(plan_request=request, status=PlanChangeRequest.Status.DONE)
+    # Staff act in the admin: they are not members, so the event names no actor.
+    assert_one(events, "billing.plan_request_done", actor=None, target=request, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        billing_staff.plan_request_handle(plan_request=request, status=PlanChangeRequest.Status.DONE)
+
+
+@covers(billing_staff.plan_set)
+def test_plan_set(w):
+    with recorded() as events:
+        account = billing_staff.plan_set(workspace=w.workspace, plan_key="scale")
+    assert_one(events, "billing.plan_set", actor=None, target=account, workspace=w.workspace)
+    with nothing_recorded():
+        billing_staff.plan_set(workspace=w.workspace, plan_key="scale")
+
+
+def invoice(w, number="INV-1") -> Invoice:
+    return billing_staff.invoice_create(
+        workspace=w.workspace,
+        number=number,
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 1, 31),
+        amount="49.00",
+    )
+
+
+@covers(billing_staff.invoice_create)
+def test_invoice_create(w):
+    with recorded() as events:
+        created = invoice(w)
+    assert_one(events, "billing.invoice_create", actor=None, target=created, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        invoice(w, number="inv-1")
+
+
+@covers(billing_staff.invoice_set_status)
+def test_invoice_set_status(w):
+    created = invoice(w)
+    with recorded() as events:
+        billing_staff.invoice_set_status(invoice=created, status=Invoice.Status.PAID)
+    assert_one(events, "billing.invoice_status", actor=None, target=created, workspace=w.workspace)
+    with nothing_recorded():
+        billing_staff.invoice_set_status(invoice=created, status=Invoice.Status.PAID)
+
+
+# --- data & privacy --------------------------------------------------------------------------------
+
+
+def data_request(w, subject="visitor-42") -> DataRequest:
+    return privacy.data_request_create(
+        actor=w.owner, workspace=w.workspace, site=w.site, kind=DataRequest.Kind.EXPORT, subject=subject
+    )
+
+
+@covers(privacy.data_request_create)
+def test_data_request_create(w):
+    with recorded() as events:
+        created = data_request(w)
+    assert_one(events, "data_request.create", actor=w.owner, target=created, workspace=w.workspace)
+    assert "visitor-42" not in str(events[0].after)  # the tracked person stays out of the log
+    with nothing_recorded(RuleViolation):  # the same request is still open
+        data_request(w)
+
+
+@covers(privacy.data_request_set_status)
+def test_data_request_set_status(w):
+    created = data_request(w)
+    with recorded() as events:
+        privacy.data_request_set_status(data_request=created, status=DataRequest.Status.IN_PROGRESS)
+    assert_one(events, "data_request.status", actor=None, target=created, workspace=w.workspace)
+    with nothing_recorded():
+        privacy.data_request_set_status(data_request=created, status=DataRequest.Status.IN_PROGRESS)
+
+
+# --- two-factor authentication ---------------------------------------------------------------------
+
+
+@covers(two_factor.two_factor_confirm)
+def test_two_factor_confirm(w):
+    device = two_factor.two_factor_setup_start(user=w.owner)
+    with recorded() as events:
+        two_factor.two_factor_confirm(user=w.owner, device=device, token=code_for(device))
+    assert_one(events, "account.two_factor_enable", actor=w.owner, target=w.owner, workspace=None)
+    with nothing_recorded(RuleViolation):  # that set-up is over
+        two_factor.two_factor_confirm(user=w.owner, device=device, token=code_for(device))
+
+
+@covers(two_factor.backup_codes_regenerate)
+def test_backup_codes_regenerate(w):
+    _, codes = enable_two_factor(w.owner)
+    with recorded() as events:
+        two_factor.backup_codes_regenerate(user=w.owner, token=codes[0])
+    assert_one(events, "account.backup_codes_regenerate", actor=w.owner, target=w.owner, workspace=None)
+    with nothing_recorded(RuleViolation):  # an old code: they all stopped working
+        two_factor.backup_codes_regenerate(user=w.owner, token=codes[1])
+
+
+@covers(two_factor.two_factor_disable)
+def test_two_factor_disable(w):
+    device, _ = enable_two_factor(w.owner)
+    with recorded() as events:
+        two_factor.two_factor_disable(user=w.owner, token=code_for(device))
+    assert_one(events, "account.two_factor_disable", actor=w.owner, target=w.owner, workspace=None)
+    with nothing_recorded(RuleViolation):  # already off
+        two_factor.two_factor_disable(user=w.owner, token="123456")
+
+
+@covers(two_factor.two_factor_reset)
+def test_two_factor_reset(w):
+    enable_two_factor(w.member.user)
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        assert two_factor.two_factor_reset(actor=staff, user=w.member.user)
+    assert_one(events, "account.two_factor_reset", actor=staff, target=w.member.user, workspace=None)
+    with nothing_recorded():
+        assert not two_factor.two_factor_reset(actor=staff, user=w.member.user)
+
+
+@covers(two_factor.two_factor_requirement_set)
+def test_two_factor_requirement_set(w):
+    with nothing_recorded(RuleViolation):  # the owner has no two-factor authentication yet
+        two_factor.two_factor_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    enable_two_factor(w.owner)
+    with recorded() as events:
+        two_factor.two_factor_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    assert_one(events, "workspace.two_factor_required", actor=w.owner, target=w.workspace, workspace=w.workspace)
+    with nothing_recorded():
+        two_factor.two_factor_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
