@@ -388,3 +388,14 @@ def test_a_large_file_is_streamed_and_rerun_safely(run, sites_and_teams):
     out, _ = run("email,role,sites,teams\n" + rows, "--no-email")
     assert "invited 0, refreshed 3000" in out
     assert written() == before
+
+
+def test_a_50_mb_file_is_refused_before_reading_and_writes_nothing(run, sites_and_teams):
+    row = b"someone@example.com,member,shop:editor,Growth\n"
+    content = b"email,role,sites,teams\n" + row * (50_000_000 // len(row) + 1)
+    before = written()
+    with pytest.raises(CommandError) as refused:
+        run(content, "--no-email")
+    message = str(refused.value)
+    assert "50.0 MB" in message and "INVITE_BULK_MAX_BYTES" in message and "Nothing was written" in message
+    assert written() == before

@@ -147,6 +147,8 @@ INVITE_EXPIRY_DAYS = env.int("INVITE_EXPIRY_DAYS", default=7)
 INVITE_LIMIT_PER_INVITER_PER_DAY = env.int("INVITE_LIMIT_PER_INVITER_PER_DAY", default=100)
 INVITE_LIMIT_PER_WORKSPACE_PER_DAY = env.int("INVITE_LIMIT_PER_WORKSPACE_PER_DAY", default=200)
 INVITE_LIMIT_PER_ADDRESS_PER_DAY = env.int("INVITE_LIMIT_PER_ADDRESS_PER_DAY", default=10)
+# The largest file invite_bulk reads (10 MB is about 200,000 addresses).
+INVITE_BULK_MAX_BYTES = env.int("INVITE_BULK_MAX_BYTES", default=10_000_000)
 
 # The plan catalogue of the billing pages (read by billing/plans.py). Order is rank: a later plan
 # is an upgrade (takes effect at once), an earlier one a downgrade (a request staff handle). The

@@ -7,6 +7,7 @@ import sys
 from argparse import RawDescriptionHelpFormatter
 from smtplib import SMTPException
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from tqdm import tqdm
@@ -131,6 +132,14 @@ class Command(BaseCommand):
     def _read(self, path: str):
         try:
             size = os.path.getsize(path)
+            limit = settings.INVITE_BULK_MAX_BYTES
+            if size > limit:
+                # A mistaken export (a whole CRM, a log file) is refused before anything is read,
+                # rather than held in one transaction with tens of thousands of invites.
+                raise CommandError(
+                    f"{path} is {size / 1_000_000:.1f} MB; files of up to {limit / 1_000_000:.0f} MB are "
+                    "accepted (INVITE_BULK_MAX_BYTES). Split it into smaller files. Nothing was written."
+                )
             with open(path, "rb") as stream:
                 if not self.show_bar:
                     if self.verbosity >= 2:
