@@ -680,10 +680,10 @@ def test_invite_accept(w):
     user = UserFactory(email="invitee@acme.test")
     with recorded() as events:
         membership = invites.invite_accept(invite_token=TOKEN, user=user)
-    # Two things change, one event each: a membership appears, the invitation is used up.
-    assert [e.action for e in events] == ["member.join", "invite.accept"]
-    assert_event(events[0], "member.join", actor=user, target=membership, workspace=w.workspace)
-    assert_event(events[1], "invite.accept", actor=user, target=invite, workspace=w.workspace)
+    # One change, one event: the invitation is used up and its invitee joins.
+    assert [e.action for e in events] == ["invite.accept"]
+    assert_event(events[0], "invite.accept", actor=user, target=invite, workspace=w.workspace)
+    assert membership.role_id == invite.role_id
     with nothing_recorded(RuleViolation):  # used
         invites.invite_accept(invite_token=TOKEN, user=user)
 

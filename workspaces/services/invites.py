@@ -372,7 +372,10 @@ def invite_accept(*, invite_token: str, user) -> Membership:
         user.save(update_fields=["email_verified_at"])
     workspace = invite.workspace
     is_new = not Membership.objects.filter(workspace=workspace, user=user).exists()
-    membership = member_add(workspace=workspace, user=user, role=invite.role, invited_by=invite.invited_by, actor=user)
+    # The invite.accept event below records the joining: one change, one event.
+    membership = member_add(
+        workspace=workspace, user=user, role=invite.role, invited_by=invite.invited_by, actor=user, action=None
+    )
     if is_new:
         for grant in invite.site_grants.select_related("site", "role"):
             site_grant_set(actor=None, site=grant.site, role=grant.role, membership=membership)

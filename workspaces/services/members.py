@@ -37,24 +37,28 @@ def _refuse_if_last_owner(membership: Membership, doing: str) -> None:
 
 
 @transaction.atomic
-def member_add(*, workspace: Workspace, user, role, invited_by=None, actor=None, action="member.join") -> Membership:
+def member_add(
+    *, workspace: Workspace, user, role, invited_by=None, actor=None, action: str | None = "member.join"
+) -> Membership:
     """Make ``user`` a member (used by invites, auto-join and join requests). Idempotent.
 
     ``actor`` is who made it happen: the person themselves when they accept an invite or join by
-    domain, an approver, or None for the system (admin, commands).
+    domain, an approver, or None for the system (admin, commands). ``action=None`` is for a caller
+    that records the joining in its own event (invite acceptance), so one change is logged once.
     """
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is not None:
         return existing
     membership = Membership.objects.create(workspace=workspace, user=user, role=role, invited_by=invited_by)
     materialize.join_role_group(user.pk, workspace, role)
-    record(
-        action=action,
-        actor=actor,
-        workspace=workspace,
-        target=membership,
-        after={"user": user.email, "role": role.name},
-    )
+    if action is not None:
+        record(
+            action=action,
+            actor=actor,
+            workspace=workspace,
+            target=membership,
+            after={"user": user.email, "role": role.name},
+        )
     return membership
 
 
