@@ -110,6 +110,23 @@ def membership_of(person: User, workspace_id: int, workspace_name="this workspac
     return membership
 
 
+class PersonLinkForm(forms.ModelForm):
+    """A row linking one person to a parent in a workspace (a team, an experience).
+
+    The person must be a member of the parent's workspace; ``cleaned_data["membership"]`` is their
+    membership, which the link services take. Subclasses name the parent in ``parent_field``.
+    """
+
+    parent_field = ""
+
+    def clean(self):
+        data = super().clean()
+        parent, person = data.get(self.parent_field), data.get("person")
+        if parent is not None and person is not None:
+            data["membership"] = membership_of(person, parent.workspace_id, parent.workspace.name)
+        return data
+
+
 # --- model admins ------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from ..services.experiences import (
 )
 from .base import (
     ParentForm,
+    PersonLinkForm,
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceAdmin,
@@ -147,19 +148,13 @@ class ExperienceAdmin(ReadOnlyObjectPermissionsMixin, ServiceAdmin):
             collaborator_add(actor=None, experience=experience, membership=collaborator_form.cleaned_data["membership"])
 
 
-class CollaboratorForm(forms.ModelForm):
+class CollaboratorForm(PersonLinkForm):
+    parent_field = "experience"
     person = person_field(help_text="An owner, admin or member of the experience's workspace.")
 
     class Meta:
         model = Collaborator
         fields = ("experience", "person")
-
-    def clean(self):
-        data = super().clean()
-        experience, person = data.get("experience"), data.get("person")
-        if experience is not None and person is not None:
-            data["membership"] = membership_of(person, experience.workspace_id, experience.workspace.name)
-        return data
 
 
 @admin.register(Collaborator)

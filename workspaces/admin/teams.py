@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 
 from ..models import SiteGrant, Team, TeamMembership
 from ..services.teams import team_add_member, team_create, team_delete, team_remove_member, team_update
 from .base import (
     ParentForm,
+    PersonLinkForm,
     ReadOnlyInline,
     ServiceAdmin,
     ServiceInline,
@@ -120,19 +120,13 @@ class TeamAdmin(ServiceAdmin):
             team_add_member(actor=None, team=formset.instance, membership=member_form.cleaned_data["membership"])
 
 
-class TeamMembershipForm(forms.ModelForm):
+class TeamMembershipForm(PersonLinkForm):
+    parent_field = "team"
     person = person_field(help_text="A member of the team's workspace.")
 
     class Meta:
         model = TeamMembership
         fields = ("team", "person")
-
-    def clean(self):
-        data = super().clean()
-        team, person = data.get("team"), data.get("person")
-        if team is not None and person is not None:
-            data["membership"] = membership_of(person, team.workspace_id, team.workspace.name)
-        return data
 
 
 @admin.register(TeamMembership)
