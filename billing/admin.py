@@ -71,7 +71,7 @@ class BillingAccountAdmin(ServiceAdmin):
         data = form.cleaned_data
         workspace = data["workspace"] if not change else obj.workspace
         if not change or "plan" in form.changed_data:
-            plan_set(workspace=workspace, plan_key=data["plan"])
+            plan_set(workspace=workspace, plan_key=data["plan"], staff=request.user)
         details = {name: data[name] for name in ("company_name", "address", "vat_id")}
         account = billing_details_update(actor=None, workspace=workspace, **details)
         obj.pk, obj._state.adding = account.pk, False
@@ -211,7 +211,7 @@ class InvoiceAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if "status" in form.changed_data:
-                invoice_set_status(invoice=obj, status=form.cleaned_data["status"])
+                invoice_set_status(invoice=obj, status=form.cleaned_data["status"], staff=request.user)
             return
         data = form.cleaned_data
         created = invoice_create(
@@ -228,7 +228,9 @@ class InvoiceAdmin(ServiceAdmin):
         obj.pk, obj._state.adding = created.pk, False
 
     def _set_status(self, request, queryset, status: str) -> None:
-        done = apply_all(queryset, lambda invoice: invoice_set_status(invoice=invoice, status=status))
+        done = apply_all(
+            queryset, lambda invoice: invoice_set_status(invoice=invoice, status=status, staff=request.user)
+        )
         for invoice in queryset:
             self.log_action(request, invoice, f"Marked {status}.")
         self.message_user(request, f"Marked {done} invoice(s) {status}. {SYSTEM_NOTE}")

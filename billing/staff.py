@@ -1,8 +1,8 @@
 """Billing writes of platform staff (the admin calls these): handling plan requests, invoices.
 
 Staff are not members of the workspaces they serve, so these take no capability check; the admin
-restricts who reaches them. The audit event names no actor (a system change, as everywhere in the
-admin); ``handled_by``/``created_by`` on the row and Django's admin history name the staff member.
+restricts who reaches them. The audit event names the staff member passed as ``staff`` (none
+for a change made by the system); ``handled_by``/``created_by`` on the row name them too.
 One audit event per change, none when nothing changes; bad input raises ``RuleViolation``.
 """
 
@@ -50,6 +50,7 @@ def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: s
     plan_request.handled_by, plan_request.handled_at = staff, now
     plan_request.save(update_fields=["status", "note", "handled_by", "handled_at"])
     record(
+        actor=staff,
         action=f"billing.plan_request_{status}",
         workspace=workspace,
         target=plan_request,
@@ -68,7 +69,7 @@ def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: s
 
 
 @transaction.atomic
-def plan_set(*, workspace: Workspace, plan_key: str):
+def plan_set(*, workspace: Workspace, plan_key: str, staff=None):
     """Put a workspace on a plan at once (a correction or an agreed change; no request)."""
     if plan_by_key(plan_key) is None:
         raise RuleViolation(f"There is no plan called “{plan_key}”.")
@@ -80,6 +81,7 @@ def plan_set(*, workspace: Workspace, plan_key: str):
     account.plan, account.updated_at = plan_key, timezone.now()
     account.save(update_fields=["plan", "updated_at"])
     record(
+        actor=staff,
         action="billing.plan_set",
         workspace=workspace,
         target=account,
@@ -152,12 +154,14 @@ def invoice_create(
         issued_at=issued_at or timezone.localdate(),
         created_by=staff,
     )
-    record(action="billing.invoice_create", workspace=workspace, target=invoice, after=_invoice_state(invoice))
+    record(
+        actor=staff, action="billing.invoice_create", workspace=workspace, target=invoice, after=_invoice_state(invoice)
+    )
     return invoice
 
 
 @transaction.atomic
-def invoice_set_status(*, invoice: Invoice, status: str) -> Invoice:
+def invoice_set_status(*, invoice: Invoice, status: str, staff=None) -> Invoice:
     """Mark an invoice paid or void (or open again); a void invoice stays void."""
     if status not in Invoice.Status.values:
         raise RuleViolation(f"“{status}” is not an invoice status.")
@@ -170,6 +174,7 @@ def invoice_set_status(*, invoice: Invoice, status: str) -> Invoice:
     invoice.status = status
     invoice.save(update_fields=["status"])
     record(
+        actor=staff,
         action="billing.invoice_status",
         workspace=invoice.workspace,
         target=invoice,

@@ -3,8 +3,8 @@
 ``data_request_create`` is the workspace member's: it needs the request capability of its kind on
 the workspace AND ``view_site`` on the site (nobody asks about data of a site they cannot see).
 ``data_request_set_status`` is platform staff's (the admin calls it): staff are not members, so
-it takes no capability check, and its audit event names no actor. One audit event per change,
-none when nothing changes; bad input raises ``RuleViolation`` and writes nothing.
+it takes no capability check, and its audit event names the staff member passed as ``staff``.
+One audit event per change, none when nothing changes; bad input raises ``RuleViolation`` and writes nothing.
 
 The tracked person's identifier is personal data: it stays on the request row and out of the
 audit log, which many people read and nobody can erase.
@@ -98,6 +98,11 @@ def data_request_set_status(
     data_request.handled_by, data_request.handled_at = staff, timezone.now()
     data_request.save(update_fields=["status", "staff_note", "handled_by", "handled_at"])
     record(
-        action="data_request.status", workspace=data_request.workspace, target=data_request, before=before, after=after
+        actor=staff,
+        action="data_request.status",
+        workspace=data_request.workspace,
+        target=data_request,
+        before=before,
+        after=after,
     )
     return data_request

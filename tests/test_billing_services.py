@@ -252,7 +252,7 @@ def test_staff_carry_out_a_downgrade(on_business, billing_admin, contacts, staff
     assert (request.status, request.handled_by, request.note) == ("done", staff, "Done from next month.")
     assert events().count() == before + 1
     event = events("billing.plan_request_done").get()
-    assert event.actor is None
+    assert event.actor == staff  # the staff member who acted is named
     assert event.before == {"status": "open", "plan": "business"}
     assert event.after == {"status": "done", "plan": "growth", "note": "Done from next month."}
     assert [m.to for m in mail.outbox] == [contacts]

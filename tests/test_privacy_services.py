@@ -100,7 +100,7 @@ def test_staff_move_a_request_along_with_one_event_per_change(workspace, owner, 
         ("received", "in_progress"),
         ("in_progress", "completed"),
     ]
-    assert all(e.actor is None for e in events)
+    assert all(e.actor == staff for e in events)  # the staff member who acted is named
 
 
 def test_a_finished_request_keeps_its_status_but_its_note_can_be_corrected(workspace, owner, shop):
