@@ -145,11 +145,6 @@ class Access:
         via_groups = GROUP_MODELS[scope].objects.filter(group__user=self._user_id, **permission_filter)
         return queryset.filter(pk__in=direct.values("content_object_id").union(via_groups.values("content_object_id")))
 
-    def explain(self, member, obj: Model) -> dict[str, list[str]]:
-        from .explain import explain
-
-        return explain(member, obj)
-
 
 def _check_codename(codename: str, scope: str) -> None:
     capability = catalog.CAPABILITIES.get(codename)
@@ -157,17 +152,3 @@ def _check_codename(codename: str, scope: str) -> None:
         raise ValueError(f"Unknown capability {codename!r}.")
     if capability.scope != scope:
         raise ValueError(f"{codename!r} is a {capability.scope} capability, not a {scope} one.")
-
-
-def access_for(user) -> Access:
-    return Access(user)
-
-
-def get_object_for(access: Access, queryset: QuerySet, codename: str, **lookup):
-    """Fetch-and-check in one call: 404 if it does not exist or the person is not a member of its
-    workspace, 403 if they lack the capability."""
-    obj = queryset.filter(**lookup).first()
-    if obj is None:
-        raise Http404("Not found.")
-    access.require(codename, obj)
-    return obj
