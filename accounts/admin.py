@@ -1,7 +1,7 @@
 """Accounts in the admin: the e-mail user model, and the groups that carry derived permissions.
 
 Deactivation (the action and the "active" checkbox) goes through
-``workspaces.services.deactivation``, which refuses to deactivate the last active owner of a
+``workspaces.people.deactivation``, which refuses to deactivate the last active owner of a
 workspace (PRODUCT.md rule 1). Other account changes are recorded in the audit log with the staff
 member as actor (an account belongs to no workspace, so no membership check applies).
 """
@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils.html import format_html_join
 
 from audit.services import record
-from workspaces.admin.base import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all, count_of
-from workspaces.errors import RuleViolation
+from kernel.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all, count_of
+from kernel.errors import RuleViolation
 from workspaces.models import Membership
-from workspaces.services.deactivation import account_deactivate, account_reactivate
+from workspaces.people.deactivation import account_deactivate, account_reactivate
 
 from .models import User, normalize_email
 

@@ -86,7 +86,7 @@ def email_verify(user: User) -> bool:
     locked.email_verified_at = user.email_verified_at = timezone.now()
     locked.save(update_fields=["email_verified_at"])
     record(action="account.verify", actor=locked, target=locked, after={"email": locked.email})
-    from workspaces.services.join_domains import auto_join  # here: workspaces imports accounts
+    from workspaces.joining.services import auto_join  # here: workspaces imports accounts
 
     auto_join(locked)
     return True

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
-from workspaces.views_base import WorkspaceMixin
+from kernel.views import WorkspaceMixin
 
 from .forms import ActivityFilterForm
 from .models import AuditEvent

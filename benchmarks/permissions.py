@@ -76,11 +76,11 @@ def build():
     from permissions.keys import key_create
     from permissions.models import RoleGroup
     from permissions.roles import builtin_role
+    from workspaces.experiences.services import experience_create
     from workspaces.models import Site
-    from workspaces.services.experiences import experience_create
-    from workspaces.services.members import member_add
-    from workspaces.services.sites import site_grant_set
-    from workspaces.services.workspaces import workspace_create
+    from workspaces.overview.services import workspace_create
+    from workspaces.people.services import member_add
+    from workspaces.sites.services import site_grant_set
 
     owner = User.objects.create_user("owner@bench.test")
     workspace = workspace_create(creator=owner, name="Bench")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from workspaces.admin.base import SYSTEM_NOTE, ServiceAdmin, action_page, apply_all
+from kernel.admin import SYSTEM_NOTE, ServiceAdmin, action_page, apply_all
 
 from .forms import plan_label
 from .models import BillingAccount, BillingContact, Invoice, PlanChangeRequest

@@ -18,9 +18,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.services import record
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.services import lock_workspace, require
 from workspaces.models import Workspace
-from workspaces.services.common import lock_workspace, require
 
 from .mail import send_plan_request_email
 from .models import BillingAccount, BillingContact, PlanChangeRequest

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.services import lock_workspace
 from workspaces.models import Workspace
-from workspaces.services.common import lock_workspace
 
 from .mail import send_plan_handled_email
 from .models import Invoice, PlanChangeRequest

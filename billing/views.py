@@ -13,8 +13,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, TemplateView, View
 
-from workspaces.errors import RuleViolation
-from workspaces.views_base import WorkspaceMixin
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
 
 from . import selectors
 from .forms import BillingDetailsForm, CancelForm, ContactForm, PlanChangeForm

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from workspaces.admin.base import SYSTEM_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
+from kernel.admin import SYSTEM_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
 from workspaces.models import Membership
 
 from . import catalog

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
 
 from . import catalog
 from .models import Role

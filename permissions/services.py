@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from audit.services import record
-from workspaces.errors import RuleViolation
-from workspaces.services.common import require, require_can_give
+from kernel.errors import RuleViolation
+from kernel.services import require, require_can_give
 
 from . import catalog, materialize
 from .models import Role

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import FormView, ListView, View
 
-from workspaces.views_base import WorkspaceMixin
+from kernel.views import WorkspaceMixin
 
 from .keys import key_create, key_revoke, workspace_keys
 from .models import AccessKey

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
-from workspaces.errors import RuleViolation
-from workspaces.views_base import WorkspaceMixin
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
 
 from . import catalog
 from .forms import PresetForm, RoleForm

@@ -4,32 +4,32 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from workspaces.views import home
+from workspaces.overview.views import home
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("permissions.api_urls")),
     path("accounts/two-factor/", include("twofactor.urls")),
-    path("invites/", include("workspaces.urls_invites")),
-    path("p/", include("workspaces.urls_public")),
+    path("invites/", include("workspaces.invites.urls")),
+    path("p/", include("workspaces.public.urls")),
     path("w/<slug:workspace_slug>/roles/", include("permissions.role_urls")),
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
-    path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.urls_domains")),
+    path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),
-    path("w/<slug:workspace_slug>/team/", include("workspaces.urls_team")),
-    path("w/<slug:workspace_slug>/join-requests/", include("workspaces.urls_join_requests")),
-    path("w/<slug:workspace_slug>/teams/", include("workspaces.urls_teams")),
-    path("w/<slug:workspace_slug>/sites/<slug:site_slug>/access/", include("workspaces.urls_site_access")),
-    path("w/<slug:workspace_slug>/explain/", include("workspaces.urls_explain")),
+    path("w/<slug:workspace_slug>/people/", include("workspaces.people.urls")),
+    path("w/<slug:workspace_slug>/join-requests/", include("workspaces.joining.urls_requests")),
+    path("w/<slug:workspace_slug>/teams/", include("workspaces.teams.urls")),
+    path("w/<slug:workspace_slug>/sites/<slug:site_slug>/access/", include("workspaces.sites.urls_access")),
+    path("w/<slug:workspace_slug>/explain/", include("workspaces.explain.urls")),
     path(
         "w/<slug:workspace_slug>/experiences/<int:experience_pk>/collaborators/",
-        include("workspaces.urls_collaborators"),
+        include("workspaces.experiences.urls_collaborators"),
     ),
-    path("w/<slug:workspace_slug>/viewer-groups/", include("workspaces.urls_viewer_groups")),
+    path("w/<slug:workspace_slug>/viewer-groups/", include("workspaces.viewer_groups.urls")),
     path("w/<slug:workspace_slug>/activity/", include("audit.urls")),
     path("w/<slug:workspace_slug>/billing/", include("billing.urls")),
     path("w/<slug:workspace_slug>/privacy/", include("privacy.urls")),
     path("", home, name="home"),
-    path("", include("workspaces.urls")),
+    path("", include("workspaces.overview.urls")),
 ]

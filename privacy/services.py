@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.services import require
 from workspaces.models import Site, Workspace
-from workspaces.services.common import require
 
 from .models import DataRequest
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
 from workspaces.selectors import visible_sites
-from workspaces.views_base import WorkspaceMixin
 
 from .forms import DataRequestForm
 from .models import DataRequest

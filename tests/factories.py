@@ -9,12 +9,12 @@ from django.utils import timezone
 from accounts.models import User
 from permissions import catalog
 from permissions.roles import builtin_role
+from workspaces.experiences.services import experience_create
 from workspaces.models import Membership, Workspace
-from workspaces.services.experiences import experience_create
-from workspaces.services.members import member_add
-from workspaces.services.sites import site_create
-from workspaces.services.teams import team_create
-from workspaces.services.workspaces import workspace_create
+from workspaces.overview.services import workspace_create
+from workspaces.people.services import member_add
+from workspaces.sites.services import site_create
+from workspaces.teams.services import team_create
 
 PASSWORD = "correct horse battery staple"
 

@@ -14,8 +14,8 @@ from audit.services import record
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.services.members import member_change_role
-from workspaces.services.workspaces import workspace_update
+from workspaces.overview.services import workspace_update
+from workspaces.people.services import member_change_role
 
 
 def url(workspace, **query) -> str:

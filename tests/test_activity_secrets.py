@@ -23,8 +23,8 @@ from permissions.roles import builtin_role
 from tests.factories import add_member
 from tests.twofactor_factories import enable_two_factor
 from twofactor.services import backup_codes_regenerate
+from workspaces.invites.services import InviteSpec, invite_accept, invite_create, invite_create_bulk, invite_resend
 from workspaces.models import Invite
-from workspaces.services.invites import InviteSpec, invite_accept, invite_create, invite_create_bulk, invite_resend
 
 pytestmark = pytest.mark.django_db
 

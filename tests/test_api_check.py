@@ -11,7 +11,7 @@ from permissions import catalog
 from permissions.keys import key_create, key_revoke
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_workspace
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 URL = "/api/v1/check"
 

@@ -9,8 +9,8 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 
 def bearer(raw: str) -> dict:

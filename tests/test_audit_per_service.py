@@ -2,7 +2,7 @@
 change writes exactly one audit event (the right action, actor, target and workspace) and a call
 that changes nothing (a repeat, or refused input) writes none.
 
-The service functions are found, not listed: every module of ``workspaces.services``, every
+The service functions are found, not listed: the ``services`` module of every feature package of ``workspaces``, every
 ``<app>.services`` of the project's apps, and every other project module that writes audit events
 (admin and commands aside). ``test_every_service_function_has_a_test`` fails for a public function
 that has neither a test here (``@covers``) nor a line in ``NOT_CHANGES`` saying why it changes
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from audit.models import AuditEvent
 from billing import services as billing
 from billing import staff as billing_staff
 from billing.models import Invoice, PlanChangeRequest
+from kernel.errors import RuleViolation
 from permissions import catalog, keys
 from permissions import services as role_services
 from permissions.roles import builtin_role
@@ -42,21 +44,18 @@ from tests.settings_factories import CERTIFICATE, POLICY, SSO
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services as two_factor
 from workspace_settings import services as ws_settings
-from workspaces.domains import txt_record_value
-from workspaces.errors import RuleViolation
+from workspaces.experiences import services as experiences
+from workspaces.invites import services as invites
+from workspaces.invites.writes import hash_token
+from workspaces.joining import services as join_domains
+from workspaces.joining.dns import txt_record_value
 from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, SiteGrant, TeamMembership
-from workspaces.services import (
-    deactivation,
-    experiences,
-    invites,
-    join_domains,
-    members,
-    sites,
-    teams,
-    viewer_groups,
-    workspaces,
-)
-from workspaces.services.invite_writes import hash_token
+from workspaces.overview import services as workspaces
+from workspaces.people import deactivation
+from workspaces.people import services as members
+from workspaces.sites import services as sites
+from workspaces.teams import services as teams
+from workspaces.viewer_groups import services as viewer_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -64,37 +63,37 @@ pytestmark = pytest.mark.django_db
 
 # Modules of helpers that the services call; they write nothing on their own.
 HELPER_MODULES = {
-    "workspaces.services.common": "capability checks, slugs and the workspace lock",
-    "workspaces.services.invite_checks": "the checks of an invitation batch, before anything is written",
-    "workspaces.services.invite_writes": "the bulk writes of invite_create*, tested through them (record_many)",
+    "kernel.services": "capability checks, slugs and the workspace lock",
+    "workspaces.invites.checks": "the checks of an invitation batch, before anything is written",
+    "workspaces.invites.writes": "the bulk writes of invite_create*, tested through them (record_many)",
 }
 
 # Public functions of service modules that change nothing that belongs in the audit log, and why.
 NOT_CHANGES = {
-    "workspaces.services.deactivation.sole_owner_workspaces": "a read",
-    "workspaces.services.experiences.can_collaborate": "a read",
-    "workspaces.services.invites.expired_invites": "a read",
-    "workspaces.services.invites.invite_for_token": "a read",
-    "workspaces.services.join_domains.domain_for_email": "a read",
-    "workspaces.services.join_domains.domain_status": "a read",
-    "workspaces.services.join_domains.joinable_roles": "a read",
-    "workspaces.services.join_domains.pending_join_requests": "a read",
-    "workspaces.services.join_domains.workspace_join_domains": "a read",
-    "workspaces.services.viewer_groups.clean_addresses": "input cleaning",
-    "workspaces.services.viewer_groups.experiences_needing": "a read",
+    "workspaces.people.deactivation.sole_owner_workspaces": "a read",
+    "workspaces.experiences.services.can_collaborate": "a read",
+    "workspaces.invites.services.expired_invites": "a read",
+    "workspaces.invites.services.invite_for_token": "a read",
+    "workspaces.joining.services.domain_for_email": "a read",
+    "workspaces.joining.services.domain_status": "a read",
+    "workspaces.joining.services.joinable_roles": "a read",
+    "workspaces.joining.services.pending_join_requests": "a read",
+    "workspaces.joining.services.workspace_join_domains": "a read",
+    "workspaces.viewer_groups.services.clean_addresses": "input cleaning",
+    "workspaces.viewer_groups.services.experiences_needing": "a read",
     # Outside viewers proving an address to open a published experience: no access is granted in
     # the workspace (the groups, which are audited, decide), so no event.
-    "workspaces.services.viewer_access.address_may_view": "a read",
-    "workspaces.services.viewer_access.grant_session": "marks the visitor's own session",
-    "workspaces.services.viewer_access.hash_token": "a helper",
-    "workspaces.services.viewer_access.is_restricted": "a read",
-    "workspaces.services.viewer_access.link_max_age": "a setting",
-    "workspaces.services.viewer_access.sends_per_hour": "a setting",
-    "workspaces.services.viewer_access.session_may_view": "a read",
-    "workspaces.services.viewer_access.viewer_link_request": "e-mails a visitor a one-time link",
-    "workspaces.services.viewer_access.viewer_link_redeem": "uses up a visitor's one-time link",
-    "workspaces.services.viewer_access.viewer_link_state": "a read",
-    "workspaces.services.viewer_access.viewer_link_url": "a helper",
+    "workspaces.viewer_groups.link_services.address_may_view": "a read",
+    "workspaces.viewer_groups.link_services.grant_session": "marks the visitor's own session",
+    "workspaces.viewer_groups.link_services.hash_token": "a helper",
+    "workspaces.viewer_groups.link_services.is_restricted": "a read",
+    "workspaces.viewer_groups.link_services.link_max_age": "a setting",
+    "workspaces.viewer_groups.link_services.sends_per_hour": "a setting",
+    "workspaces.viewer_groups.link_services.session_may_view": "a read",
+    "workspaces.viewer_groups.link_services.viewer_link_request": "e-mails a visitor a one-time link",
+    "workspaces.viewer_groups.link_services.viewer_link_redeem": "uses up a visitor's one-time link",
+    "workspaces.viewer_groups.link_services.viewer_link_state": "a read",
+    "workspaces.viewer_groups.link_services.viewer_link_url": "a helper",
     "permissions.services.clean_capabilities": "input cleaning",
     "permissions.services.role_usage": "a read",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
@@ -142,7 +141,7 @@ def service_modules() -> list[str]:
     found = set()
     for name in _project_modules():
         parts = name.split(".")
-        if "services" in parts:
+        if "services" in parts or parts[-1].endswith("_services"):
             found.add(name)
             continue
         source = Path(importlib.import_module(name).__file__).read_text()
@@ -162,16 +161,17 @@ def public_functions(module_name: str) -> list[str]:
 
 def test_the_discovery_finds_the_known_services():
     modules = service_modules()
-    for expected in ("workspaces.services.members", "permissions.keys", "accounts.services", "billing.staff"):
+    for expected in ("workspaces.people.services", "permissions.keys", "accounts.services", "billing.staff"):
         assert expected in modules
-    assert "workspaces.services.members.member_change_role" in public_functions("workspaces.services.members")
+    assert "workspaces.people.services.member_change_role" in public_functions("workspaces.people.services")
     assert not any("common" in name for name in modules)
-    # pkgutil agrees on the workspaces.services package
-    import workspaces.services as package
+    # every feature package of workspaces that has services is found
+    import workspaces as package
 
-    assert {f"workspaces.services.{m.name}" for m in pkgutil.iter_modules(package.__path__)} - set(
-        HELPER_MODULES
-    ) <= set(modules)
+    features = {m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg}
+    with_services = {f for f in features if importlib.util.find_spec(f"workspaces.{f}.services")}
+    assert {f"workspaces.{f}.services" for f in with_services} <= set(modules)
+    assert "workspaces.people.deactivation" in modules
 
 
 def test_every_service_function_has_a_test():

@@ -11,14 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.dns_server import serving
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.domains import txt_record_value
-from workspaces.errors import RuleViolation
+from workspaces.joining.dns import txt_record_value
+from workspaces.joining.services import domain_for_email, join_domain_add, join_domain_verify_dns
 from workspaces.models import JoinDomain
-from workspaces.services.join_domains import domain_for_email, join_domain_add, join_domain_verify_dns
 
 pytestmark = pytest.mark.django_db
 

@@ -18,9 +18,9 @@ from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_workspace
+from workspaces.invites.services import invite_create
+from workspaces.joining.services import auto_join, join_domain_add, join_domain_remove
 from workspaces.models import Invite, JoinDomain, JoinRequest, Membership
-from workspaces.services.invites import invite_create
-from workspaces.services.join_domains import auto_join, join_domain_add, join_domain_remove
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long and unusual passphrase"
@@ -224,7 +224,7 @@ def test_decline_records_once_and_admits_nobody(client, owner, requested, worksp
 
 
 def test_the_decision_returns_to_a_safe_next_page(client, owner, requested, workspace):
-    team = f"/w/{workspace.slug}/team/"
+    team = f"/w/{workspace.slug}/people/"
     assert decide(client, owner, requested, "decline", next=team)["Location"] == team
     other = JoinRequest.objects.create(workspace=workspace, user=UserFactory(), domain=requested.domain)
     response = decide(client, owner, other, "decline", next="https://evil.example/")

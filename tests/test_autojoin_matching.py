@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import make_workspace
-from workspaces.domains import (
+from workspaces.joining.dns import (
     PUBLIC_PROVIDERS,
     InvalidDomain,
     email_domain,
@@ -18,9 +19,8 @@ from workspaces.domains import (
     normalize_domain,
     unicode_form,
 )
-from workspaces.errors import RuleViolation
+from workspaces.joining.services import domain_for_email, join_domain_add
 from workspaces.models import JoinDomain
-from workspaces.services.join_domains import domain_for_email, join_domain_add
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from permissions import catalog
 from permissions.roles import builtin_role, builtin_role_id
 from tests.dns_server import serving
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.domains import txt_record_value
+from workspaces.joining.dns import txt_record_value
+from workspaces.joining.services import join_domain_add
 from workspaces.models import JoinDomain, JoinRequest
-from workspaces.services.join_domains import join_domain_add
 
 pytestmark = pytest.mark.django_db
 

@@ -10,18 +10,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.errors import RuleViolation
-from workspaces.models import JoinDomain
-from workspaces.services.join_domains import (
+from workspaces.joining.services import (
     domain_status,
     join_domain_add,
     join_domain_remove,
     join_domain_update,
 )
+from workspaces.models import JoinDomain
 
 pytestmark = pytest.mark.django_db
 

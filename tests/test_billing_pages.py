@@ -112,7 +112,7 @@ def test_the_billing_admin_sees_billing_and_the_settings_overview_and_nothing_of
         reverse("roles:matrix", args=[workspace.slug]),  # the capability matrix, no people on it
     ]
     refused = [
-        reverse("team:index", args=[workspace.slug]),  # the member list: no view_members
+        reverse("people:index", args=[workspace.slug]),  # the member list: no view_members
         reverse("teams:index", args=[workspace.slug]),
         reverse("activity:index", args=[workspace.slug]),
         reverse("access_keys:list", args=[workspace.slug]),

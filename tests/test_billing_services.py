@@ -25,9 +25,9 @@ from billing.services import (
     plan_change,
 )
 from billing.staff import invoice_create, invoice_set_status, plan_request_handle, plan_set
+from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

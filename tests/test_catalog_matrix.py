@@ -16,8 +16,8 @@ from permissions import catalog
 from permissions.policy import Access
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_workspace
-from workspaces.services.experiences import collaborator_add, experience_create
-from workspaces.services.sites import site_grant_set
+from workspaces.experiences.services import collaborator_add, experience_create
+from workspaces.sites.services import site_grant_set
 
 # The cells read answers collected by a module fixture; the mark makes pytest-django create the test
 # database that fixture needs.

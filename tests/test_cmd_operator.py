@@ -13,10 +13,10 @@ from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
+from workspaces.invites.services import invite_create
 from workspaces.models import Invite, Membership
-from workspaces.services.invites import invite_create
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 
 def run(*args) -> str:

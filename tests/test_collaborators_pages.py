@@ -10,8 +10,8 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from permissions import catalog
 from tests.factories import UserFactory, add_member, make_experience, make_workspace, owner_of
+from workspaces.experiences.services import collaborator_add
 from workspaces.models import Collaborator
-from workspaces.services.experiences import collaborator_add
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,12 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_delete, role_save
 from tests.factories import add_member, make_experience, make_site, make_team
+from workspaces.experiences import services as experiences
 from workspaces.models import Membership, SiteGrant
-from workspaces.services import experiences, members, sites, teams, workspaces
+from workspaces.overview import services as workspaces
+from workspaces.people import services as members
+from workspaces.sites import services as sites
+from workspaces.teams import services as teams
 
 
 @contextmanager

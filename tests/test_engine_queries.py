@@ -11,7 +11,7 @@ from permissions.policy import Access
 from permissions.roles import builtin_role
 from tests.factories import add_member
 from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant
-from workspaces.services.members import member_change_role, member_remove
+from workspaces.people.services import member_change_role, member_remove
 
 
 def bulk_world(

@@ -6,7 +6,7 @@ from permissions import catalog
 from permissions.middleware import AccessMiddleware
 from permissions.roles import builtin_role
 from tests.factories import add_member, make_site
-from workspaces.services.members import member_change_role
+from workspaces.people.services import member_change_role
 
 
 def test_repeated_checks_in_one_access_query_once(workspace, django_assert_num_queries):

@@ -15,9 +15,9 @@ from permissions.policy import Access
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
-from workspaces.services.experiences import collaborator_add
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.experiences.services import collaborator_add
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.policy import Access
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, make_site, make_team, make_workspace
-from workspaces.errors import RuleViolation
+from workspaces.invites.services import invite_accept, invite_create, invite_revoke, purge_expired_invites
 from workspaces.models import Invite, Membership
-from workspaces.services.invites import invite_accept, invite_create, invite_revoke, purge_expired_invites
 
 LINK = re.compile(r"/invites/([A-Za-z0-9_-]+)/")
 

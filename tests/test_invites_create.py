@@ -9,13 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
 from permissions.roles import builtin_role, permissions_for
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
-from workspaces.errors import RuleViolation
-from workspaces.models import Invite, InviteSend, InviteSiteGrant
-from workspaces.services.invites import (
+from workspaces.invites.services import (
     InviteBatchRefused,
     hash_token,
     invite_create,
@@ -23,7 +22,8 @@ from workspaces.services.invites import (
     invite_resend,
     invite_revoke,
 )
-from workspaces.services.sites import site_grant_set
+from workspaces.models import Invite, InviteSend, InviteSiteGrant
+from workspaces.sites.services import site_grant_set
 
 LINK = re.compile(r"http://testserver/invites/([A-Za-z0-9_-]+)/")
 

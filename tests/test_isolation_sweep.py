@@ -39,13 +39,13 @@ from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from workspace_settings import attributes, integrations
 from workspace_settings.services import ip_rules_add
+from workspaces.experiences.services import collaborator_add
+from workspaces.invites.services import invite_create
+from workspaces.joining.services import auto_join, join_domain_add
 from workspaces.models import JoinDomain, Workspace
-from workspaces.services.experiences import collaborator_add
-from workspaces.services.invites import invite_create
-from workspaces.services.join_domains import auto_join, join_domain_add
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
-from workspaces.services.viewer_groups import viewer_group_create, viewer_group_member_add
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ REFS_BY_NAMESPACE: dict[str, dict[str, Refs]] = {
     "roles": {"pk": [Ref("role"), Ref("site_role")]},
     "access_keys": {"pk": Ref("access_key")},
     "teams": {"pk": Ref("team"), "grant_pk": Ref("team_grant"), "membership_pk": Ref("team_member")},
-    "team": {"member_pk": Ref("member"), "invite_pk": Ref("invite")},
+    "people": {"member_pk": Ref("member"), "invite_pk": Ref("invite")},
     "join_domains": {"pk": Ref("join_domain")},
     "join_requests": {"pk": Ref("join_request")},
     "collaborators": {"collaborator_pk": Ref("collaborator")},

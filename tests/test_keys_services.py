@@ -12,11 +12,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.keys import authenticate_key, key_create, key_revoke
 from permissions.models import AccessKey
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.errors import RuleViolation
 
 
 def _stored_text(model) -> str:

@@ -14,7 +14,7 @@ from permissions import catalog
 from tests.factories import make_site
 from tests.presets.support import Cell, CheckApi, email_for, grant, member, preset_roles, wrong_cells
 from workspaces.models import Membership
-from workspaces.services.sites import site_create, site_owner_set
+from workspaces.sites.services import site_create, site_owner_set
 
 PRESET = "seed-001-account-data-source"
 ACCOUNT_COLUMNS = ("Account owner", "Account admin", "Account user", "Account viewer")

@@ -15,8 +15,8 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import make_site, make_team
 from tests.presets.support import Cell, CheckApi, email_for, grant, member, preset_roles, wrong_cells
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 PRESET = "seed-002-organization"
 COLUMNS = ("Org Owner", "Org Admin", "Org Billing Admin", "Org Member")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import add_member, make_experience, make_site
 from tests.presets.support import Cell, CheckApi, email_for, member, preset_roles, wrong_cells
-from workspaces.errors import RuleViolation
+from workspaces.experiences.services import collaborator_add
 from workspaces.models import Membership
-from workspaces.services.experiences import collaborator_add
 
 PRESET = "seed-003-workspace-experiences"
 COLUMNS = ("First user", "Admin", "Member", "Analytics")

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
 from permissions.presets import PRESETS, Preset, RoleSpec, load_preset, preset_problems
@@ -14,7 +15,6 @@ from permissions.roles import role_codes
 from permissions.services import role_save
 from tests.factories import add_member, make_site
 from tests.presets.support import CheckApi, email_for, grant, member
-from workspaces.errors import RuleViolation
 
 SEED_ORDER = [
     "seed-000-product-areas",

@@ -14,7 +14,7 @@ from permissions.services import role_save
 from privacy.models import DataRequest
 from privacy.services import data_request_create, data_request_set_status
 from tests.factories import UserFactory, add_member, make_site, make_workspace
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +206,7 @@ def test_each_requester_sees_their_own_requests_and_policy_managers_see_all(clie
 
 
 def test_a_request_outlives_its_site(client, workspace, member, shop, owner):
-    from workspaces.services.sites import site_delete
+    from workspaces.sites.services import site_delete
 
     data_request_create(actor=member, workspace=workspace, site=shop, kind="export", subject="v-1")
     site_delete(actor=None, site=shop)

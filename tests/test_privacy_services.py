@@ -7,14 +7,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from privacy.models import DataRequest
 from privacy.services import data_request_create, data_request_set_status
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
-from workspaces.errors import RuleViolation
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,11 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from permissions import catalog
 from tests.factories import add_member, make_experience
+from workspaces.experiences.services import experience_publish, experience_update
 from workspaces.models import ViewerLink
-from workspaces.services.experiences import experience_publish, experience_update
-from workspaces.services.viewer_access import LinkRequest, viewer_link_request
-from workspaces.services.viewer_groups import viewer_group_create, viewer_group_member_add, viewer_group_member_remove
-from workspaces.views_public import neutral_message
+from workspaces.public.views import neutral_message
+from workspaces.viewer_groups.link_services import LinkRequest, viewer_link_request
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add, viewer_group_member_remove
 
 pytestmark = pytest.mark.django_db
 

@@ -4,16 +4,16 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
 from permissions.roles import builtin_role, role_codes
 from permissions.services import role_delete, role_save
 from tests.factories import add_member, make_site, make_workspace
-from workspaces.errors import RuleViolation
 from workspaces.models import JoinDomain
-from workspaces.services.members import member_change_role
-from workspaces.services.sites import site_grant_set
+from workspaces.people.services import member_change_role
+from workspaces.sites.services import site_grant_set
 
 
 def _events(action):

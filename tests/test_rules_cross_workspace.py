@@ -4,15 +4,15 @@ of one workspace can change nothing in another."""
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_delete, role_save
 from tests.factories import add_member, make_experience, make_site, make_team, make_workspace, owner_of
-from workspaces.errors import RuleViolation
 from workspaces.models import Membership, SiteGrant
-from workspaces.services.members import member_change_role, member_remove, ownership_transfer
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.people.services import member_change_role, member_remove, ownership_transfer
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_another_workspaces_role_cannot_be_edited_through_this_one(workspace, ow
 
 
 def test_experience_site_must_be_in_the_workspace(workspace, owner, other):
-    from workspaces.services.experiences import experience_create, experience_update
+    from workspaces.experiences.services import experience_create, experience_update
 
     with pytest.raises(RuleViolation):
         experience_create(actor=owner, workspace=workspace, title="X", site=other["site"])

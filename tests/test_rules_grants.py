@@ -5,13 +5,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import add_member, make_site
-from workspaces.errors import RuleViolation
 from workspaces.models import SiteGrant
 
 MEMBER_CAPS = next(r for r in catalog.BUILTIN_WORKSPACE_ROLES if r.key == catalog.MEMBER).capabilities
@@ -38,7 +38,7 @@ def _site_role(key):
 
 
 def test_cannot_give_a_workspace_role_beyond_own(workspace, delegate):
-    from workspaces.services.members import member_change_role
+    from workspaces.people.services import member_change_role
 
     target = add_member(workspace, catalog.BILLING_ADMIN)
     for key in (catalog.ADMIN, catalog.VIEWER):
@@ -52,7 +52,7 @@ def test_cannot_give_a_workspace_role_beyond_own(workspace, delegate):
 
 
 def test_cannot_give_a_custom_role_beyond_own(workspace, owner, delegate):
-    from workspaces.services.members import member_change_role
+    from workspaces.people.services import member_change_role
 
     payer = role_save(
         actor=owner, workspace=workspace, scope=catalog.WORKSPACE, name="Payer", capabilities={"manage_billing"}
@@ -65,7 +65,7 @@ def test_cannot_give_a_custom_role_beyond_own(workspace, owner, delegate):
 
 
 def test_cannot_give_a_site_grant_beyond_own(workspace, delegate):
-    from workspaces.services.sites import site_grant_set
+    from workspaces.sites.services import site_grant_set
 
     site = make_site(workspace)
     target = add_member(workspace, catalog.MEMBER)
@@ -119,7 +119,7 @@ def test_cannot_widen_an_existing_custom_role_beyond_own(workspace, owner, deleg
 
 def test_a_grant_on_one_site_does_not_let_anyone_create_roles_with_it(workspace, owner, delegate):
     """Holding a capability on one site (by grant) is not holding it in the workspace."""
-    from workspaces.services.sites import site_grant_set
+    from workspaces.sites.services import site_grant_set
 
     site = make_site(workspace)
     delegate_membership = delegate.memberships.get(workspace=workspace)
@@ -132,7 +132,7 @@ def test_a_grant_on_one_site_does_not_let_anyone_create_roles_with_it(workspace,
 
 
 def test_only_owners_give_the_owner_role(workspace):
-    from workspaces.services.members import member_change_role
+    from workspaces.people.services import member_change_role
 
     admin = add_member(workspace, catalog.ADMIN)
     target = add_member(workspace, catalog.MEMBER)

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import add_member
-from workspaces.errors import RuleViolation
 from workspaces.models import Membership
-from workspaces.services.members import member_change_role, member_leave, member_remove, ownership_transfer
+from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
 
 
 def _role(key):

@@ -3,13 +3,13 @@
 import pytest
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.policy import Access
 from tests.factories import add_member, make_experience, make_site, make_workspace
-from workspaces.errors import RuleViolation
+from workspaces.experiences.services import collaborator_add
 from workspaces.models import Collaborator, Membership, Site
-from workspaces.services.experiences import collaborator_add
-from workspaces.services.members import member_leave, member_remove
+from workspaces.people.services import member_leave, member_remove
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_successor_cannot_be_the_leaving_member(workspace, site_owner):
 
 
 def test_site_owner_set_refuses_a_foreign_member(workspace, owner):
-    from workspaces.services.sites import site_owner_set
+    from workspaces.sites.services import site_owner_set
 
     site = make_site(workspace)
     foreign = Membership.objects.get(workspace=make_workspace(name="Other"))
@@ -86,7 +86,7 @@ def test_viewer_and_billing_admin_cannot_collaborate(workspace, owner, role_key)
 def test_owner_admin_member_can_collaborate(workspace, owner, role_key):
     experience = make_experience(workspace, creator=owner)
     if role_key == catalog.OWNER:
-        from workspaces.services.members import ownership_transfer
+        from workspaces.people.services import ownership_transfer
 
         membership = add_member(workspace, catalog.MEMBER)
         ownership_transfer(actor=owner, workspace=workspace, to=membership)

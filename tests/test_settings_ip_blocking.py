@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import UserFactory, add_member, make_workspace
 from workspace_settings.models import IPBlockRule
 from workspace_settings.networks import canonical
 from workspace_settings.services import ip_rule_remove, ip_rules_add
-from workspaces.errors import RuleViolation
 
 
 def networks_of(workspace) -> set[str]:

@@ -12,7 +12,7 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_workspace
 from workspace_settings.cards import CARDS, card_url
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 # url name, extra URL args, the workspace capability that opens it (None: session capture, a site one)
 PAGES = [

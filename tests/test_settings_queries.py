@@ -13,7 +13,7 @@ from tests.settings_factories import SSO
 from workspace_settings import attributes, integrations
 from workspace_settings.models import IntegrationSetting, UserAttributeSetting
 from workspace_settings.services import policy_update, sso_save
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 # session, user, workspace, membership, workspace permissions (2)
 BASE = 6

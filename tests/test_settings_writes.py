@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import add_member
 from tests.settings_factories import CERTIFICATE, FINGERPRINT, SSO
@@ -21,7 +22,6 @@ from workspace_settings.services import (
     sso_save,
     user_attribute_set,
 )
-from workspaces.errors import RuleViolation
 
 
 def events(action: str):

@@ -20,7 +20,7 @@ def test_owner_holds_everything_member_little(workspace, owner):
 def test_filter_visible_sites_and_user_delete_keeps_audit(workspace, owner):
     from audit.models import AuditEvent
     from workspaces.models import Site
-    from workspaces.services.workspaces import workspace_delete
+    from workspaces.overview.services import workspace_delete
 
     make_site(workspace, "One")
     make_site(workspace, "Two")
@@ -40,7 +40,7 @@ def test_workspace_delete_with_custom_roles_in_use(workspace, owner):
     from permissions.models import Role
     from permissions.roles import permissions_for
     from workspaces.models import Workspace
-    from workspaces.services.workspaces import workspace_delete
+    from workspaces.overview.services import workspace_delete
 
     role = Role.objects.create(workspace=workspace, scope=catalog.WORKSPACE, key="analyst", name="Analyst")
     role.permissions.set(permissions_for(catalog.WORKSPACE, {"view_workspace"}))

@@ -13,8 +13,8 @@ from permissions.models import ExperienceUserPermission, SiteGroupPermission, Si
 from permissions.policy import Access
 from permissions.roles import builtin_role, permission_ids
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 
 def sync(*args, verbosity: int = 1) -> str:

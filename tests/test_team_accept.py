@@ -22,8 +22,8 @@ from permissions import catalog
 from permissions.policy import Access
 from permissions.roles import builtin_role
 from tests.factories import PASSWORD, UserFactory, make_site, make_workspace
+from workspaces.invites.services import invite_create, invite_revoke
 from workspaces.models import Invite, JoinDomain, Membership, SiteGrant
-from workspaces.services.invites import invite_create, invite_revoke
 
 pytestmark = pytest.mark.django_db
 

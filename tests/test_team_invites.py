@@ -14,8 +14,8 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
+from workspaces.invites.services import hash_token, invite_create
 from workspaces.models import Invite, InviteSiteGrant
-from workspaces.services.invites import hash_token, invite_create
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ LINK = re.compile(r"https?://\S+/invites/([A-Za-z0-9_-]+)/")
 
 
 def url(name, workspace, *args):
-    return reverse(f"team:{name}", args=[workspace.slug, *args])
+    return reverse(f"people:{name}", args=[workspace.slug, *args])
 
 
 def said(response) -> str:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(name, workspace, *args):
-    return reverse(f"team:{name}", args=[workspace.slug, *args])
+    return reverse(f"people:{name}", args=[workspace.slug, *args])
 
 
 def post(client, user, path, data=None):

@@ -9,20 +9,20 @@ from django.utils.html import escape
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
+from workspaces.invites.services import invite_create
 from workspaces.models import JoinRequest
-from workspaces.services.invites import invite_create
-from workspaces.services.teams import team_add_member
+from workspaces.teams.services import team_add_member
 
 pytestmark = pytest.mark.django_db
 
 
 def page(client, user, workspace):
     client.force_login(user)
-    return client.get(reverse("team:index", args=[workspace.slug]))
+    return client.get(reverse("people:index", args=[workspace.slug]))
 
 
 def url(name, workspace, *args):
-    return reverse(f"team:{name}", args=[workspace.slug, *args])
+    return reverse(f"people:{name}", args=[workspace.slug, *args])
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
 from workspaces.models import SiteGrant, Team, TeamMembership
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from tests.factories import UserFactory, make_workspace
 from tests.twofactor_factories import app_code, code_for, enable_two_factor, key_from_manual_entry
 from twofactor import services
 from twofactor.devices import pending_app_device
-from workspaces.errors import RuleViolation
 
 INDEX = reverse("two_factor:index")
 SETUP = reverse("two_factor:setup")

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
@@ -22,7 +23,6 @@ from tests.factories import UserFactory, add_member, make_site, make_workspace
 from tests.twofactor_factories import app_code, code_for, enable_two_factor, key_from_manual_entry
 from twofactor.models import WorkspaceSecurity
 from twofactor.services import SET_UP_FIRST, two_factor_requirement_set
-from workspaces.errors import RuleViolation
 from workspaces.models import Membership
 
 VERIFY = reverse("two_factor:verify")
@@ -225,7 +225,7 @@ def test_every_page_of_the_workspace_is_covered(client, requiring):
         f"/w/{requiring.slug}/sites/{site.slug}/",
         f"/w/{requiring.slug}/roles/",
         f"/w/{requiring.slug}/settings/",
-        f"/w/{requiring.slug}/team/",
+        f"/w/{requiring.slug}/people/",
     ):
         response = client.get(path)
         assert response.status_code == 302 and response.url.startswith(SETUP), path

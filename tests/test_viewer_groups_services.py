@@ -7,12 +7,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import UserFactory, add_member, make_experience, make_workspace
-from workspaces.errors import RuleViolation
+from workspaces.experiences.services import experience_publish
 from workspaces.models import ViewerGroup, ViewerGroupMember
-from workspaces.services.experiences import experience_publish
-from workspaces.services.viewer_groups import (
+from workspaces.viewer_groups.services import (
     viewer_group_create,
     viewer_group_delete,
     viewer_group_member_add,

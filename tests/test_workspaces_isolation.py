@@ -47,7 +47,7 @@ def mine(workspace):
 
 
 def test_every_url_is_covered(workspace, mine):
-    from workspaces.urls import urlpatterns
+    from workspaces.overview.urls import urlpatterns
 
     names = {p.name for p in urlpatterns} - {"create"}
     assert names == set(WORKSPACE_PAGES + SITE_PAGES + EXPERIENCE_PAGES)
@@ -120,7 +120,7 @@ def test_viewer_gets_403_on_site_and_experience_writes(client, workspace, mine):
 
 def test_member_without_a_grant_gets_403_on_a_site_and_200_with_one(client, workspace, mine):
     from permissions.roles import builtin_role
-    from workspaces.services.sites import site_grant_set
+    from workspaces.sites.services import site_grant_set
 
     site, _ = mine
     member = add_member(workspace, catalog.MEMBER)

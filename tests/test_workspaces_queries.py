@@ -12,7 +12,7 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import add_member, make_experience, make_site, make_workspace
 from workspaces.models import Membership
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import add_member, make_site
 from workspaces.models import Site
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 pytestmark = pytest.mark.django_db
 

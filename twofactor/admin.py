@@ -18,7 +18,7 @@ from django.db.models import Count
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from workspaces.admin.base import ReadOnlyAdmin
+from kernel.admin import ReadOnlyAdmin
 
 from . import session
 from .models import WorkspaceSecurity

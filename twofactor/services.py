@@ -15,9 +15,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from audit.services import record
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.services import lock_workspace, require
 from workspaces.models import Workspace
-from workspaces.services.common import lock_workspace, require
 
 from . import devices
 from .models import WorkspaceSecurity

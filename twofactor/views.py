@@ -20,9 +20,9 @@ from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
 from workspaces.models import Membership
-from workspaces.views_base import WorkspaceMixin
 
 from . import devices, services, session
 from .forms import AppCodeForm, CodeForm, RequirementForm, safe_next

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import models
 
-from workspaces.admin.base import ReadOnlyAdmin, ServiceAdmin
+from kernel.admin import ReadOnlyAdmin, ServiceAdmin
 
 from .models import IntegrationSetting, IPBlockRule, SSOConfiguration, UserAttributeSetting, WorkspacePolicy
 from .services import ip_rule_remove

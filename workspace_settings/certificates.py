@@ -14,7 +14,7 @@ import hashlib
 import re
 import textwrap
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
 
 PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 MIN_DER_LENGTH = 100  # even a tiny self-signed certificate is longer

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
 
 from .certificates import read_certificate
 from .integrations import Integration, clean_settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

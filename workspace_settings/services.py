@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
-from workspaces.errors import RuleViolation
+from kernel.errors import RuleViolation
+from kernel.services import lock_workspace, require
 from workspaces.models import Workspace
-from workspaces.services.common import lock_workspace, require
 
 from . import attributes, integrations
 from .certificates import read_certificate

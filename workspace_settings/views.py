@@ -14,12 +14,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
-from workspaces.errors import RuleViolation
-from workspaces.forms import WorkspaceForm
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
+from workspaces.overview.forms import WorkspaceForm
+from workspaces.overview.services import workspace_update
 from workspaces.selectors import site_in
-from workspaces.services.sites import site_set_session_capture
-from workspaces.services.workspaces import workspace_update
-from workspaces.views_base import WorkspaceMixin
+from workspaces.sites.services import site_set_session_capture
 
 from . import attributes, integrations, selectors
 from .cards import cards_for

@@ -11,8 +11,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from permissions.policy import Access
-
-from .models import Collaborator, Experience, Membership, Site, ViewerGroup, Workspace
+from workspaces.models import Collaborator, Experience, Membership, Site, ViewerGroup, Workspace
 
 
 def memberships_of(user) -> QuerySet[Membership]:

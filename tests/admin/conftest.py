@@ -19,11 +19,11 @@ from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.settings_factories import make_settings
 from tests.twofactor_factories import make_two_factor
+from workspaces.experiences.services import collaborator_add
+from workspaces.invites.services import invite_create
 from workspaces.models import InviteSend, JoinDomain, JoinRequest, ViewerGroup, ViewerGroupMember
-from workspaces.services.experiences import collaborator_add
-from workspaces.services.invites import invite_create
-from workspaces.services.sites import site_grant_set
-from workspaces.services.teams import team_add_member
+from workspaces.sites.services import site_grant_set
+from workspaces.teams.services import team_add_member
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.policy import Access
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.errors import RuleViolation
-from workspaces.services.deactivation import account_deactivate, account_reactivate, sole_owner_workspaces
-from workspaces.services.members import ownership_transfer
+from workspaces.people.deactivation import account_deactivate, account_reactivate, sole_owner_workspaces
+from workspaces.people.services import ownership_transfer
 
 
 def test_the_last_active_owner_cannot_be_deactivated(acme, owner, staff):

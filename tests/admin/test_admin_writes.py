@@ -360,7 +360,7 @@ def account_deactivate_action(client, w, start):
 
 
 def account_reactivate_action(client, w, start):
-    from workspaces.services.deactivation import account_deactivate
+    from workspaces.people.deactivation import account_deactivate
 
     account_deactivate(actor=None, user=w["member"].user)
     start()

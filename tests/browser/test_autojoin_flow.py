@@ -94,7 +94,7 @@ def test_request_mode_waits_for_approval_on_the_team_page(
         expect(newcomer.get_by_text("You are not in any workspace yet")).to_be_visible()
         assert JoinRequest.objects.get().status == "pending"
 
-        page.goto(f"/w/{workspace.slug}/team/")
+        page.goto(f"/w/{workspace.slug}/people/")
         requests = page.get_by_role("region", name="Requests to join")
         expect(requests).to_contain_text(NEWCOMER)
         screenshot(page, "autojoin-team-requests")

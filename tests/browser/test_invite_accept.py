@@ -92,7 +92,7 @@ def test_owner_invites_two_and_one_signs_up_from_the_email(page, workspace, late
 def test_signed_in_as_someone_else_is_refused_by_name(page, workspace, latest_email, screenshot):
     UserFactory(email="bob@example.test", full_name="Bob Brown")
     sign_in(page, "olivia@acme.test")
-    page.goto(f"/w/{workspace.slug}/team/")
+    page.goto(f"/w/{workspace.slug}/people/")
     page.get_by_label("E-mail addresses").fill("ann@example.test")
     page.get_by_role("button", name="Send invitations").click()
     expect(page.get_by_role("status")).to_contain_text("Invited as Member: ann@example.test.")

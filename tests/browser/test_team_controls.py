@@ -36,7 +36,7 @@ def team():
 def test_owner_changes_a_role_and_removes_a_member(page, team, screenshot):
     workspace, _, carl, dora = team
     sign_in(page, "olivia@acme.test")
-    page.goto(f"/w/{workspace.slug}/team/")
+    page.goto(f"/w/{workspace.slug}/people/")
 
     page.get_by_label("Role of Carl Member").select_option(label="Admin")
     page.get_by_role("button", name="Change the role of Carl Member").click()
@@ -56,7 +56,7 @@ def test_owner_changes_a_role_and_removes_a_member(page, team, screenshot):
 def test_owner_transfers_ownership_and_steps_down(page, team, screenshot):
     workspace, mine, carl, _ = team
     sign_in(page, "olivia@acme.test")
-    page.goto(f"/w/{workspace.slug}/team/")
+    page.goto(f"/w/{workspace.slug}/people/")
 
     page.get_by_label("New owner").select_option(label="Carl Member (carl@acme.test, Member)")
     page.get_by_label("Step down to Admin").check()

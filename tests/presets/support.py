@@ -18,7 +18,7 @@ from permissions.models import Role
 from permissions.presets import load_preset
 from tests.factories import UserFactory, add_member
 from workspaces.models import Membership, Site, Workspace
-from workspaces.services.sites import site_grant_set
+from workspaces.sites.services import site_grant_set
 
 
 class CheckApi:

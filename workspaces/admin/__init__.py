@@ -4,4 +4,4 @@ Every save, delete and action calls the domain services, so rules 1-6 and the au
 as in the browser (rule 7). One module per area; importing them registers the admin classes.
 """
 
-from . import experiences, invites, joining, members, sites, teams, workspaces  # noqa: F401
+from workspaces.admin import experiences, invites, joining, members, sites, teams, workspaces  # noqa: F401

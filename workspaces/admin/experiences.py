@@ -5,16 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from ..models import Collaborator, Experience, ViewerGroup, ViewerGroupMember
-from ..services.experiences import (
-    collaborator_add,
-    collaborator_remove,
-    experience_create,
-    experience_delete,
-    experience_publish,
-    experience_update,
-)
-from .base import (
+from kernel.admin import (
     ParentForm,
     PersonLinkForm,
     ReadOnlyAdmin,
@@ -27,7 +18,16 @@ from .base import (
     new_and_deleted,
     person_field,
 )
-from .object_permissions import ReadOnlyObjectPermissionsMixin
+from workspaces.admin.object_permissions import ReadOnlyObjectPermissionsMixin
+from workspaces.experiences.services import (
+    collaborator_add,
+    collaborator_remove,
+    experience_create,
+    experience_delete,
+    experience_publish,
+    experience_update,
+)
+from workspaces.models import Collaborator, Experience, ViewerGroup, ViewerGroupMember
 
 CONTENT_FIELDS = ("title", "description", "content", "site")
 PUBLISHING_FIELDS = ("status", "visibility", "viewer_groups")

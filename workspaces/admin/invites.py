@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Invite, InviteSend, InviteSiteGrant
-from ..services.invites import invite_resend, invite_revoke
-from .base import SYSTEM_NOTE, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all
+from kernel.admin import SYSTEM_NOTE, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all
+from workspaces.invites.services import invite_resend, invite_revoke
+from workspaces.models import Invite, InviteSend, InviteSiteGrant
 
 
 class ExpiryFilter(admin.SimpleListFilter):

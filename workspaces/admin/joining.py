@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import JoinDomain, JoinRequest
-from .base import ReadOnlyAdmin
+from kernel.admin import ReadOnlyAdmin
+from workspaces.models import JoinDomain, JoinRequest
 
 
 @admin.register(JoinDomain)

@@ -8,13 +8,12 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
+from kernel.admin import SYSTEM_NOTE, ServiceAdmin, action_page, admin_url, apply_all
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
-
-from ..errors import RuleViolation
-from ..models import Membership, Site
-from ..services.members import member_add, member_change_role, member_remove
-from .base import SYSTEM_NOTE, ServiceAdmin, action_page, admin_url, apply_all
+from workspaces.models import Membership, Site
+from workspaces.people.services import member_add, member_change_role, member_remove
 
 
 class RoleChoiceField(forms.ModelChoiceField):

@@ -17,10 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from guardian.admin import GuardedModelAdminMixin
 
+from kernel.admin import admin_url
 from permissions.materialize import GROUP_MODELS, USER_MODELS
 from permissions.policy import scope_of
-
-from .base import admin_url
 
 READ_ONLY = (
     "Object permissions are derived from workspace roles, site grants, teams and collaborations, and "

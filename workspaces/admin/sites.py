@@ -6,12 +6,22 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 
+from kernel.admin import (
+    ParentForm,
+    ServiceAdmin,
+    ServiceInline,
+    count_of,
+    link,
+    membership_of,
+    new_and_deleted,
+    person_field,
+)
 from permissions import catalog
 from permissions.models import Role
 from permissions.roles import codename_of
-
-from ..models import Site, SiteGrant, Team
-from ..services.sites import (
+from workspaces.admin.object_permissions import ReadOnlyObjectPermissionsMixin
+from workspaces.models import Site, SiteGrant, Team
+from workspaces.sites.services import (
     SITE_FIELDS,
     site_create,
     site_delete,
@@ -21,8 +31,6 @@ from ..services.sites import (
     site_set_session_capture,
     site_update,
 )
-from .base import ParentForm, ServiceAdmin, ServiceInline, count_of, link, membership_of, new_and_deleted, person_field
-from .object_permissions import ReadOnlyObjectPermissionsMixin
 
 SITE_CAPABILITY_CHOICES = [(cap.codename, f"{cap.codename} — {cap.description}") for cap in catalog.SITE_CAPABILITIES]
 

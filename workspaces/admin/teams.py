@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import SiteGrant, Team, TeamMembership
-from ..services.teams import team_add_member, team_create, team_delete, team_remove_member, team_update
-from .base import (
+from kernel.admin import (
     ParentForm,
     PersonLinkForm,
     ReadOnlyInline,
@@ -18,6 +16,8 @@ from .base import (
     new_and_deleted,
     person_field,
 )
+from workspaces.models import SiteGrant, Team, TeamMembership
+from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
 
 
 class TeamMemberInlineForm(ParentForm):

@@ -9,22 +9,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from audit.models import AuditEvent
-from permissions.models import AccessKey, Role
-
-from ..models import (
-    Experience,
-    Invite,
-    JoinDomain,
-    JoinRequest,
-    Membership,
-    Site,
-    Team,
-    ViewerGroup,
-    Workspace,
-)
-from ..services.members import ownership_transfer
-from ..services.workspaces import workspace_create, workspace_delete, workspace_update
-from .base import (
+from kernel.admin import (
     SYSTEM_NOTE,
     ServiceAdmin,
     action_page,
@@ -35,7 +20,21 @@ from .base import (
     membership_of,
     person_field,
 )
-from .object_permissions import ReadOnlyObjectPermissionsMixin
+from permissions.models import AccessKey, Role
+from workspaces.admin.object_permissions import ReadOnlyObjectPermissionsMixin
+from workspaces.models import (
+    Experience,
+    Invite,
+    JoinDomain,
+    JoinRequest,
+    Membership,
+    Site,
+    Team,
+    ViewerGroup,
+    Workspace,
+)
+from workspaces.overview.services import workspace_create, workspace_delete, workspace_update
+from workspaces.people.services import ownership_transfer
 
 WORKSPACE_FIELDS = ("name", "time_zone", "description")
 

@@ -19,7 +19,7 @@ from accounts.emails import absolute_url
 from accounts.models import User, normalize_email
 from accounts.views import PasswordResetView
 from audit.services import record
-from workspaces.services.workspaces import workspace_create
+from workspaces.overview.services import workspace_create
 
 
 class FirstPasswordForm(PasswordResetForm):

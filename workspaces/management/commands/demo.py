@@ -20,12 +20,12 @@ from django.utils import timezone
 from accounts.models import User
 from permissions import catalog
 from permissions.roles import builtin_role
+from workspaces.experiences.services import collaborator_add, experience_create, experience_publish
 from workspaces.models import Experience, Workspace
-from workspaces.services.experiences import collaborator_add, experience_create, experience_publish
-from workspaces.services.members import member_add
-from workspaces.services.sites import site_create, site_grant_set
-from workspaces.services.teams import team_add_member, team_create
-from workspaces.services.workspaces import workspace_create
+from workspaces.overview.services import workspace_create
+from workspaces.people.services import member_add
+from workspaces.sites.services import site_create, site_grant_set
+from workspaces.teams.services import team_add_member, team_create
 
 WORKSPACE_NAME = "Acme Analytics"
 TIME_ZONE = "Europe/Berlin"

@@ -13,9 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, DjangoHelpFor
 from tqdm import tqdm
 
 from accounts.models import User
-from workspaces.invite_csv import InviteFileError, read_invite_csv, resolve_rows
+from workspaces.invites.csv_file import InviteFileError, read_invite_csv, resolve_rows
+from workspaces.invites.services import InviteBatchRefused, invite_create_bulk
 from workspaces.models import Membership, Workspace
-from workspaces.services.invites import InviteBatchRefused, invite_create_bulk
 
 HELP = """Invite the people listed in a CSV file to a workspace, and e-mail each an invitation link.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.services.invites import expired_invites, purge_expired_invites
+from workspaces.invites.services import expired_invites, purge_expired_invites
 
 
 class Command(BaseCommand):

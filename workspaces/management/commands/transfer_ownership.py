@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from workspaces.models import Membership, Workspace
-from workspaces.services.members import ownership_transfer
+from workspaces.people.services import ownership_transfer
 
 
 class Command(BaseCommand):

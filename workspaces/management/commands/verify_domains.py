@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.domains import unicode_form
+from workspaces.joining.dns import unicode_form
+from workspaces.joining.services import join_domains_recheck
 from workspaces.models import Workspace
-from workspaces.services.join_domains import join_domains_recheck
 
 
 class Command(BaseCommand):

@@ -1,0 +1,144 @@
+"""Experience pages: create, view, edit, publish or unpublish, delete.
+
+Every page finds the experience inside the URL's workspace (another workspace's id is a 404) and
+checks its capability on that experience (403 for a member without it). Collaborator management
+and viewer-group pages are not here (a later issue).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.functional import cached_property
+from django.views.generic import FormView, TemplateView, View
+
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
+from workspaces.experiences.services import experience_create, experience_delete, experience_publish, experience_update
+from workspaces.overview.forms import ExperienceForm, PublishForm
+from workspaces.overview.views import add_rule_violation
+from workspaces.selectors import experience_in, site_choices, viewer_groups_of
+
+
+class ExperienceMixin(WorkspaceMixin):
+    """Looks the experience up in the URL's workspace once and requires ``experience_capability``."""
+
+    experience_capability = "view_experience"
+
+    @cached_property
+    def experience(self):
+        return experience_in(self.workspace, self.kwargs["pk"])
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            # self.experience looks the workspace up first, so outsiders get 404 before anything else.
+            self.access.require(self.experience_capability, self.experience)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            experience=self.experience, exp_perms=self.access.perms(self.experience), **kwargs
+        )
+
+
+class ExperienceCreateView(WorkspaceMixin, FormView):
+    required_capability = "add_experience"
+    template_name = "workspaces/experience_form.html"
+    form_class = ExperienceForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "sites": site_choices(self.access, self.workspace)}
+
+    def form_valid(self, form):
+        try:
+            experience = experience_create(actor=self.request.user, workspace=self.workspace, **form.cleaned_data)
+        except RuleViolation as exc:
+            add_rule_violation(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The experience “{experience.title}” is created. You collaborate on it.")
+        return redirect(experience)
+
+
+class ExperienceDetailView(ExperienceMixin, TemplateView):
+    template_name = "workspaces/experience_detail.html"
+
+    def get_context_data(self, **kwargs):
+        site = self.experience.site
+        can_open_site = site is not None and self.access.has("view_site", site)
+        return super().get_context_data(can_open_site=can_open_site, **kwargs)
+
+
+class ExperienceEditView(ExperienceMixin, FormView):
+    experience_capability = "change_experience"
+    template_name = "workspaces/experience_form.html"
+    form_class = ExperienceForm
+
+    def get_initial(self):
+        return ExperienceForm.initial_from(self.experience)
+
+    def get_form_kwargs(self):
+        sites = site_choices(self.access, self.workspace, keep=self.experience.site)
+        return {**super().get_form_kwargs(), "sites": sites}
+
+    def form_valid(self, form):
+        try:
+            experience_update(actor=self.request.user, experience=self.experience, **form.cleaned_data)
+        except RuleViolation as exc:
+            self.experience.refresh_from_db()  # the service changed the object before refusing
+            add_rule_violation(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The experience “{self.experience.title}” is saved.")
+        return redirect(self.experience)
+
+
+class ExperiencePublishView(ExperienceMixin, FormView):
+    """Publish (or change who may open a published experience)."""
+
+    experience_capability = "publish_experience"
+    template_name = "workspaces/experience_publish.html"
+    form_class = PublishForm
+
+    def get_initial(self):
+        return {"visibility": self.experience.visibility, "viewer_groups": list(self.experience.viewer_groups.all())}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "viewer_groups": viewer_groups_of(self.workspace)}
+
+    def form_valid(self, form):
+        try:
+            experience_publish(
+                actor=self.request.user,
+                experience=self.experience,
+                published=True,
+                visibility=form.cleaned_data["visibility"],
+                viewer_groups=list(form.cleaned_data["viewer_groups"]),
+            )
+        except RuleViolation as exc:
+            self.experience.refresh_from_db()  # the service changed the object before refusing
+            add_rule_violation(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The experience “{self.experience.title}” is published.")
+        return redirect(self.experience)
+
+
+class ExperienceUnpublishView(ExperienceMixin, View):
+    experience_capability = "publish_experience"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        experience_publish(actor=request.user, experience=self.experience, published=False)
+        messages.success(request, f"The experience “{self.experience.title}” is back to draft.")
+        return redirect(self.experience)
+
+
+class ExperienceDeleteView(ExperienceMixin, TemplateView):
+    """GET asks for confirmation; only the POST deletes."""
+
+    experience_capability = "delete_experience"
+    template_name = "workspaces/experience_confirm_delete.html"
+
+    def post(self, request, *args, **kwargs):
+        title = self.experience.title
+        experience_delete(actor=request.user, experience=self.experience)
+        messages.success(request, f"The experience “{title}” is deleted.")
+        return redirect(self.workspace)

@@ -1,0 +1,114 @@
+"""The collaborators page of one experience: who collaborates on it, adding and removing them.
+
+Seeing the page needs ``view_experience``; adding and removing need ``manage_collaborators`` (a
+collaborator holds it on their experience, owners and admins on all). Only members whose role
+may collaborate are offered; the service refuses anyone else if posted anyway. Another
+workspace's experience or collaborator is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView, View
+
+from kernel.errors import RuleViolation
+from permissions.policy import Access
+from workspaces.experiences.services import collaborator_add, collaborator_remove
+from workspaces.experiences.views import ExperienceMixin
+from workspaces.models import Collaborator, Experience, Membership
+
+# can_collaborate's rule as a query: the role includes the workspace capability ``add_experience``.
+COLLABORATE_CAPABILITY = {
+    "role__permissions__codename": "add_experience",
+    "role__permissions__content_type__app_label": "workspaces",
+    "role__permissions__content_type__model": "workspace",
+}
+
+
+def collaborators_of(experience: Experience) -> QuerySet[Collaborator]:
+    return (
+        Collaborator.objects.filter(experience=experience)
+        .select_related("membership__user", "membership__role", "added_by")
+        .order_by("added_at", "id")
+    )
+
+
+def eligible_members(experience: Experience) -> QuerySet[Membership]:
+    """Members who may collaborate and do not yet: the choices of the add form."""
+    return (
+        Membership.objects.filter(workspace_id=experience.workspace_id, **COLLABORATE_CAPABILITY)
+        .exclude(collaborations__experience=experience)
+        .select_related("user", "role")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+class CollaboratorsMixin(ExperienceMixin):
+    @cached_property
+    def experience(self) -> Experience:
+        experience = get_object_or_404(Experience, workspace=self.workspace, pk=self.kwargs["experience_pk"])
+        experience.workspace = self.workspace  # already loaded; saves the services a query
+        return experience
+
+    def back(self):
+        return redirect("collaborators:index", self.workspace.slug, self.experience.pk)
+
+
+class CollaboratorListView(CollaboratorsMixin, TemplateView):
+    template_name = "workspaces/collaborators.html"
+
+    def get_context_data(self, **kwargs):
+        can_manage = self.access.has("manage_collaborators", self.experience)
+        return super().get_context_data(
+            collaborators=collaborators_of(self.experience),
+            eligible=eligible_members(self.experience) if can_manage else (),
+            can_manage=can_manage,
+            **kwargs,
+        )
+
+
+class CollaboratorAddView(CollaboratorsMixin, View):
+    experience_capability = "manage_collaborators"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        pk = request.POST.get("membership", "")
+        if not pk.isdigit():
+            messages.error(request, "Choose the member to add.")
+            return self.back()
+        # Looked up in this workspace only: another workspace's member is not found (404).
+        membership = get_object_or_404(
+            Membership.objects.select_related("user", "role"), workspace=self.workspace, pk=int(pk)
+        )
+        try:
+            collaborator_add(actor=request.user, experience=self.experience, membership=membership)
+        except RuleViolation as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return self.back()
+        messages.success(request, f"{membership.user.display_name} now collaborates on “{self.experience.title}”.")
+        return self.back()
+
+
+class CollaboratorRemoveView(CollaboratorsMixin, View):
+    experience_capability = "manage_collaborators"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        collaborator = get_object_or_404(
+            Collaborator.objects.select_related("membership__user"),
+            experience=self.experience,
+            pk=kwargs["collaborator_pk"],
+        )
+        membership = collaborator.membership
+        collaborator_remove(actor=request.user, experience=self.experience, membership=membership)
+        messages.success(
+            request, f"{membership.user.display_name} no longer collaborates on “{self.experience.title}”."
+        )
+        # Someone who removed themselves may no longer see the experience: a fresh check decides.
+        if not Access(request.user).has("view_experience", self.experience):
+            return redirect(self.workspace)
+        return self.back()

@@ -1,0 +1,97 @@
+"""The access explainer: for one member and one place (the workspace, a site or an experience),
+every capability they hold there and where each comes from.
+
+Any member may explain their own access; explaining someone else's needs ``manage_site_access``
+(the capability of those who hand out access, and so need to see why someone has it). The sources
+come from ``permissions.explain`` (the source tables); the page also reads what the policy answers
+(the stored permissions) and says so if the two disagree, which means the stored permissions need
+``manage.py sync_permissions``. A fixed number of queries, whatever the workspace's size.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.views.generic import TemplateView
+
+from kernel.views import WorkspaceMixin
+from permissions import catalog
+from permissions.explain import explain
+from permissions.policy import load_permissions, scope_of
+from workspaces.models import Experience, Membership, Site
+from workspaces.sites.forms_access import ExplainForm
+
+
+class ExplainView(WorkspaceMixin, TemplateView):
+    required_capability = "view_workspace"
+    template_name = "workspaces/explain.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        can_pick = "manage_site_access" in context["ws_perms"]
+        memberships = self._memberships(can_pick)
+        sites = self._sites(can_pick)
+        experiences = list(self.access.filter("view_experience", Experience.objects.filter(workspace=self.workspace)))
+        subject = self._subject(memberships)
+        target = self._target(sites, experiences)
+        initial = {"member": str(subject.pk), "target": self.request.GET.get("target", "")}
+        context.update(
+            form=ExplainForm(initial=initial, memberships=memberships, sites=sites, experiences=experiences),
+            can_pick=can_pick,
+            subject=subject,
+            target=target,
+        )
+        if target is not None:
+            context.update(self._explanation(subject, target))
+        return context
+
+    def _memberships(self, can_pick: bool) -> list[Membership]:
+        memberships = Membership.objects.filter(workspace=self.workspace).select_related("user", "role")
+        if not can_pick:
+            memberships = memberships.filter(pk=self.membership.pk)
+        return list(memberships.order_by("user__email"))
+
+    def _sites(self, can_pick: bool) -> list[Site]:
+        sites = Site.objects.filter(workspace=self.workspace).order_by("name", "id")
+        return list(sites if can_pick else self.access.filter("view_site", sites))
+
+    def _subject(self, memberships: list[Membership]) -> Membership:
+        """The member asked about: oneself by default; another member needs ``manage_site_access``
+        (403); an id that is not a member of this workspace is a 404."""
+        wanted = self.request.GET.get("member") or str(self.membership.pk)
+        for membership in memberships:
+            if str(membership.pk) == wanted:
+                return membership
+        if wanted.isdigit() and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
+            raise PermissionDenied("You need the “Manage site access” capability to explain another member's access.")
+        raise Http404("No such member.")
+
+    def _target(self, sites: list[Site], experiences: list[Experience]):
+        """The workspace, a site or an experience from ``target``; None if not chosen yet. Only
+        places the page offers are accepted; anything else (another workspace's) is a 404."""
+        wanted = self.request.GET.get("target", "")
+        if not wanted:
+            return None
+        if wanted == "workspace":
+            return self.workspace
+        offered = {f"site:{s.pk}": s for s in sites} | {f"experience:{e.pk}": e for e in experiences}
+        if wanted not in offered:
+            raise Http404("No such site or experience here.")
+        target = offered[wanted]
+        target.workspace = self.workspace
+        return target
+
+    def _explanation(self, subject: Membership, target) -> dict:
+        sources = explain(subject, target)
+        scope = scope_of(target)
+        held = load_permissions([subject.user_id], scope, [target.pk]).get((subject.user_id, target.pk), set())
+        areas = [
+            (area, [(cap, sources[cap.codename]) for cap in caps if cap.codename in sources])
+            for area, caps in catalog.areas(scope)
+        ]
+        return {
+            "areas": [(area, rows) for area, rows in areas if rows],
+            "held_count": len(sources),
+            "in_sync": set(sources) == set(held),
+            "scope": scope,
+        }

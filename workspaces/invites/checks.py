@@ -1,0 +1,188 @@
+"""The checks an invitation passes before anything is written (PRODUCT.md 6 "Invite", rule 3).
+
+- ``GrantRules``: rule 3 (nobody gives what they do not hold; only owners invite Owners) and
+  "belongs to this workspace", for the role, each site grant and each team of an invitation;
+- ``DailyLimits``: per inviter, per workspace and per address, counted from InviteSend rows;
+- ``address_problems``: syntax, and each address once per batch.
+
+Each answers for a whole batch in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator
+from django.db.models import Count
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from kernel.errors import RuleViolation
+from kernel.services import require_can_grant_role
+from permissions import catalog
+from permissions.policy import Access
+from permissions.roles import role_codes
+from workspaces.models import Invite, InviteSend, Site, SiteGrant, Team, Workspace
+
+if TYPE_CHECKING:
+    from workspaces.invites.services import InviteSpec
+
+_validate_address = EmailValidator()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _message(exc: Exception) -> str:
+    return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+
+
+class GrantRules:
+    """Rule 3 and "belongs to this workspace" for one actor, memoised: a file of 10,000 rows names
+    only a few roles, sites and teams, so each is checked once."""
+
+    def __init__(self, actor, workspace: Workspace, specs: Sequence[InviteSpec]):
+        self.actor, self.workspace = actor, workspace
+        self.access = Access(actor) if actor is not None else None
+        self._memo: dict[tuple, str | None] = {}
+        self._codes: dict[int, frozenset[str]] = {}
+        self._team_grants: dict[int, list[SiteGrant]] = defaultdict(list)
+        if self.access is not None:
+            self._prefetch(specs)
+
+    def _prefetch(self, specs: Sequence[InviteSpec]) -> None:
+        """Load the actor's site capabilities and the teams' grants for the whole batch at once."""
+        team_ids = {team.pk for spec in specs for team in spec.teams}
+        grants = SiteGrant.objects.filter(team_id__in=team_ids).select_related("site", "role")
+        for grant in grants.prefetch_related("extra_permissions"):
+            self._team_grants[grant.team_id].append(grant)
+        sites = {site.pk: site for spec in specs for site, _ in spec.site_grants}
+        sites |= {grant.site_id: grant.site for grants in self._team_grants.values() for grant in grants}
+        self.access.prefetch([s for s in sites.values() if s.workspace_id == self.workspace.pk])
+
+    def problem(self, spec: InviteSpec) -> str | None:
+        """Why this invitation may not be given, or None."""
+        if len({site.pk for site, _ in spec.site_grants}) != len(spec.site_grants):
+            return "Each site can appear only once."
+        checks = [("role", spec.role)]
+        checks += [("grant", site, role) for site, role in spec.site_grants]
+        checks += [("team", team) for team in spec.teams]
+        for kind, *objects in checks:
+            key = (kind, *(obj.pk for obj in objects))
+            if key not in self._memo:
+                try:
+                    getattr(self, f"_check_{kind}")(*objects)
+                    self._memo[key] = None
+                except (RuleViolation, PermissionDenied) as exc:
+                    self._memo[key] = _message(exc)
+            if self._memo[key]:
+                return self._memo[key]
+        return None
+
+    def _site_codes(self, role) -> frozenset[str]:
+        if role.pk not in self._codes:
+            self._codes[role.pk] = catalog.with_implied(role_codes(role)[0])
+        return self._codes[role.pk]
+
+    def _check_role(self, role) -> None:
+        if role.scope != catalog.WORKSPACE or role.workspace_id not in (None, self.workspace.pk):
+            raise RuleViolation(f"“{role}” is not a workspace role of {self.workspace}.")
+        require_can_grant_role(self.actor, self.workspace, role)
+
+    def _check_grant(self, site: Site, role) -> None:
+        if site.workspace_id != self.workspace.pk:
+            raise RuleViolation(f"The site “{site.slug}” is not in {self.workspace}.")
+        if role.scope != catalog.SITE or role.workspace_id not in (None, self.workspace.pk):
+            raise RuleViolation(f"“{role}” is not a site role of {self.workspace}.")
+        self._require_on_site(site, self._site_codes(role))
+
+    def _check_team(self, team: Team) -> None:
+        """Joining a team gives its site grants, so they too must be within the actor's reach."""
+        if team.workspace_id != self.workspace.pk:
+            raise RuleViolation(f"The team “{team}” is not in {self.workspace}.")
+        for grant in self._team_grants.get(team.pk, ()):
+            extra = {permission.codename for permission in grant.extra_permissions.all()}
+            self._require_on_site(grant.site, self._site_codes(grant.role) | extra, team=team)
+
+    def _require_on_site(self, site: Site, codes: frozenset[str], team: Team | None = None) -> None:
+        if self.access is None:
+            return
+        beyond = set(codes) - self.access.perms(site)
+        if beyond:
+            through = f" (through the team {team})" if team is not None else ""
+            raise RuleViolation(
+                f"You cannot give capabilities you do not hold on {site}{through}: {', '.join(sorted(beyond))}."
+            )
+
+
+class DailyLimits:
+    """The daily limits (PRODUCT.md 6), counted from InviteSend rows so they hold across processes."""
+
+    def __init__(self, actor, workspace: Workspace):
+        self.actor, self.workspace = actor, workspace
+        self.since = timezone.now() - timedelta(days=1)
+
+    def batch_problems(self, count: int) -> list[str]:
+        """Would ``count`` more e-mails pass the per-inviter or per-workspace limit?"""
+        problems = []
+        recent = InviteSend.objects.filter(sent_at__gte=self.since)
+        if self.actor is not None:
+            sent = recent.filter(inviter=self.actor).count()
+            limit = settings.INVITE_LIMIT_PER_INVITER_PER_DAY
+            if sent + count > limit:
+                problems.append(
+                    f"{self.actor.email} has sent {_plural(sent, 'invitation')} in the last 24 hours; "
+                    f"{count} more would pass the limit of {limit} a day per person. "
+                    "Invite fewer people now, or try again later."
+                )
+        sent = recent.filter(workspace=self.workspace).count()
+        limit = settings.INVITE_LIMIT_PER_WORKSPACE_PER_DAY
+        if sent + count > limit:
+            problems.append(
+                f"{self.workspace} has sent {_plural(sent, 'invitation')} in the last 24 hours; "
+                f"{count} more would pass the limit of {limit} a day per workspace. "
+                "Invite fewer people now, or try again later."
+            )
+        return problems
+
+    def address_problems(self, emails: Sequence[str]) -> dict[str, str]:
+        """Addresses that already received the most invitations allowed in a day, from anyone."""
+        limit = settings.INVITE_LIMIT_PER_ADDRESS_PER_DAY
+        counts = (
+            InviteSend.objects.filter(sent_at__gte=self.since)
+            .annotate(address=Lower("email"))
+            .filter(address__in=set(emails))
+            .values("address")
+            .annotate(sent=Count("id"))
+            .filter(sent__gte=limit)
+        )
+        return {
+            row["address"]: (
+                f"{row['address']} has received {_plural(row['sent'], 'invitation')} in the last 24 hours, "
+                f"the limit for one address; try again tomorrow."
+            )
+            for row in counts
+        }
+
+
+def address_problems(specs: Sequence[InviteSpec]) -> dict[int, str]:
+    """Syntax, and each address once per batch."""
+    problems, seen = {}, set()
+    for index, spec in enumerate(specs):
+        try:
+            _validate_address(spec.email)
+        except ValidationError:
+            problems[index] = f"“{spec.email}” is not a valid e-mail address."
+            continue
+        if len(spec.email) > Invite._meta.get_field("email").max_length:
+            problems[index] = f"“{spec.email}” is too long for an e-mail address."
+        elif spec.email in seen:
+            problems[index] = f"{spec.email} is listed more than once."
+        seen.add(spec.email)
+    return problems

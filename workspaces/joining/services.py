@@ -1,0 +1,456 @@
+"""Auto-join by e-mail domain (PRODUCT.md section 6, seed 003): join domains, matching, join requests.
+
+A workspace lists join domains. A domain works only once verified, and a verified domain belongs
+to one workspace (the ``join_domain_verified_once`` constraint keeps that true under races). It is
+verified at once when the person adding it has a verified address at exactly that domain, or later
+by a DNS TXT record ``portal-verification=<token>`` published *at the domain itself* (not at a
+sub-name), which ``join_domain_verify_dns`` reads with a real resolver. ``join_domains_recheck``
+(``manage.py verify_domains``) suspends DNS-verified domains whose record is gone and restores
+them when it is back.
+
+When a person's address becomes verified, ``auto_join`` finds the domain it belongs to
+(``domain_for_email``) and either makes them a member or files a join request that someone with
+``invite_members`` approves or declines. A pending invitation to that workspace wins: the invite
+carries its own role, grants and teams, and its link is the person's way in.
+
+Domain changes need ``manage_auto_join``; decisions on requests need ``invite_members``. Each
+change writes one audit event. The verification token is never written to the audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User, normalize_email
+from audit.services import record
+from kernel.errors import RuleViolation
+from kernel.services import require, require_can_grant_role
+from permissions import catalog
+from permissions.models import Role
+from permissions.roles import builtin_role
+from workspaces.joining.dns import (
+    DnsLookupFailed,
+    InvalidDomain,
+    email_domain,
+    has_verification_record,
+    is_public_provider,
+    normalize_domain,
+    parent_domains,
+    txt_record_value,
+    unicode_form,
+)
+from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, Workspace
+from workspaces.people.services import member_add
+
+# Joining by domain gives one of these built-in roles, or a custom workspace role (never Owner,
+# Admin or Billing admin: a domain admits people nobody picked one by one).
+JOINABLE_BUILTIN_ROLES = frozenset({catalog.MEMBER, catalog.VIEWER})
+
+
+def domain_status(join_domain: JoinDomain) -> str:
+    """ "verified", "suspended" or "pending" (not verified yet)."""
+    if join_domain.verified_at is None:
+        return "pending"
+    return "suspended" if join_domain.suspended_at is not None else "verified"
+
+
+def _state(join_domain: JoinDomain) -> dict:
+    return {
+        "domain": join_domain.domain,
+        "role": join_domain.role.name,
+        "mode": join_domain.mode,
+        "include_subdomains": join_domain.include_subdomains,
+        "status": domain_status(join_domain),
+        "method": join_domain.verification_method,
+    }
+
+
+def _taken_message(name: str) -> str:
+    return f"{unicode_form(name)} is already verified by another workspace; a domain belongs to one workspace only."
+
+
+def _clean_domain(value: str) -> str:
+    try:
+        name = normalize_domain(value)
+    except InvalidDomain as exc:
+        raise RuleViolation(str(exc)) from exc
+    if is_public_provider(name):
+        raise RuleViolation(
+            f"{unicode_form(name)} is a public e-mail provider: anyone can have an address there, "
+            "so it cannot admit people to a workspace."
+        )
+    return name
+
+
+def _check_role(actor, workspace: Workspace, role: Role) -> None:
+    if role.scope != catalog.WORKSPACE or role.workspace_id not in (None, workspace.pk):
+        raise RuleViolation(f"“{role}” is not a workspace role of {workspace}.")
+    if role.builtin and role.key not in JOINABLE_BUILTIN_ROLES:
+        raise RuleViolation("People who join by domain get Member, Viewer or a custom role of this workspace.")
+    require_can_grant_role(actor, workspace, role)  # rule 3
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in JoinDomain.Mode.values:
+        raise RuleViolation(f"“{mode}” is not a joining mode.")
+
+
+def _actor_proves(actor, name: str) -> bool:
+    """The actor's own verified address is at exactly this domain (not a subdomain, not a parent)."""
+    return actor is not None and actor.email_verified_at is not None and email_domain(actor.email) == name
+
+
+def _save_guarded(join_domain: JoinDomain, *, update_fields=None) -> None:
+    """Save, turning a lost race on the one-verified-domain constraint into the rule's message."""
+    try:
+        with transaction.atomic():
+            join_domain.save(update_fields=update_fields)
+    except IntegrityError as exc:
+        raise RuleViolation(_taken_message(join_domain.domain)) from exc
+
+
+# --- join domains -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def join_domain_add(
+    *,
+    actor,
+    workspace: Workspace,
+    domain: str,
+    role: Role,
+    mode: str = JoinDomain.Mode.AUTOMATIC,
+    include_subdomains: bool = False,
+) -> JoinDomain:
+    """List a join domain. Verified at once if the actor's verified address is at exactly this
+    domain; otherwise it waits for its DNS record (``txt_record_value(verification_token)``)."""
+    require(actor, "manage_auto_join", workspace)
+    name = _clean_domain(domain)
+    _check_role(actor, workspace, role)
+    _check_mode(mode)
+    if JoinDomain.objects.filter(workspace=workspace, domain=name).exists():
+        raise RuleViolation(f"{unicode_form(name)} is already on this workspace's list.")
+    if JoinDomain.objects.filter(domain=name, verified_at__isnull=False).exists():
+        raise RuleViolation(_taken_message(name))
+    join_domain = JoinDomain(
+        workspace=workspace,
+        domain=name,
+        role=role,
+        mode=mode,
+        include_subdomains=include_subdomains,
+        verification_token=secrets.token_hex(16),
+        added_by=actor,
+    )
+    if _actor_proves(actor, name):
+        join_domain.verified_at, join_domain.verification_method = timezone.now(), JoinDomain.Method.EMAIL
+    _save_guarded(join_domain)
+    record(action="join_domain.add", actor=actor, workspace=workspace, target=join_domain, after=_state(join_domain))
+    return join_domain
+
+
+def join_domain_verify_dns(*, actor, domain: JoinDomain) -> JoinDomain:
+    """Verify (or restore a suspended) domain by its TXT record. RuleViolation when the record is
+    missing or wrong, or DNS does not answer; nothing changes then."""
+    require(actor, "manage_auto_join", domain.workspace)
+    if domain_status(domain) == "verified":
+        return domain
+    # The look-up runs outside the transaction: no row stays locked while DNS answers.
+    try:
+        found = has_verification_record(domain.domain, domain.verification_token)
+    except DnsLookupFailed as exc:
+        raise RuleViolation(
+            f"The DNS servers did not answer for {unicode_form(domain.domain)}; nothing changed. "
+            "Try again in a few minutes."
+        ) from exc
+    if not found:
+        raise RuleViolation(
+            f"No TXT record “{txt_record_value(domain.verification_token)}” was found at "
+            f"{unicode_form(domain.domain)}. New DNS records can take a while to appear; try again later."
+        )
+    with transaction.atomic():
+        locked = JoinDomain.objects.select_for_update(of=("self",)).select_related("role").get(pk=domain.pk)
+        if domain_status(locked) == "verified":
+            return locked
+        if JoinDomain.objects.filter(domain=locked.domain, verified_at__isnull=False).exclude(pk=locked.pk).exists():
+            raise RuleViolation(_taken_message(locked.domain))
+        before = _state(locked)
+        locked.verified_at = locked.verified_at or timezone.now()
+        locked.verification_method, locked.suspended_at = JoinDomain.Method.DNS, None
+        _save_guarded(locked, update_fields=["verified_at", "verification_method", "suspended_at"])
+        record(
+            action="join_domain.verify",
+            actor=actor,
+            workspace=domain.workspace,
+            target=locked,
+            before=before,
+            after=_state(locked),
+        )
+    return locked
+
+
+@transaction.atomic
+def join_domain_update(
+    *,
+    actor,
+    domain: JoinDomain,
+    mode: str | None = None,
+    role: Role | None = None,
+    include_subdomains: bool | None = None,
+) -> JoinDomain:
+    """Change a domain's mode, role or subdomain setting; audited only when something changed."""
+    workspace = domain.workspace
+    require(actor, "manage_auto_join", workspace)
+    locked = JoinDomain.objects.select_for_update(of=("self",)).select_related("role").get(pk=domain.pk)
+    changes = {}
+    if mode is not None and mode != locked.mode:
+        _check_mode(mode)
+        changes["mode"] = mode
+    if role is not None and role.pk != locked.role_id:
+        _check_role(actor, workspace, role)
+        changes["role"] = role
+    if include_subdomains is not None and include_subdomains != locked.include_subdomains:
+        changes["include_subdomains"] = include_subdomains
+    if not changes:
+        return locked
+    before = _state(locked)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(changes))
+    after = _state(locked)
+    record(
+        action="join_domain.update",
+        actor=actor,
+        workspace=workspace,
+        target=locked,
+        before={k: v for k, v in before.items() if before[k] != after[k]},
+        after={k: v for k, v in after.items() if before[k] != after[k]},
+    )
+    return locked
+
+
+@transaction.atomic
+def join_domain_remove(*, actor, domain: JoinDomain) -> None:
+    """Take a domain off the list: nobody joins through it any more. Its pending requests stay,
+    to be approved (with Member) or declined."""
+    workspace = domain.workspace
+    require(actor, "manage_auto_join", workspace)
+    record(action="join_domain.remove", actor=actor, workspace=workspace, target=domain, before=_state(domain))
+    domain.delete()
+
+
+@dataclass
+class RecheckResult:
+    """What ``join_domains_recheck`` found, domain by domain."""
+
+    still_verified: list[JoinDomain] = field(default_factory=list)
+    suspended: list[JoinDomain] = field(default_factory=list)  # newly suspended: the record is gone
+    still_suspended: list[JoinDomain] = field(default_factory=list)
+    restored: list[JoinDomain] = field(default_factory=list)  # the record is back
+    failed: list[tuple[JoinDomain, str]] = field(default_factory=list)  # DNS did not answer: unchanged
+
+    @property
+    def checked(self) -> int:
+        lists = (self.still_verified, self.suspended, self.still_suspended, self.restored, self.failed)
+        return sum(len(found) for found in lists)
+
+
+def join_domains_recheck(*, workspace: Workspace | None = None) -> RecheckResult:
+    """Re-read the TXT record of every DNS-verified domain (of one workspace, or all).
+
+    A domain whose record is gone is suspended (it stops matching but stays this workspace's);
+    one whose record is back is restored. A look-up that fails changes nothing: an outage is not
+    proof that the record was removed.
+    """
+    result = RecheckResult()
+    domains = JoinDomain.objects.filter(verification_method=JoinDomain.Method.DNS, verified_at__isnull=False)
+    if workspace is not None:
+        domains = domains.filter(workspace=workspace)
+    for join_domain in domains.select_related("workspace", "role").order_by("domain", "pk"):
+        try:
+            present = has_verification_record(join_domain.domain, join_domain.verification_token)
+        except DnsLookupFailed as exc:
+            result.failed.append((join_domain, str(exc)))
+            continue
+        suspended = join_domain.suspended_at is not None
+        if present and suspended:
+            _set_suspended(join_domain, False)
+            result.restored.append(join_domain)
+        elif not present and not suspended:
+            _set_suspended(join_domain, True)
+            result.suspended.append(join_domain)
+        else:
+            (result.still_verified if present else result.still_suspended).append(join_domain)
+    return result
+
+
+@transaction.atomic
+def _set_suspended(join_domain: JoinDomain, suspend: bool) -> None:
+    before = _state(join_domain)
+    join_domain.suspended_at = timezone.now() if suspend else None
+    JoinDomain.objects.filter(pk=join_domain.pk).update(suspended_at=join_domain.suspended_at)
+    record(
+        action="join_domain.suspend" if suspend else "join_domain.restore",
+        workspace=join_domain.workspace,
+        target=join_domain,
+        before=before,
+        after=_state(join_domain),
+    )
+
+
+# --- matching and joining -----------------------------------------------------------------------
+
+
+def domain_for_email(email: str) -> JoinDomain | None:
+    """The verified, active join domain an address belongs to, or None.
+
+    Exact after normalisation (case, IDNA), or a parent domain that includes its subdomains; the
+    most specific wins. Comparing whole labels of the normalised name is what keeps look-alikes
+    out: "evil-acme.com", "acme.com.evil.com", "acme.co" and a Cyrillic "аcme.com" are other names.
+    """
+    name = email_domain(email)
+    if name is None:
+        return None
+    candidates = JoinDomain.objects.filter(
+        domain__in=parent_domains(name), verified_at__isnull=False, suspended_at__isnull=True
+    ).select_related("workspace", "role")
+    matches = [found for found in candidates if found.domain == name or found.include_subdomains]
+    return max(matches, key=lambda found: len(found.domain), default=None)
+
+
+def _has_pending_invite(workspace: Workspace, email: str) -> bool:
+    return Invite.objects.filter(
+        workspace=workspace,
+        email__iexact=normalize_email(email),
+        status=Invite.Status.PENDING,
+        expires_at__gt=timezone.now(),
+    ).exists()
+
+
+@transaction.atomic
+def auto_join(user: User) -> Membership | JoinRequest | None:
+    """Called when ``user``'s address becomes verified: join, or ask to join, the workspace whose
+    verified domain the address is at. Returns the new membership, the (pending) join request, or
+    None when nothing applies. An unverified address never joins."""
+    if not user.is_active or user.email_verified_at is None:
+        return None
+    join_domain = domain_for_email(user.email)
+    if join_domain is None:
+        return None
+    workspace = join_domain.workspace
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        return None
+    if _has_pending_invite(workspace, user.email):
+        return None  # the invitation wins: its link, role, grants and teams are the person's way in
+    if join_domain.mode == JoinDomain.Mode.AUTOMATIC:
+        return member_add(workspace=workspace, user=user, role=join_domain.role, actor=user, action="member.auto_join")
+    return _request_create(user, join_domain)
+
+
+def _request_create(user: User, join_domain: JoinDomain) -> JoinRequest:
+    workspace = join_domain.workspace
+    pending = JoinRequest.objects.filter(workspace=workspace, user=user, status=JoinRequest.Status.PENDING)
+    if (existing := pending.first()) is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            join_request = JoinRequest.objects.create(workspace=workspace, user=user, domain=join_domain)
+    except IntegrityError:  # a concurrent call filed it first (one pending request per person)
+        return pending.get()
+    record(
+        action="join_request.create",
+        actor=user,
+        workspace=workspace,
+        target=join_request,
+        after={"user": user.email, "domain": join_domain.domain, "role": join_domain.role.name},
+    )
+    return join_request
+
+
+# --- join requests ------------------------------------------------------------------------------
+
+
+def _lock_pending(join_request: JoinRequest) -> JoinRequest:
+    locked = (
+        JoinRequest.objects.select_for_update(of=("self",))
+        .select_related("user", "workspace", "domain__role")
+        .get(pk=join_request.pk)
+    )
+    if locked.status != JoinRequest.Status.PENDING:
+        raise RuleViolation(f"The request of {locked.user.email} was already {locked.get_status_display().lower()}.")
+    return locked
+
+
+def _decide(join_request: JoinRequest, actor, status: str) -> None:
+    join_request.status, join_request.decided_by, join_request.decided_at = status, actor, timezone.now()
+    join_request.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+@transaction.atomic
+def join_request_approve(*, actor, join_request: JoinRequest) -> Membership:
+    """Admit the person with their domain's role (Member if the domain was removed since)."""
+    require(actor, "invite_members", join_request.workspace)
+    join_request = _lock_pending(join_request)
+    workspace, user = join_request.workspace, join_request.user
+    if not user.is_active:
+        raise RuleViolation(f"{user.email}'s account is deactivated; decline the request instead.")
+    role = join_request.domain.role if join_request.domain is not None else builtin_role(catalog.MEMBER)
+    require_can_grant_role(actor, workspace, role)  # rule 3
+    _decide(join_request, actor, JoinRequest.Status.APPROVED)
+    existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
+    if existing is None:
+        # member_add writes the one audit event of this change, under the approval's name.
+        return member_add(workspace=workspace, user=user, role=role, actor=actor, action="join_request.approve")
+    record(
+        action="join_request.approve",
+        actor=actor,
+        workspace=workspace,
+        target=existing,
+        after={"user": user.email, "role": existing.role.name, "already_member": True},
+    )
+    return existing
+
+
+@transaction.atomic
+def join_request_decline(*, actor, join_request: JoinRequest) -> JoinRequest:
+    require(actor, "invite_members", join_request.workspace)
+    join_request = _lock_pending(join_request)
+    _decide(join_request, actor, JoinRequest.Status.DECLINED)
+    record(
+        action="join_request.decline",
+        actor=actor,
+        workspace=join_request.workspace,
+        target=join_request,
+        before={"user": join_request.user.email, "status": "pending"},
+        after={"user": join_request.user.email, "status": "declined"},
+    )
+    return join_request
+
+
+# --- reads for the pages ------------------------------------------------------------------------
+
+
+def workspace_join_domains(workspace: Workspace):
+    return JoinDomain.objects.filter(workspace=workspace).select_related("role", "added_by").order_by("domain")
+
+
+def pending_join_requests(workspace: Workspace):
+    """Pending requests of people who are not members yet (an invite may have admitted them since)."""
+    members = Membership.objects.filter(workspace=workspace).values("user_id")
+    return (
+        JoinRequest.objects.filter(workspace=workspace, status=JoinRequest.Status.PENDING)
+        .exclude(user_id__in=members)
+        .select_related("user", "domain__role")
+        .order_by("created_at", "pk")
+    )
+
+
+def joinable_roles(workspace: Workspace):
+    """The roles a join domain may give: built-in Member and Viewer, and this workspace's custom roles."""
+    return Role.objects.filter(scope=catalog.WORKSPACE).filter(
+        Q(builtin=True, key__in=JOINABLE_BUILTIN_ROLES) | Q(workspace=workspace)
+    )

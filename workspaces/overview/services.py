@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.db import transaction
+
+from audit.services import record
+from kernel.services import require, unique_slug
+from permissions import catalog, materialize
+from permissions.roles import builtin_role
+from workspaces.models import Membership, Workspace
+
+
+@transaction.atomic
+def workspace_create(*, creator, name: str, time_zone: str = "UTC", description: str = "") -> Workspace:
+    """A new workspace whose creator is its first Owner."""
+    name = name.strip()
+    workspace = Workspace.objects.create(
+        name=name, slug=unique_slug(Workspace, name), time_zone=time_zone, description=description
+    )
+    owner_role = builtin_role(catalog.OWNER)
+    Membership.objects.create(workspace=workspace, user=creator, role=owner_role)
+    materialize.join_role_group(creator.pk, workspace, owner_role)
+    record(
+        action="workspace.create",
+        actor=creator,
+        workspace=workspace,
+        target=workspace,
+        after={"name": workspace.name, "slug": workspace.slug, "owner": creator.email},
+    )
+    return workspace
+
+
+@transaction.atomic
+def workspace_update(*, actor, workspace: Workspace, name: str, time_zone: str, description: str = "") -> Workspace:
+    require(actor, "change_workspace", workspace)
+    before = {"name": workspace.name, "time_zone": workspace.time_zone, "description": workspace.description}
+    after = {"name": name.strip(), "time_zone": time_zone, "description": description}
+    if before == after:
+        return workspace
+    Workspace.objects.filter(pk=workspace.pk).update(**after)
+    workspace.refresh_from_db()
+    record(action="workspace.update", actor=actor, workspace=workspace, target=workspace, before=before, after=after)
+    return workspace
+
+
+@transaction.atomic
+def workspace_delete(*, actor, workspace: Workspace) -> None:
+    require(actor, "delete_workspace", workspace)
+    record(
+        action="workspace.delete",
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        before={"name": workspace.name, "slug": workspace.slug},
+    )
+    from django.contrib.auth.models import Group
+
+    group_ids = list(workspace.role_groups.values_list("group_id", flat=True))
+    group_ids += list(workspace.teams.values_list("group_id", flat=True))
+    # Delete in dependency order: sites PROTECT their owners' memberships, and memberships,
+    # invites, grants and join domains PROTECT the custom roles that the workspace cascades to.
+    workspace.sites.all().delete()
+    for related in (workspace.invites, workspace.join_domains, workspace.teams, workspace.memberships):
+        related.all().delete()
+    workspace.delete()
+    Group.objects.filter(pk__in=group_ids).delete()

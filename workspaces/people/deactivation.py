@@ -1,0 +1,79 @@
+"""Deactivating and reactivating accounts (staff do this in the admin).
+
+An inactive account holds nothing (the policy ignores it) and cannot sign in, so deactivating the
+last active owner of a workspace would leave it without an owner: rule 1 refuses that, whichever
+door the deactivation comes through.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+from audit.services import record
+from kernel.errors import RuleViolation
+from kernel.services import lock_workspace
+from permissions import catalog
+from permissions.roles import builtin_role_id
+from workspaces.models import Membership, Workspace
+
+
+def sole_owner_workspaces(user: User) -> list[Workspace]:
+    """The workspaces where ``user`` is the only active owner. Two queries, any number of workspaces."""
+    owner_role = builtin_role_id(catalog.OWNER)
+    owned = list(Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"))
+    if not owned:
+        return []
+    with_other_owner = set(
+        Membership.objects.filter(workspace__in=owned, role_id=owner_role, user__is_active=True)
+        .exclude(user=user)
+        .values_list("workspace_id", flat=True)
+    )
+    return [workspace for workspace in owned if workspace.pk not in with_other_owner]
+
+
+@transaction.atomic
+def account_deactivate(*, actor, user: User) -> User:
+    """Deactivate ``user``'s account, unless it is the last active owner of a workspace (rule 1)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    # Lock every workspace the person owns, in id order so two deactivations cannot deadlock; an
+    # owner demoted or deactivated at the same moment then waits for us, and we count after them.
+    owner_role = builtin_role_id(catalog.OWNER)
+    for workspace in Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"):
+        lock_workspace(workspace)
+    sole = sole_owner_workspaces(user)
+    if sole:
+        names = ", ".join(f"“{workspace.name}”" for workspace in sole)
+        raise RuleViolation(
+            f"{user.email} is the last active owner of {names}: make another member an owner "
+            "(Transfer ownership) before you deactivate this account."
+        )
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    record(
+        action="account.deactivate",
+        actor=actor,
+        target=user,
+        before={"email": user.email, "is_active": True},
+        after={"email": user.email, "is_active": False},
+    )
+    return user
+
+
+@transaction.atomic
+def account_reactivate(*, actor, user: User) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return user
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    record(
+        action="account.reactivate",
+        actor=actor,
+        target=user,
+        before={"email": user.email, "is_active": False},
+        after={"email": user.email, "is_active": True},
+    )
+    return user

@@ -1,0 +1,170 @@
+"""Forms of the team page and the invitation page.
+
+They check the shape of the input and that every chosen object belongs to the URL's workspace; the
+rules (who may give which role, the last owner, site owners) are the services' to check. The
+invitation form takes its choices from lists the page already loaded, so rendering it costs no
+query.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from accounts.forms import SignupForm
+from accounts.models import normalize_email
+from workspaces.models import Membership, Workspace
+from workspaces.people.selectors import roles_of
+
+GRANT_ROWS = 3  # site grants offered by the invitation form; more can be given on the site's page
+ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses separated by commas, semicolons, spaces or new lines; each once, in order."""
+    return list(dict.fromkeys(normalize_email(part) for part in ADDRESS_SEPARATORS.split(text or "") if part))
+
+
+def _choices(objects, label=str) -> list[tuple[int, str]]:
+    return [(obj.pk, label(obj)) for obj in objects]
+
+
+class InviteForm(forms.Form):
+    emails = forms.CharField(
+        label="E-mail addresses",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="One or more, separated by commas or new lines.",
+        error_messages={"required": "Enter at least one e-mail address."},
+    )
+    role = forms.TypedChoiceField(label="Workspace role", coerce=int)
+    teams = forms.TypedMultipleChoiceField(
+        label="Teams", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, roles, givable, sites, site_roles, teams, **kwargs):
+        """``roles``: every workspace role of the workspace (a role the actor may not give is
+        refused by the service, with its reason); only ``givable`` ones are offered."""
+        super().__init__(*args, **kwargs)
+        self._by_id = {
+            "role": {r.pk: r for r in roles},
+            "site": {s.pk: s for s in sites},
+            "site_role": {r.pk: r for r in site_roles},
+            "team": {t.pk: t for t in teams},
+        }
+        self.fields["role"].choices = _choices(roles)
+        self.fields["role"].widget.choices = _choices(givable)  # offered; the rest are still refused clearly
+        member = next((r for r in givable if r.builtin and r.key == "member"), None)
+        if member is not None:
+            self.fields["role"].initial = member.pk
+        self.fields["teams"].choices = _choices(teams)
+        for row in range(1, GRANT_ROWS + 1):
+            self.fields[f"site_{row}"] = forms.TypedChoiceField(
+                label=f"Site {row}", coerce=int, required=False, choices=[("", "No site"), *_choices(sites)]
+            )
+            self.fields[f"site_role_{row}"] = forms.TypedChoiceField(
+                label=f"Site role {row}", coerce=int, required=False, choices=[("", "—"), *_choices(site_roles)]
+            )
+
+    def grant_rows(self):
+        """(site field, site role field) pairs, for the template."""
+        return [(self[f"site_{row}"], self[f"site_role_{row}"]) for row in range(1, GRANT_ROWS + 1)]
+
+    def clean_emails(self) -> list[str]:
+        addresses = split_addresses(self.cleaned_data["emails"])
+        if not addresses:
+            raise ValidationError("Enter at least one e-mail address.")
+        bad = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            listed = ", ".join(f"“{address}”" for address in bad)
+            noun = "is not a valid e-mail address" if len(bad) == 1 else "are not valid e-mail addresses"
+            raise ValidationError(f"{listed} {noun}. Nobody was invited.")
+        return addresses
+
+    def clean(self):
+        cleaned = super().clean()
+        grants, seen = [], set()
+        for row in range(1, GRANT_ROWS + 1):
+            site_id, role_id = cleaned.get(f"site_{row}"), cleaned.get(f"site_role_{row}")
+            if site_id in (None, "") and role_id in (None, ""):
+                continue
+            if site_id in (None, ""):
+                self.add_error(f"site_{row}", "Choose the site this role is for.")
+                continue
+            site = self._by_id["site"][site_id]
+            if role_id in (None, ""):
+                self.add_error(f"site_role_{row}", f"Choose a role on {site}.")
+                continue
+            if site_id in seen:
+                self.add_error(f"site_{row}", f"{site} is chosen more than once.")
+                continue
+            seen.add(site_id)
+            grants.append((site, self._by_id["site_role"][role_id]))
+        cleaned["site_grants"] = grants
+        if cleaned.get("role") is not None:
+            cleaned["role"] = self._by_id["role"][cleaned["role"]]
+        cleaned["teams"] = [self._by_id["team"][pk] for pk in cleaned.get("teams") or ()]
+        return cleaned
+
+
+def _members_of(workspace: Workspace, *, excluding: Membership | None = None):
+    members = Membership.objects.filter(workspace=workspace).select_related("user", "role")
+    return members.exclude(pk=excluding.pk) if excluding is not None else members
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ModelChoiceField(
+        queryset=None, error_messages={"invalid_choice": "Choose one of this workspace's roles."}
+    )
+
+    def __init__(self, *args, workspace: Workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = roles_of(workspace, "workspace")
+
+
+class SuccessorForm(forms.Form):
+    """Who owns the leaving member's sites from now on (needed only when they own some)."""
+
+    successor = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": "Choose a member of this workspace to own the sites."},
+    )
+
+    def __init__(self, *args, workspace: Workspace, leaving: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = _members_of(workspace, excluding=leaving)
+
+
+class TransferForm(forms.Form):
+    to = forms.ModelChoiceField(
+        label="New owner",
+        queryset=None,
+        error_messages={
+            "required": "Choose the member who becomes an owner.",
+            "invalid_choice": "Choose another member of this workspace.",
+        },
+    )
+    step_down = forms.BooleanField(label="Step down to Admin", required=False)
+
+    def __init__(self, *args, workspace: Workspace, actor_membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = _members_of(workspace, excluding=actor_membership)
+
+
+class InviteSignupForm(SignupForm):
+    """Sign-up on the invitation page: the address is the invited one and cannot be changed."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["email"]
+        field.disabled = True  # the posted value is ignored; the invitation's address is used
+        field.initial = email
+        field.help_text = "The address this invitation was sent to."

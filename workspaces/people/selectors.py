@@ -1,0 +1,96 @@
+"""Reads for the team page: members, pending invitations and join requests, and the roles a person
+may hand out. Each costs a fixed number of queries, whatever the number of members.
+
+Which controls to show is decided here only for display; every write is checked again by its
+service (rules 1, 3 and 4 live in ``services.members`` and ``services.invites``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from permissions import catalog
+from permissions.models import Role
+from workspaces.models import Invite, JoinRequest, Membership, Site, Team, Workspace
+
+
+def team_members(workspace: Workspace) -> list[Membership]:
+    """Every member with account, role and teams: two queries."""
+    teams = Prefetch("teams", queryset=Team.objects.order_by("name"))
+    members = Membership.objects.filter(workspace=workspace).select_related("user", "role").prefetch_related(teams)
+    return list(members.order_by("joined_at", "id"))
+
+
+def sites_owned(workspace: Workspace) -> dict[int, list[str]]:
+    """{membership id: names of the sites it owns}: one query. A site owner must be replaced before
+    they leave or are removed, so the page asks for a successor only where it is needed."""
+    owned: dict[int, list[str]] = defaultdict(list)
+    for owner_id, name in Site.objects.filter(workspace=workspace).order_by("name").values_list("owner_id", "name"):
+        owned[owner_id].append(name)
+    return owned
+
+
+def invites_pending(workspace: Workspace) -> QuerySet[Invite]:
+    return (
+        Invite.objects.filter(workspace=workspace, status=Invite.Status.PENDING)
+        .select_related("role", "invited_by")
+        .order_by("email")
+    )
+
+
+def join_requests_pending(workspace: Workspace) -> QuerySet[JoinRequest]:
+    return (
+        JoinRequest.objects.filter(workspace=workspace, status=JoinRequest.Status.PENDING)
+        .select_related("user", "domain")
+        .order_by("created_at", "id")
+    )
+
+
+def roles_of(workspace: Workspace, scope: str) -> QuerySet[Role]:
+    """The built-in roles of ``scope`` and the workspace's own custom ones."""
+    return Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=scope)
+
+
+@dataclass
+class RoleChoices:
+    """The workspace's roles, and those the acting person may give (rule 3, for display)."""
+
+    workspace_roles: list[Role] = field(default_factory=list)
+    site_roles: list[Role] = field(default_factory=list)
+    givable: list[Role] = field(default_factory=list)
+
+
+def _codes(role: Role) -> tuple[frozenset[str], frozenset[str]]:
+    return (
+        frozenset(p.codename for p in role.permissions.all()),
+        frozenset(p.codename for p in role.site_permissions.all()),
+    )
+
+
+def role_choices(workspace: Workspace, actor_membership: Membership) -> RoleChoices:
+    """Roles of both scopes with their capabilities: three queries.
+
+    A workspace role is givable when its capabilities are within the actor's own role and, for
+    Owner, when the actor is an owner: the same test as ``require_can_grant_role``.
+    """
+    roles = list(
+        Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace)).prefetch_related(
+            "permissions", "site_permissions"
+        )
+    )
+    choices = RoleChoices(
+        workspace_roles=[r for r in roles if r.scope == catalog.WORKSPACE],
+        site_roles=[r for r in roles if r.scope == catalog.SITE],
+    )
+    mine = next((r for r in choices.workspace_roles if r.pk == actor_membership.role_id), None)
+    if mine is None:
+        return choices
+    held, held_site = _codes(mine)
+    for role in choices.workspace_roles:
+        caps, site_caps = _codes(role)
+        if (mine.is_owner or not role.is_owner) and caps <= held and site_caps <= held_site:
+            choices.givable.append(role)
+    return choices

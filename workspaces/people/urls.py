@@ -1,0 +1,21 @@
+"""The people page and its controls, under /w/<workspace_slug>/people/ (namespace "people").
+
+Every control is a POST to its own URL; ids in the URL are looked up inside the URL's workspace.
+"""
+
+from django.urls import path
+
+from workspaces.people import views as views
+
+app_name = "people"
+
+urlpatterns = [
+    path("", views.PeopleView.as_view(), name="index"),
+    path("members/<int:member_pk>/role/", views.ChangeRoleView.as_view(), name="change_role"),
+    path("members/<int:member_pk>/remove/", views.RemoveView.as_view(), name="remove"),
+    path("leave/", views.LeaveView.as_view(), name="leave"),
+    path("transfer-ownership/", views.TransferView.as_view(), name="transfer"),
+    path("invites/", views.InviteCreateView.as_view(), name="invite"),
+    path("invites/<int:invite_pk>/resend/", views.InviteResendView.as_view(), name="invite_resend"),
+    path("invites/<int:invite_pk>/revoke/", views.InviteRevokeView.as_view(), name="invite_revoke"),
+]

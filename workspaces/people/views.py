@@ -1,0 +1,275 @@
+"""The team page (PRODUCT.md 6 "Role change", "Remove and leave", "Transfer ownership", "Invite").
+
+One page lists the members, the pending invitations and join requests, and offers each control
+only to those who may use it; every control posts to its own small view, which calls one service
+and reports the outcome as a message. The services check the capability and the rules again, so
+a forged POST is refused the same way (PermissionDenied → 403, RuleViolation → its message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView, View
+
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
+from workspaces.invites.services import invite_create, invite_resend, invite_revoke
+from workspaces.models import Invite, Membership, Team
+from workspaces.people.forms import InviteForm, RoleChangeForm, SuccessorForm, TransferForm
+from workspaces.people.selectors import invites_pending, join_requests_pending, role_choices, sites_owned, team_members
+from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
+from workspaces.selectors import visible_sites
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    is_me: bool
+    owned_sites: list[str]
+    role_options: list = field(default_factory=list)  # empty: the role is shown, not changeable
+    can_remove: bool = False
+
+
+def _name(membership: Membership) -> str:
+    return membership.user.display_name
+
+
+def _refusal(request, exc: RuleViolation) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+class PeoplePageMixin(WorkspaceMixin):
+    """Builds the team page's context; the invite view re-renders it with a bound form."""
+
+    template_name = "workspaces/people.html"
+
+    @cached_property
+    def roles(self):
+        return role_choices(self.workspace, self.membership)
+
+    def invite_form(self, data=None) -> InviteForm:
+        return InviteForm(
+            data,
+            roles=self.roles.workspace_roles,
+            givable=self.roles.givable,
+            sites=list(visible_sites(self.access, self.workspace)),
+            site_roles=self.roles.site_roles,
+            teams=list(Team.objects.filter(workspace=self.workspace)),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        perms = context["ws_perms"]
+        if "view_members" in perms:
+            context.update(self._members_context(perms))
+        if "invite_members" in perms:
+            context["join_requests"] = list(join_requests_pending(self.workspace))
+            context.setdefault("invite_form", self.invite_form())
+        return context
+
+    def _members_context(self, perms) -> dict:
+        members = team_members(self.workspace)
+        owned = sites_owned(self.workspace)
+        me = self.membership
+        may_change = perms & {"change_member_roles", "manage_owners"}
+        givable = self.roles.givable if may_change else []
+        rows = []
+        for member in members:
+            row = MemberRow(member, member.pk == me.pk, owned.get(member.pk, []))
+            guard = "manage_owners" if member.role.is_owner else None
+            if not row.is_me:
+                if (guard or "change_member_roles") in perms:
+                    row.role_options = givable if member.role in givable else [member.role, *givable]
+                row.can_remove = (guard or "remove_members") in perms
+            rows.append(row)
+        active_owners = [m for m in members if m.role.is_owner and m.user.is_active]
+        return {
+            "rows": rows,
+            "others": [m for m in members if m.pk != me.pk],
+            "my_sites": owned.get(me.pk, []),
+            "last_owner": me.role.is_owner and len(active_owners) <= 1,
+            "invites": list(invites_pending(self.workspace)),
+            "may_change_roles": bool(may_change),
+        }
+
+
+class PeopleView(PeoplePageMixin, TemplateView):
+    required_capability = "view_members"
+
+
+class MemberActionView(WorkspaceMixin, View):
+    """A POST-only control of the team page; answers with a message and the team page."""
+
+    http_method_names = ["post"]
+
+    def back(self):
+        return redirect("people:index", self.workspace.slug)
+
+    def member(self) -> Membership:
+        """The member named in the URL, in this workspace only (another workspace's id is a 404)."""
+        queryset = Membership.objects.select_related("user", "role")
+        member = get_object_or_404(queryset, workspace=self.workspace, pk=self.kwargs["member_pk"])
+        member.workspace = self.workspace
+        return member
+
+    def invite(self) -> Invite:
+        queryset = Invite.objects.select_related("role", "invited_by")
+        invite = get_object_or_404(queryset, workspace=self.workspace, pk=self.kwargs["invite_pk"])
+        invite.workspace = self.workspace
+        return invite
+
+
+class ChangeRoleView(MemberActionView):
+    required_capability = "change_member_roles"
+
+    def post(self, request, *args, **kwargs):
+        member = self.member()
+        form = RoleChangeForm(request.POST, workspace=self.workspace)
+        if not form.is_valid():
+            messages.error(request, form.errors["role"][0])
+            return self.back()
+        role = form.cleaned_data["role"]
+        if member.role_id == role.pk:
+            messages.info(request, f"{_name(member)} already has the role {role}.")
+            return self.back()
+        try:
+            member_change_role(actor=request.user, membership=member, role=role)
+        except RuleViolation as exc:
+            _refusal(request, exc)
+        else:
+            messages.success(request, f"{_name(member)} is now {role}. The change takes effect at once.")
+        return self.back()
+
+
+class RemoveView(MemberActionView):
+    required_capability = "remove_members"
+
+    def post(self, request, *args, **kwargs):
+        member = self.member()
+        form = SuccessorForm(request.POST, workspace=self.workspace, leaving=member)
+        if not form.is_valid():
+            messages.error(request, form.errors["successor"][0])
+            return self.back()
+        try:
+            member_remove(actor=request.user, membership=member, site_successor=form.cleaned_data["successor"])
+        except RuleViolation as exc:
+            _refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                f"{_name(member)} is removed from {self.workspace}, with their site grants, teams and "
+                "collaborations. Their experiences stay.",
+            )
+        return self.back()
+
+
+class LeaveView(MemberActionView):
+    """Any member may leave (rule 1 keeps the last owner)."""
+
+    required_capability = "view_workspace"
+
+    def post(self, request, *args, **kwargs):
+        form = SuccessorForm(request.POST, workspace=self.workspace, leaving=self.membership)
+        if not form.is_valid():
+            messages.error(request, form.errors["successor"][0])
+            return self.back()
+        try:
+            member_leave(membership=self.membership, site_successor=form.cleaned_data["successor"])
+        except RuleViolation as exc:
+            _refusal(request, exc)
+            return self.back()
+        messages.success(request, f"You left {self.workspace}.")
+        return redirect("home")
+
+
+class TransferView(MemberActionView):
+    required_capability = "manage_owners"
+
+    def post(self, request, *args, **kwargs):
+        form = TransferForm(request.POST, workspace=self.workspace, actor_membership=self.membership)
+        if not form.is_valid():
+            messages.error(request, next(iter(form.errors.values()))[0])
+            return self.back()
+        to, step_down = form.cleaned_data["to"], form.cleaned_data["step_down"]
+        try:
+            ownership_transfer(actor=request.user, workspace=self.workspace, to=to, step_down=step_down)
+        except RuleViolation as exc:
+            _refusal(request, exc)
+            return self.back()
+        messages.success(request, f"{_name(to)} is now an owner of {self.workspace}.")
+        if step_down:
+            messages.success(request, "You stepped down: you are now Admin.")
+        return self.back()
+
+
+class InviteCreateView(PeoplePageMixin, TemplateView):
+    """The invitation form's POST. All or nothing: a refusal re-renders the page with the form as
+    typed and every reason; success names each address and what happened to it."""
+
+    required_capability = "invite_members"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = self.invite_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = invite_create(
+                    actor=request.user,
+                    workspace=self.workspace,
+                    emails=data["emails"],
+                    role=data["role"],
+                    site_grants=data["site_grants"],
+                    teams=data["teams"],
+                )
+            except RuleViolation as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self._report(result, data["role"])
+                return redirect("people:index", self.workspace.slug)
+        messages.error(request, "Nobody was invited: correct the invitation form below.")
+        return self.render_to_response(self.get_context_data(invite_form=form))
+
+    def _report(self, result, role) -> None:
+        if result.invited:
+            addresses = ", ".join(invite.email for invite in result.invited)
+            messages.success(self.request, f"Invited as {role}: {addresses}.")
+        if result.refreshed:
+            addresses = ", ".join(invite.email for invite in result.refreshed)
+            messages.success(
+                self.request,
+                f"Already invited, so the invitation was refreshed (new link, new expiry; the old link no "
+                f"longer works): {addresses}.",
+            )
+
+
+class InviteResendView(MemberActionView):
+    required_capability = "invite_members"
+
+    def post(self, request, *args, **kwargs):
+        invite = self.invite()
+        try:
+            invite_resend(actor=request.user, invite=invite)
+        except RuleViolation as exc:
+            _refusal(request, exc)
+        else:
+            messages.success(request, f"A new link is on its way to {invite.email}; the old link no longer works.")
+        return self.back()
+
+
+class InviteRevokeView(MemberActionView):
+    required_capability = "invite_members"
+
+    def post(self, request, *args, **kwargs):
+        invite = self.invite()
+        try:
+            invite_revoke(actor=request.user, invite=invite)
+        except RuleViolation as exc:
+            _refusal(request, exc)
+        else:
+            messages.success(request, f"The invitation for {invite.email} is revoked; its link no longer works.")
+        return self.back()

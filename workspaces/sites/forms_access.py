@@ -1,0 +1,185 @@
+"""Forms of the teams pages, the site access page and the access explainer.
+
+Plain forms that only shape the input: the services (``services.teams``, ``services.sites``) check
+the capabilities and the rules. Choices that list members or teams are built from lists the view
+has already loaded, so one list serves several forms on a page without another query each.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from permissions import catalog
+from permissions.models import Role
+from workspaces.models import Membership, Site, Team
+
+SITE_CAPABILITY_CHOICES = [(cap.codename, cap.label) for cap in catalog.SITE_CAPABILITIES]
+
+
+def site_roles_of(workspace) -> QuerySet[Role]:
+    """The site roles a grant in ``workspace`` may name: the built-in ones, then its custom ones."""
+    return Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=catalog.SITE).order_by(
+        "-builtin", "position", "name"
+    )
+
+
+def member_label(membership: Membership) -> str:
+    user = membership.user
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+def error_messages(form: forms.Form) -> list[str]:
+    """Every error of a form as one sentence each, for pages that answer a POST with messages."""
+    found = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        found += [f"{label}: {error}" if label else error for error in errors]
+    return found
+
+
+def require_valid(form: forms.Form) -> None:
+    """Raise the form's errors as one ValidationError, so a page that answers a POST with
+    messages handles bad input and a service's refusal (RuleViolation) in one place."""
+    if not form.is_valid():
+        raise ValidationError(error_messages(form))
+
+
+class SiteRoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, role: Role) -> str:
+        return role.name if role.builtin else f"{role.name} (custom)"
+
+
+class GrantForm(forms.Form):
+    """A site role and extra capabilities; subclasses add who or where."""
+
+    role = SiteRoleChoiceField(
+        label="Site role",
+        queryset=Role.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of this workspace's site roles."},
+    )
+    extra = forms.MultipleChoiceField(
+        label="Extra capabilities",
+        choices=SITE_CAPABILITY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Given on top of the role, e.g. “Tag comments”.",
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = site_roles_of(workspace)
+
+    def extra_areas(self) -> list[tuple[str, list[dict]]]:
+        """The extra-capability checkboxes grouped by catalog area, with their ticked state."""
+        ticked = set(self["extra"].value() or ())
+        prefix = f"{self.prefix}-" if self.prefix else ""
+        return [
+            (
+                area,
+                [
+                    {"cap": cap, "checked": cap.codename in ticked, "id": f"id_{prefix}extra_{cap.codename}"}
+                    for cap in caps
+                ],
+            )
+            for area, caps in catalog.areas(catalog.SITE)
+        ]
+
+    def grant_arguments(self) -> dict:
+        """``role`` and ``extra`` for ``site_grant_set``."""
+        return {"role": self.cleaned_data["role"], "extra": set(self.cleaned_data["extra"])}
+
+
+class TeamGrantForm(GrantForm):
+    """On a team's page: which site, which role."""
+
+    site = forms.ModelChoiceField(
+        label="Site",
+        queryset=Site.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose a site of this workspace."},
+    )
+    field_order = ["site", "role", "extra"]
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, workspace=workspace, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(workspace=workspace).order_by("name", "id")
+
+
+class SiteGrantForm(GrantForm):
+    """On a site's access page: one member or one team, in one select."""
+
+    grantee = forms.ChoiceField(
+        label="Member or team", error_messages={"invalid_choice": "Choose a member or a team of this workspace."}
+    )
+    field_order = ["grantee", "role", "extra"]
+
+    def __init__(self, *args, workspace, memberships: list[Membership], teams: list[Team], **kwargs):
+        super().__init__(*args, workspace=workspace, **kwargs)
+        self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
+        choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
+        if teams:
+            choices.append(("Teams", [(f"t{t.pk}", t.name) for t in teams]))
+        self.fields["grantee"].choices = choices
+
+    def grant_arguments(self) -> dict:
+        grantee = self._grantees[self.cleaned_data["grantee"]]
+        key = "team" if isinstance(grantee, Team) else "membership"
+        return {**super().grant_arguments(), key: grantee}
+
+
+class SiteOwnerForm(forms.Form):
+    owner = forms.ChoiceField(
+        label="Site owner",
+        help_text="The contract owner and contact person for the site. Being site owner adds no capability.",
+        error_messages={"invalid_choice": "The site owner must be a member of this workspace."},
+    )
+
+    def __init__(self, *args, memberships: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._memberships = {str(m.pk): m for m in memberships}
+        self.fields["owner"].choices = [(str(m.pk), member_label(m)) for m in memberships]
+
+    @property
+    def chosen_owner(self) -> Membership:
+        return self._memberships[self.cleaned_data["owner"]]
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, error_messages={"required": "Give the team a name."})
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TeamMemberForm(forms.Form):
+    membership = forms.ChoiceField(
+        label="Member", error_messages={"invalid_choice": "Choose a member of this workspace who is not in the team."}
+    )
+
+    def __init__(self, *args, candidates: list[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._candidates = {str(m.pk): m for m in candidates}
+        self.fields["membership"].choices = [("", "Choose…")] + [(str(m.pk), member_label(m)) for m in candidates]
+
+    @property
+    def chosen(self) -> Membership:
+        return self._candidates[self.cleaned_data["membership"]]
+
+
+class ExplainForm(forms.Form):
+    """The explainer's GET form. Rendering only: the view resolves the ids itself, because a member
+    of another workspace is a 404 and another member without the capability is a 403."""
+
+    member = forms.ChoiceField(label="Member")
+    target = forms.ChoiceField(label="Where", help_text="The workspace itself, one site or one experience.")
+
+    def __init__(self, *args, memberships: list[Membership], sites: list[Site], experiences: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [(str(m.pk), member_label(m)) for m in memberships]
+        choices = [("", "Choose…"), ("workspace", "The workspace itself")]
+        if sites:
+            choices.append(("Sites", [(f"site:{s.pk}", s.name) for s in sites]))
+        if experiences:
+            choices.append(("Experiences", [(f"experience:{e.pk}", e.title) for e in experiences]))
+        self.fields["target"].choices = choices

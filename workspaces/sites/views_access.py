@@ -1,0 +1,188 @@
+"""The site access page: who has access to one site and how, and the forms that change it.
+
+Needs ``manage_site_access`` on the workspace (the capability that grants and revokes site roles
+and sets site owners). Access to a site comes from three places (PRODUCT.md 3.4): workspace roles
+whose site capabilities reach every site, the members' own grants, and the teams' grants. The
+services apply rule 2 (the site owner is a member of the workspace) and rule 3 (nobody grants what
+they do not hold on that site); their refusals are shown as messages and nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView, View
+
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
+from permissions import catalog
+from permissions.models import Role
+from workspaces.models import Membership, SiteGrant, Team
+from workspaces.selectors import site_in
+from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid
+from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
+from workspaces.teams.views import flash_errors, with_extra_caps
+
+ALL_SITE_CODES = frozenset(catalog.codenames(catalog.SITE))
+
+
+def workspace_wide_roles(workspace) -> list[Role]:
+    """Workspace roles whose site capabilities reach every site, with how many members hold each
+    and ``site_caps`` (catalog entries, or None for "every site capability"): two queries."""
+    roles = (
+        Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=catalog.WORKSPACE)
+        .annotate(member_count=Count("memberships", filter=Q(memberships__workspace=workspace)))
+        .prefetch_related("site_permissions")
+        .order_by("-builtin", "position", "name")
+    )
+    found = []
+    for role in roles:
+        codes = {p.codename for p in role.site_permissions.all()}
+        if codes:
+            role.site_caps = (
+                None if codes == ALL_SITE_CODES else [c for c in catalog.SITE_CAPABILITIES if c.codename in codes]
+            )
+            found.append(role)
+    return found
+
+
+def site_grants(site, *, teams: bool) -> list[SiteGrant]:
+    grants = SiteGrant.objects.filter(site=site).select_related("role").prefetch_related("extra_permissions")
+    if teams:
+        grants = grants.filter(team__isnull=False).select_related("team").order_by("team__name")
+        grants = grants.annotate(member_count=Count("team__team_memberships"))
+    else:
+        grants = grants.filter(membership__isnull=False).select_related("membership__user", "membership__role")
+        grants = grants.order_by("membership__user__email")
+    return with_extra_caps(grants)
+
+
+class SiteAccessMixin(WorkspaceMixin):
+    required_capability = "manage_site_access"
+
+    @cached_property
+    def site(self):
+        return site_in(self.workspace, self.kwargs["site_slug"])
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.site  # noqa: B018 -- outsiders and unknown sites get 404 before any 403
+        return super().dispatch(request, *args, **kwargs)
+
+    def page_url(self) -> str:
+        return reverse("site_access:index", args=[self.workspace.slug, self.site.slug])
+
+    @cached_property
+    def memberships(self) -> list[Membership]:
+        queryset = Membership.objects.filter(workspace=self.workspace).select_related("user").order_by("user__email")
+        return list(queryset)
+
+    @cached_property
+    def teams(self) -> list[Team]:
+        return list(Team.objects.filter(workspace=self.workspace).order_by("name"))
+
+    def grant_form(self, data=None) -> SiteGrantForm:
+        return SiteGrantForm(
+            data, workspace=self.workspace, memberships=self.memberships, teams=self.teams, prefix="grant"
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(site=self.site, **kwargs)
+
+
+class SiteAccessView(SiteAccessMixin, TemplateView):
+    template_name = "workspaces/site_access.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            wide_roles=workspace_wide_roles(self.workspace),
+            member_grants=site_grants(self.site, teams=False),
+            team_grants=site_grants(self.site, teams=True),
+            grant_form=self.grant_form(),
+            owner_form=SiteOwnerForm(memberships=self.memberships, initial={"owner": str(self.site.owner_id)}),
+            **kwargs,
+        )
+
+
+class SiteAccessActionView(SiteAccessMixin, View):
+    """A POST that ends on the access page with a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ValidationError as exc:  # bad input or a rule's refusal: say why; nothing was written
+            flash_errors(request, exc.messages)
+        return redirect(self.page_url())
+
+    def act(self, request) -> None:
+        raise NotImplementedError
+
+
+class SiteGrantSetView(SiteAccessActionView):
+    def act(self, request) -> None:
+        form = self.grant_form(request.POST)
+        require_valid(form)
+        grant = site_grant_set(actor=request.user, site=self.site, **form.grant_arguments())
+        who = grant.team.name if grant.team_id else grant.membership.user.display_name
+        messages.success(request, f"{who} has the role {grant.role.name} on {self.site.name} now.")
+
+
+class SiteOwnerSetView(SiteAccessActionView):
+    def act(self, request) -> None:
+        form = SiteOwnerForm(request.POST, memberships=self.memberships)
+        require_valid(form)
+        site_owner_set(actor=request.user, site=self.site, owner=form.chosen_owner)
+        messages.success(request, f"{form.chosen_owner.user.display_name} is the site owner of {self.site.name} now.")
+
+
+class SiteGrantMixin(SiteAccessMixin):
+    @cached_property
+    def grant(self) -> SiteGrant:
+        queryset = SiteGrant.objects.select_related("role", "team", "membership__user")
+        grant = get_object_or_404(queryset, site=self.site, pk=self.kwargs["grant_pk"])
+        grant.site = self.site
+        return grant
+
+    def grantee_name(self) -> str:
+        grant = self.grant
+        return f"the team “{grant.team.name}”" if grant.team_id else grant.membership.user.display_name
+
+
+class SiteGrantEditView(SiteGrantMixin, TemplateView):
+    """Change the role and extra capabilities of one grant on the site."""
+
+    template_name = "workspaces/site_access_grant_form.html"
+
+    def get_form(self, data=None) -> GrantForm:
+        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        return GrantForm(data, workspace=self.workspace, initial={"role": self.grant.role_id, "extra": codes})
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(grant=self.grant, grantee=self.grantee_name(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            grantee = {"team": self.grant.team} if self.grant.team_id else {"membership": self.grant.membership}
+            try:
+                site_grant_set(actor=request.user, site=self.site, **grantee, **form.grant_arguments())
+            except RuleViolation as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, f"The grant of {self.grantee_name()} on {self.site.name} is saved.")
+                return redirect(self.page_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class SiteGrantRevokeView(SiteGrantMixin, SiteAccessActionView):
+    def act(self, request) -> None:
+        who = self.grantee_name()
+        site_grant_revoke(actor=request.user, grant=self.grant)
+        messages.success(request, f"The grant of {who} on {self.site.name} is revoked.")

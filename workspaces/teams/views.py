@@ -1,0 +1,275 @@
+"""Teams pages (seed 002): the list of teams, one team's page, and the actions on it.
+
+Anyone with ``view_members`` sees the teams, their members and their site grants. Creating,
+renaming, deleting a team and changing its members need ``manage_teams``; its site grants need
+``manage_teams`` or ``manage_site_access`` (the service decides the same way and also applies
+rule 3). Every action is a POST that answers with a message and a redirect to the team's page.
+Another workspace's team, member or grant id is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView, View
+
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceMixin
+from permissions import catalog
+from workspaces.models import Membership, SiteGrant, Team, TeamMembership
+from workspaces.sites.forms_access import GrantForm, TeamForm, TeamGrantForm, TeamMemberForm, require_valid
+from workspaces.sites.services import site_grant_revoke, site_grant_set
+from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
+
+GRANT_CAPABILITIES = ("manage_teams", "manage_site_access")
+
+
+def with_extra_caps(grants) -> list[SiteGrant]:
+    """Grants with ``extra_caps``: catalog entries of their prefetched extra capabilities."""
+    grants = list(grants)
+    for grant in grants:
+        grant.extra_caps = [catalog.CAPABILITIES[p.codename] for p in grant.extra_permissions.all()]
+    return grants
+
+
+def _team_grants():
+    grants = SiteGrant.objects.select_related("site", "role").prefetch_related("extra_permissions")
+    return grants.order_by("site__name", "site_id")
+
+
+def teams_with_grants(workspace) -> list[Team]:
+    """The workspace's teams with their member counts and site grants: three queries, any size."""
+    teams = list(
+        Team.objects.filter(workspace=workspace)
+        .annotate(member_count=Count("team_memberships"))
+        .prefetch_related(Prefetch("site_grants", queryset=_team_grants()))
+        .order_by("name")
+    )
+    for team in teams:
+        team.grants = with_extra_caps(team.site_grants.all())
+    return teams
+
+
+def flash_errors(request, errors) -> None:
+    for message in errors:
+        messages.error(request, message)
+
+
+class TeamListView(WorkspaceMixin, TemplateView):
+    required_capability = "view_members"
+    template_name = "workspaces/teams.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(teams=teams_with_grants(self.workspace), can_manage="manage_teams" in context["ws_perms"])
+        if context["can_manage"]:
+            context["form"] = kwargs.get("form") or TeamForm()
+        return context
+
+
+class TeamCreateView(WorkspaceMixin, View):
+    required_capability = "manage_teams"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = TeamForm(request.POST)
+        try:
+            require_valid(form)
+            team = team_create(actor=request.user, workspace=self.workspace, **form.cleaned_data)
+        except ValidationError as exc:  # bad input or a rule's refusal: say why; nothing was written
+            flash_errors(request, exc.messages)
+            return redirect("teams:index", self.workspace.slug)
+        messages.success(request, f"The team “{team.name}” is created. Add its members and site grants here.")
+        return redirect("teams:detail", self.workspace.slug, team.pk)
+
+
+class TeamMixin(WorkspaceMixin):
+    """Finds the team in the URL's workspace (404 otherwise) before any capability check."""
+
+    @cached_property
+    def team(self) -> Team:
+        team = get_object_or_404(Team, workspace=self.workspace, pk=self.kwargs["pk"])
+        team.workspace = self.workspace  # already loaded; saves the services a query
+        return team
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.team  # noqa: B018 -- outsiders and other workspaces' ids get 404 before any 403
+        return super().dispatch(request, *args, **kwargs)
+
+    def candidates(self) -> list[Membership]:
+        """Members of the workspace who are not in the team yet."""
+        memberships = (
+            Membership.objects.filter(workspace=self.workspace)
+            .exclude(team_memberships__team=self.team)
+            .select_related("user")
+            .order_by("user__email")
+        )
+        return list(memberships)
+
+    def team_url(self) -> str:
+        return reverse("teams:detail", args=[self.workspace.slug, self.team.pk])
+
+
+class TeamDetailView(TeamMixin, TemplateView):
+    required_capability = "view_members"
+    template_name = "workspaces/teams_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ws_perms = context["ws_perms"]
+        can_manage = "manage_teams" in ws_perms
+        can_grant = any(code in ws_perms for code in GRANT_CAPABILITIES)
+        members = (
+            TeamMembership.objects.filter(team=self.team)
+            .select_related("membership__user", "membership__role")
+            .order_by("membership__user__email")
+        )
+        context.update(
+            team=self.team,
+            members=list(members),
+            grants=with_extra_caps(_team_grants().filter(team=self.team)),
+            can_manage=can_manage,
+            can_grant=can_grant,
+        )
+        if can_manage:
+            context["member_form"] = TeamMemberForm(candidates=self.candidates())
+            context["team_form"] = TeamForm(initial={"name": self.team.name, "description": self.team.description})
+        if can_grant:
+            context["grant_form"] = TeamGrantForm(workspace=self.workspace, prefix="grant")
+        return context
+
+
+class TeamActionView(TeamMixin, View):
+    """A POST on one team that ends on the team's page with a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ValidationError as exc:  # bad input or a rule's refusal: say why; nothing was written
+            flash_errors(request, exc.messages)
+        return redirect(self.team_url())
+
+    def act(self, request) -> None:
+        raise NotImplementedError
+
+
+class TeamUpdateView(TeamActionView):
+    required_capability = "manage_teams"
+
+    def act(self, request) -> None:
+        form = TeamForm(request.POST)
+        require_valid(form)
+        team_update(actor=request.user, team=self.team, **form.cleaned_data)
+        messages.success(request, f"The team “{self.team.name}” is saved.")
+
+
+class TeamDeleteView(TeamMixin, TemplateView):
+    """GET asks for confirmation; only the POST deletes."""
+
+    required_capability = "manage_teams"
+    template_name = "workspaces/teams_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        grants = self.team.site_grants.count()
+        members = self.team.team_memberships.count()
+        return super().get_context_data(team=self.team, grant_count=grants, member_count=members, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        name = self.team.name
+        team_delete(actor=request.user, team=self.team)
+        messages.success(request, f"The team “{name}” is deleted; its members keep their other access.")
+        return redirect("teams:index", self.workspace.slug)
+
+
+class TeamMemberAddView(TeamActionView):
+    required_capability = "manage_teams"
+
+    def act(self, request) -> None:
+        form = TeamMemberForm(request.POST, candidates=self.candidates())
+        require_valid(form)
+        membership = form.chosen
+        team_add_member(actor=request.user, team=self.team, membership=membership)
+        messages.success(request, f"{membership.user.display_name} is in the team “{self.team.name}” now.")
+
+
+class TeamMemberRemoveView(TeamActionView):
+    required_capability = "manage_teams"
+
+    def act(self, request) -> None:
+        link = get_object_or_404(
+            TeamMembership.objects.select_related("membership__user"),
+            team=self.team,
+            membership_id=self.kwargs["membership_pk"],
+        )
+        team_remove_member(actor=request.user, team=self.team, membership=link.membership)
+        messages.success(request, f"{link.membership.user.display_name} is no longer in the team “{self.team.name}”.")
+
+
+class TeamGrantMixin(TeamMixin):
+    """Team grants: ``manage_teams`` or ``manage_site_access`` (seed 002: "add projects to teams")."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.team  # noqa: B018 -- 404 first
+            if not self.access.has_any(GRANT_CAPABILITIES, self.workspace):
+                raise PermissionDenied("You need the “Manage teams” or “Manage site access” capability.")
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def grant(self) -> SiteGrant:
+        queryset = SiteGrant.objects.select_related("site", "role")
+        grant = get_object_or_404(queryset, team=self.team, pk=self.kwargs["grant_pk"])
+        grant.team = self.team
+        grant.site.workspace = self.workspace
+        return grant
+
+
+class TeamGrantSetView(TeamGrantMixin, TeamActionView):
+    def act(self, request) -> None:
+        form = TeamGrantForm(request.POST, workspace=self.workspace, prefix="grant")
+        require_valid(form)
+        site = form.cleaned_data["site"]
+        site.workspace = self.workspace
+        grant = site_grant_set(actor=request.user, site=site, team=self.team, **form.grant_arguments())
+        messages.success(request, f"The team “{self.team.name}” has the role {grant.role.name} on {site.name} now.")
+
+
+class TeamGrantEditView(TeamGrantMixin, TemplateView):
+    """Change the role and extra capabilities of one of the team's grants."""
+
+    template_name = "workspaces/teams_grant_form.html"
+
+    def get_form(self, data=None) -> GrantForm:
+        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        initial = {"role": self.grant.role_id, "extra": codes}
+        return GrantForm(data, workspace=self.workspace, initial=initial)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", self.get_form())
+        return super().get_context_data(team=self.team, grant=self.grant, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                site_grant_set(actor=request.user, site=self.grant.site, team=self.team, **form.grant_arguments())
+            except RuleViolation as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, f"The team's grant on {self.grant.site.name} is saved.")
+                return redirect(self.team_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class TeamGrantRevokeView(TeamGrantMixin, TeamActionView):
+    def act(self, request) -> None:
+        site_name = self.grant.site.name
+        site_grant_revoke(actor=request.user, grant=self.grant)
+        messages.success(request, f"The team “{self.team.name}” no longer has a grant on {site_name}.")
