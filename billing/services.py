@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace, require
+from kernel.locks import lock_workspace
+from permissions.policy import require
 from workspaces.models import Workspace
 
 from .mail import send_plan_request_email

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace
+from kernel.locks import lock_workspace
 from workspaces.models import Workspace
 
 from .mail import send_plan_handled_email

@@ -10,7 +10,6 @@ again in the service on every write.
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
 from workspaces.models import Workspace
@@ -20,14 +19,14 @@ class WorkspaceMixin:
     required_capability: str = "view_workspace"
 
     @cached_property
-    def workspace(self) -> Workspace:
-        workspace = get_object_or_404(Workspace, slug=self.kwargs["workspace_slug"])
-        self.request.access.require_member(workspace)
-        return workspace
+    def membership(self):
+        """The person's membership with its workspace and role: one query (none when the two-factor
+        middleware loaded it), 404 for non-members whether or not the workspace exists."""
+        return self.request.access.membership_in(self.kwargs["workspace_slug"])
 
     @cached_property
-    def membership(self):
-        return self.request.access.membership(self.workspace)
+    def workspace(self) -> Workspace:
+        return self.membership.workspace
 
     @property
     def access(self):

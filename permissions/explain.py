@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from django.db.models import Model, Q
 
+from workspaces.models import SiteGrant
+
 from . import catalog
 from .policy import scope_of, workspace_id_of
-from .roles import role_codes
+from .roles import role_rows
 
 
 def explain(membership, obj: Model) -> dict[str, list[str]]:
@@ -32,32 +34,24 @@ def explain(membership, obj: Model) -> dict[str, list[str]]:
                 found.append(source)
 
     role = membership.role
-    caps, site_caps = role_codes(role)
-    from_role = f"workspace role {role.name}"
-    if scope == catalog.WORKSPACE:
-        add(caps, from_role)
-    elif scope == catalog.SITE:
-        add(site_caps, from_role)
+    add(role_rows(role).of(scope), f"workspace role {role.name}")
+    if scope == catalog.SITE:
         _add_grants(membership, obj, add)
-    else:
-        add(catalog.experience_capabilities_from(caps), from_role)
-        if obj.collaborations.filter(membership=membership).exists():
-            add(catalog.COLLABORATOR_CAPABILITIES, "collaborator")
+    elif scope == catalog.EXPERIENCE and obj.collaborations.filter(membership=membership).exists():
+        add(catalog.COLLABORATOR_CAPABILITIES, "collaborator")
     return {code: sources[code] for code in catalog.codenames(scope) if code in sources}
 
 
 def _add_grants(membership, site, add) -> None:
     """The member's own grant on ``site`` first, then their teams' grants by team name."""
-    from workspaces.models import SiteGrant
-
     grants = (
         SiteGrant.objects.filter(site=site)
         .filter(Q(membership=membership) | Q(team__team_memberships__membership=membership))
         .select_related("role", "team")
-        .prefetch_related("role__permissions", "extra_permissions")
+        .prefetch_related("role__permissions", "role__site_permissions", "extra_permissions")
         .distinct()
     )
     for grant in sorted(grants, key=lambda g: (g.team_id is not None, g.team.name if g.team_id else "")):
         label = "own grant" if grant.membership_id else f"team {grant.team.name}"
-        add(catalog.with_implied({p.codename for p in grant.role.permissions.all()}), f"{label}: {grant.role.name}")
+        add(role_rows(grant.role).site, f"{label}: {grant.role.name}")
         add({p.codename for p in grant.extra_permissions.all()}, f"{label}: extra capability")

@@ -6,6 +6,7 @@ from django import forms
 
 from . import catalog
 from .models import Role
+from .roles import builtin_role_by_id
 
 
 def _choices(scope: str) -> list[tuple[str, str]]:
@@ -116,3 +117,20 @@ class PresetForm(forms.Form):
     def __init__(self, *args, presets: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preset"].choices = [(name, preset.title) for name, preset in presets.items()]
+
+
+class RoleChoiceField(forms.ModelChoiceField):
+    """A role picker of one scope whose built-in choices resolve without a query
+    (``roles.builtin_role_by_id``: every built-in role of the scope is offered in every workspace);
+    a custom role is looked up in the field's queryset, so another workspace's is refused."""
+
+    def __init__(self, *, scope: str, **kwargs):
+        self.scope = scope
+        super().__init__(queryset=Role.objects.none(), **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str | int) and str(value).isascii() and str(value).isdigit():
+            role = builtin_role_by_id(int(value))
+            if role is not None and role.scope == self.scope:
+                return role
+        return super().to_python(value)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require
+from permissions.policy import require
 from workspaces.models import Workspace
 
 from .models import AccessKey

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant, Team, TeamMembership
+
 from . import catalog
 from .models import (
     ExperienceGroupPermission,
@@ -33,7 +35,7 @@ from .models import (
     WorkspaceGroupPermission,
     WorkspaceUserPermission,
 )
-from .roles import permissions_for, role_codes
+from .roles import grant_codes, permissions_for, role_rows
 
 GROUP_MODELS = {
     catalog.WORKSPACE: WorkspaceGroupPermission,
@@ -72,43 +74,52 @@ def _replace(model, owner_field: str, owner_id: int, scope_filter: dict, desired
 
 
 def _grant_permission_ids(grant) -> set[int]:
-    caps, _ = role_codes(grant.role)
-    extra = {permission.pk for permission in grant.extra_permissions.all()}  # prefetched when many
-    return set(permissions_for(catalog.SITE, catalog.with_implied(caps))) | extra
+    return set(permissions_for(catalog.SITE, grant_codes(grant)))
+
+
+def _role_group_rows(role_group: RoleGroup, workspace_id: int, site_ids, experience_ids) -> dict[str, set]:
+    """{scope: {(object id, permission id)}} that one role group carries in its workspace."""
+    rows = role_rows(role_group.role)
+    objects = {catalog.WORKSPACE: [workspace_id], catalog.SITE: site_ids, catalog.EXPERIENCE: experience_ids}
+    return {
+        scope: {(obj, p) for obj in objects[scope] for p in permissions_for(scope, rows.of(scope))}
+        for scope in catalog.SCOPES
+    }
 
 
 # --- role groups -------------------------------------------------------------------------------
 
 
-def role_group_for(workspace, role: Role) -> RoleGroup:
-    """The group carrying ``role`` in ``workspace``, created with its rows on first use."""
-    try:
-        return RoleGroup.objects.select_related("group").get(workspace=workspace, role=role)
-    except RoleGroup.DoesNotExist:
-        # Named by the role's id: a custom role may share its key with a built-in one.
-        # get_or_create: a repair may find the group still there after its RoleGroup row was lost.
-        group, _ = Group.objects.get_or_create(name=f"workspace-{workspace.pk}-role-{role.pk}")
-        role_group = RoleGroup.objects.create(workspace=workspace, role=role, group=group)
-        refresh_role_group(role_group)
-        return role_group
+def create_role_group(workspace, role: Role) -> RoleGroup:
+    """Make the group that carries ``role`` in ``workspace``, with its rows.
+
+    Called when a workspace is created (for every built-in workspace role) and when a custom
+    workspace role is, so a request that gives a role never has to build its group; a missing one
+    (a repair) is made by ``sync_permissions``.
+    """
+    # Named by the role's id: a custom role may share its key with a built-in one.
+    # get_or_create: a repair may find the group still there after its RoleGroup row was lost.
+    group, _ = Group.objects.get_or_create(name=f"workspace-{workspace.pk}-role-{role.pk}")
+    role_group, _ = RoleGroup.objects.get_or_create(workspace=workspace, role=role, defaults={"group": group})
+    role_group.role = role
+    refresh_role_group(role_group)
+    return role_group
+
+
+def create_builtin_role_groups(workspace) -> None:
+    """The groups of every built-in workspace role in a new workspace: no site or experience exists
+    yet, so only the workspace rows are written."""
+    builtins = Role.objects.filter(builtin=True, scope=catalog.WORKSPACE)
+    for role in builtins:
+        create_role_group(workspace, role)
 
 
 def refresh_role_group(role_group: RoleGroup) -> None:
     """Rewrite every row of one role's group in its workspace (after the role's capabilities change)."""
-    from workspaces.models import Experience, Site
-
     workspace_id = role_group.workspace_id
-    caps, site_caps = role_codes(role_group.role)
-    experience_caps = catalog.experience_capabilities_from(caps)
     site_ids = list(Site.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
     experience_ids = list(Experience.objects.filter(workspace_id=workspace_id).values_list("id", flat=True))
-    desired = {
-        catalog.WORKSPACE: {(workspace_id, p) for p in permissions_for(catalog.WORKSPACE, caps)},
-        catalog.SITE: {(s, p) for s in site_ids for p in permissions_for(catalog.SITE, site_caps)},
-        catalog.EXPERIENCE: {
-            (e, p) for e in experience_ids for p in permissions_for(catalog.EXPERIENCE, experience_caps)
-        },
-    }
+    desired = _role_group_rows(role_group, workspace_id, site_ids, experience_ids)
     for scope, rows in desired.items():
         _replace(GROUP_MODELS[scope], "group_id", role_group.group_id, {WORKSPACE_PATH[scope]: workspace_id}, rows)
 
@@ -118,8 +129,6 @@ def refresh_role_everywhere(role: Role) -> None:
     for role_group in RoleGroup.objects.filter(role=role):
         role_group.role = role
         refresh_role_group(role_group)
-    from workspaces.models import SiteGrant
-
     for grant in SiteGrant.objects.filter(role=role).select_related("membership", "team", "role"):
         grant.role = role
         refresh_grant(grant.site_id, membership=grant.membership, team=grant.team)
@@ -132,14 +141,9 @@ def add_object_rows(obj, scope: str) -> None:
     model = GROUP_MODELS[scope]
     rows = []
     for role_group in role_groups.prefetch_related("role__permissions", "role__site_permissions"):
-        caps = {p.codename for p in role_group.role.permissions.all()}
-        if scope == catalog.SITE:
-            codes = {p.codename for p in role_group.role.site_permissions.all()}
-        else:
-            codes = catalog.experience_capabilities_from(caps)
         rows += [
             model(group_id=role_group.group_id, content_object_id=obj.pk, permission_id=p)
-            for p in permissions_for(scope, codes)
+            for p in permissions_for(scope, role_rows(role_group.role).of(scope))
         ]
     model.objects.bulk_create(rows, ignore_conflicts=True)
 
@@ -147,20 +151,26 @@ def add_object_rows(obj, scope: str) -> None:
 # --- members -----------------------------------------------------------------------------------
 
 
+def _role_group_ids(workspace, roles: list[Role]) -> dict[int, int]:
+    """{role id: group id} of the roles' groups in the workspace: one query."""
+    found = dict(RoleGroup.objects.filter(workspace=workspace, role__in=roles).values_list("role_id", "group_id"))
+    for role in roles:
+        if role.pk not in found:  # only after a repair lost it; sync_permissions makes it too
+            found[role.pk] = create_role_group(workspace, role).group_id
+    return found
+
+
 def join_role_group(user_id: int, workspace, role: Role, previous: Role | None = None) -> None:
-    """Put a member in their role's group (and out of the previous one)."""
+    """Put a member in their role's group (and out of the previous one): three queries."""
     through = get_user_model().groups.through
+    group_ids = _role_group_ids(workspace, [role] if previous is None else [role, previous])
     if previous is not None:
-        old = role_group_for(workspace, previous)
-        through.objects.filter(user_id=user_id, group_id=old.group_id).delete()
-    new = role_group_for(workspace, role)
-    through.objects.bulk_create([through(user_id=user_id, group_id=new.group_id)], ignore_conflicts=True)
+        through.objects.filter(user_id=user_id, group_id=group_ids[previous.pk]).delete()
+    through.objects.bulk_create([through(user_id=user_id, group_id=group_ids[role.pk])], ignore_conflicts=True)
 
 
 def forget_member(user_id: int, workspace_id: int) -> None:
     """Remove every row a person holds in a workspace: their groups there and their own rows."""
-    from workspaces.models import Team
-
     through = get_user_model().groups.through
     group_ids = list(RoleGroup.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
     group_ids += list(Team.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
@@ -171,8 +181,6 @@ def forget_member(user_id: int, workspace_id: int) -> None:
 
 def refresh_grant(site_id: int, *, membership=None, team=None) -> None:
     """Make the rows of one member's or one team's grant on one site match the grant (or its absence)."""
-    from workspaces.models import SiteGrant
-
     grant = SiteGrant.objects.filter(site_id=site_id, membership=membership, team=team).select_related("role").first()
     desired = {(site_id, p) for p in _grant_permission_ids(grant)} if grant else set()
     if membership is not None:
@@ -221,8 +229,6 @@ def expected_state(workspace, *, missing_groups: list[str] | None = None) -> tup
     A role in use without its group gets one made, unless ``missing_groups`` is given: then the
     role is named there instead and nothing is written (``sync_permissions --check`` must not write).
     """
-    from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant, TeamMembership
-
     rows: dict = defaultdict(set)
     memberships: set[tuple[int, int]] = set()
     site_ids = list(Site.objects.filter(workspace=workspace).values_list("id", flat=True))
@@ -233,16 +239,11 @@ def expected_state(workspace, *, missing_groups: list[str] | None = None) -> tup
             if missing_groups is not None:
                 missing_groups.append(f"no group for role {membership.role} (id {membership.role_id})")
                 continue
-            role_groups[membership.role_id] = role_group_for(workspace, membership.role)
+            role_groups[membership.role_id] = create_role_group(workspace, membership.role)
         memberships.add((membership.user_id, role_groups[membership.role_id].group_id))
     for role_group in role_groups.values():
-        caps, site_caps = role_codes(role_group.role)
-        key = (GROUP_MODELS[catalog.WORKSPACE], role_group.group_id)
-        rows[key] |= {(workspace.pk, p) for p in permissions_for(catalog.WORKSPACE, caps)}
-        site_perm_ids = permissions_for(catalog.SITE, site_caps)
-        rows[(SiteGroupPermission, role_group.group_id)] |= {(s, p) for s in site_ids for p in site_perm_ids}
-        exp_perm_ids = permissions_for(catalog.EXPERIENCE, catalog.experience_capabilities_from(caps))
-        rows[(ExperienceGroupPermission, role_group.group_id)] |= {(e, p) for e in experience_ids for p in exp_perm_ids}
+        for scope, scope_rows in _role_group_rows(role_group, workspace.pk, site_ids, experience_ids).items():
+            rows[(GROUP_MODELS[scope], role_group.group_id)] |= scope_rows
     grants = SiteGrant.objects.filter(site__workspace=workspace).select_related("role", "membership", "team")
     roles: dict[int, Role] = {}
     for grant in grants.prefetch_related("extra_permissions"):
@@ -264,8 +265,6 @@ def expected_state(workspace, *, missing_groups: list[str] | None = None) -> tup
 
 
 def _stored_state(workspace) -> tuple[dict, set]:
-    from workspaces.models import Team
-
     rows: dict = defaultdict(set)
     for scope in catalog.SCOPES:
         for model, owner in ((GROUP_MODELS[scope], "group_id"), (USER_MODELS[scope], "user_id")):

@@ -1,4 +1,4 @@
-"""The one place that answers "may this person do X here?".
+"""The one place that answers "may this person do X here?" and "may they give Y?".
 
 Every view, service, admin class and API view asks through this module; nothing else reads the
 guardian tables. ``Access`` answers for one person and caches what it loaded, so one request that
@@ -8,19 +8,30 @@ one), so a change takes effect on the next request.
 Membership decides visibility: someone outside a workspace holds nothing in it and gets 404, a
 member without the capability gets 403. Superusers are staff, not members: they have the admin,
 and here they are treated like anyone else.
+
+Giving is asked here too (rule 3, nobody gives what they do not hold): ``Access.give_refusal``
+answers for a workspace role, a site role with extra capabilities on one site, a team (joining it
+gives its site grants) and a custom role's capabilities. Services refuse with it, and pickers offer
+only what it allows (``givable_roles``), so the rule is written once.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from kernel.errors import RuleViolation
+from workspaces.models import Membership, SiteGrant, Team
+
 from . import catalog
 from .materialize import GROUP_MODELS, USER_MODELS
+from .models import Role
+from .roles import grant_codes, role_codes, role_rows
 
 SCOPE_OF_MODEL = {"workspace": catalog.WORKSPACE, "site": catalog.SITE, "experience": catalog.EXPERIENCE}
 
@@ -34,7 +45,7 @@ def workspace_id_of(obj) -> int:
 
 
 def load_permissions(user_ids: Iterable[int], scope: str, object_ids: Iterable[int]) -> dict[tuple[int, int], set[str]]:
-    """{(user id, object id): codenames} for many people and objects of one scope: two queries.
+    """{(user id, object id): codenames} for many people and objects of one scope: one query.
 
     Inactive accounts hold nothing.
     """
@@ -52,7 +63,7 @@ def load_permissions(user_ids: Iterable[int], scope: str, object_ids: Iterable[i
         .objects.filter(group__user__in=user_ids, group__user__is_active=True, content_object_id__in=object_ids)
         .values_list("group__user", "content_object_id", "permission__codename")
     )
-    for user_id, obj_id, codename in list(direct) + list(through_groups):
+    for user_id, obj_id, codename in direct.union(through_groups, all=True):
         found[(user_id, obj_id)].add(codename)
     return found
 
@@ -64,6 +75,7 @@ class Access:
         self.user = user
         self._perms: dict[tuple[str, int], frozenset[str]] = {}
         self._memberships: dict[int, object] = {}
+        self._team_grants: dict[int, list] = {}
 
     @property
     def _user_id(self):
@@ -75,8 +87,6 @@ class Access:
         """The person's Membership in ``workspace`` (with its role), or None."""
         workspace_id = workspace if isinstance(workspace, int) else workspace.pk
         if workspace_id not in self._memberships:
-            from workspaces.models import Membership
-
             membership = None
             if self._user_id and self.user.is_active:
                 membership = (
@@ -86,6 +96,26 @@ class Access:
                 )
             self._memberships[workspace_id] = membership
         return self._memberships[workspace_id]
+
+    def membership_in(self, workspace_slug: str):
+        """The person's Membership (with its workspace and role) in the workspace with this slug:
+        one query, or none when the two-factor middleware already loaded it. 404 for anyone who is
+        not a member, whether or not the workspace exists."""
+        for membership in self._memberships.values():
+            loaded = membership is not None and Membership.workspace.is_cached(membership)
+            if loaded and membership.workspace.slug == workspace_slug:
+                return membership
+        membership = None
+        if self._user_id and self.user.is_active:
+            membership = (
+                Membership.objects.select_related("workspace", "role")
+                .filter(workspace__slug=workspace_slug, user_id=self._user_id)
+                .first()
+            )
+        if membership is None:
+            raise Http404("No such workspace.")
+        self._memberships[membership.workspace_id] = membership
+        return membership
 
     def remember_membership(self, membership) -> None:
         """Cache a membership (with its role) the caller loaded anyway, such as the two-factor
@@ -144,6 +174,147 @@ class Access:
         direct = USER_MODELS[scope].objects.filter(user_id=self._user_id, **permission_filter)
         via_groups = GROUP_MODELS[scope].objects.filter(group__user=self._user_id, **permission_filter)
         return queryset.filter(pk__in=direct.values("content_object_id").union(via_groups.values("content_object_id")))
+
+    # --- giving (rule 3) ---
+
+    def give_refusal(self, what, where: Model) -> str | None:
+        """Why the person may not give ``what`` at ``where``, or None when they may.
+
+        - a workspace ``Role`` in a workspace: only owners give Owner; its capabilities must be within
+          the person's own role (its site capabilities within the role's site capabilities, since a
+          grant on one site is not enough to hand out a role that works on every site);
+        - a site ``Role``, or a ``SiteGift`` (site role plus extra capabilities), on a site: every
+          capability must be one the person holds on that site;
+        - a ``Team`` in a workspace: joining it gives its site grants, each within the person's reach
+          on its site;
+        - ``Capabilities`` (a custom role's) in a workspace: as for a workspace role, and nobody puts
+          the owners' capabilities in a custom role.
+        """
+        if isinstance(what, Role) and what.scope == catalog.SITE:
+            what = SiteGift(what)
+        if isinstance(what, SiteGift):
+            return self._beyond_on_site(where, what.codes)
+        membership = self.membership(where)
+        if membership is None:
+            return "You are not a member of this workspace."
+        if isinstance(what, Team):
+            return self._team_refusal(what)
+        if isinstance(what, Role):
+            if what.is_owner and not membership.role.is_owner:
+                return "Only owners can make someone an owner."
+            rows = role_rows(what)
+            what = Capabilities(workspace=rows.workspace, site=rows.site)
+        held, held_site = role_codes(membership.role)
+        beyond = (what.workspace - held) | (what.site - held_site)
+        if beyond:
+            return f"You cannot give capabilities you do not hold: {', '.join(sorted(beyond))}."
+        return None
+
+    def can_give(self, what, where: Model) -> bool:
+        return self.give_refusal(what, where) is None
+
+    def require_can_give(self, what, where: Model) -> None:
+        """Raise the refusal: PermissionDenied for a non-member, RuleViolation for rule 3."""
+        if self.membership(workspace_id_of(where)) is None:
+            raise PermissionDenied("You are not a member of this workspace.")
+        refusal = self.give_refusal(what, where)
+        if refusal is not None:
+            raise RuleViolation(refusal)
+
+    def givable_roles(self, roles: Iterable[Role], where: Model) -> list[Role]:
+        """Those of ``roles`` the person may give at ``where`` (for pickers)."""
+        return [role for role in roles if self.can_give(role, where)]
+
+    def prefetch_team_grants(self, team_ids: Iterable[int]) -> None:
+        """Load the site grants of many teams (and the person's capabilities on their sites) at once,
+        for a batch that checks many teams."""
+        team_ids = [pk for pk in set(team_ids) if pk not in self._team_grants]
+        if not team_ids:
+            return
+        grants = (
+            SiteGrant.objects.filter(team_id__in=team_ids)
+            .select_related("site", "role")
+            .prefetch_related("extra_permissions", "role__permissions", "role__site_permissions")
+        )
+        for pk in team_ids:
+            self._team_grants[pk] = []
+        for grant in grants:
+            self._team_grants[grant.team_id].append(grant)
+        self.prefetch([grant.site for grants in self._team_grants.values() for grant in grants])
+
+    def _team_refusal(self, team: Team) -> str | None:
+        self.prefetch_team_grants([team.pk])
+        for grant in self._team_grants[team.pk]:
+            refusal = self._beyond_on_site(grant.site, grant_codes(grant), through=team)
+            if refusal:
+                return refusal
+        return None
+
+    def _beyond_on_site(self, site, codes: frozenset[str], through: Team | None = None) -> str | None:
+        beyond = set(codes) - self.perms(site)
+        if not beyond:
+            return None
+        via = f" (through the team {through})" if through is not None else ""
+        return f"You cannot give capabilities you do not hold on {site}{via}: {', '.join(sorted(beyond))}."
+
+
+@dataclass(frozen=True)
+class SiteGift:
+    """A site role, and extra capabilities, given on one site (a site grant, an invite's grant)."""
+
+    role: Role
+    extra: frozenset[str] = frozenset()
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return role_rows(self.role).site | self.extra
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """A custom role's capabilities: on the workspace, and on every site."""
+
+    workspace: frozenset[str] = frozenset()
+    site: frozenset[str] = frozenset()
+
+
+def access_of(actor) -> Access:
+    """The Access of the person acting: the request's own (with what it already loaded) when the
+    actor is the signed-in person of a request, otherwise a new one."""
+    access = getattr(actor, "request_access", None)
+    return access if access is not None and access.user is actor else Access(actor)
+
+
+def require(actor, codename: str, obj: Model) -> Access | None:
+    """Refuse unless ``actor`` holds ``codename`` on ``obj``; the system (None) may do anything.
+
+    Members without the capability get PermissionDenied naming it; so do non-members (a service
+    has no 404 to give: the page in front of it already answered that).
+    """
+    if actor is None:
+        return None
+    access = access_of(actor)
+    if not access.is_member(workspace_id_of(obj)):
+        raise PermissionDenied("You are not a member of this workspace.")
+    if not access.has(codename, obj):
+        raise PermissionDenied(f"You need the “{catalog.CAPABILITIES[codename].label}” capability.")
+    return access
+
+
+def require_any(actor, codenames: tuple[str, ...], obj: Model) -> Access | None:
+    """Refuse unless ``actor`` holds at least one of ``codenames`` on ``obj``."""
+    if actor is None:
+        return None
+    access = access_of(actor)
+    if access.is_member(workspace_id_of(obj)) and access.has_any(codenames, obj):
+        return access
+    return require(actor, codenames[-1], obj)
+
+
+def require_can_give(actor, what, where: Model) -> None:
+    """Rule 3 for a service: the system (None) gives anything; a person only what they hold."""
+    if actor is not None:
+        access_of(actor).require_can_give(what, where)
 
 
 def _check_codename(codename: str, scope: str) -> None:

@@ -6,12 +6,15 @@ Lookups are cached per process; the cache is cleared whenever ``post_migrate`` r
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from . import catalog
+from .models import Role
 
 
 @cache
@@ -37,16 +40,24 @@ def permissions_for(scope: str, codes) -> list[int]:
 
 
 @cache
+def _builtin_roles() -> dict[int, Role]:
+    return {role.pk: role for role in Role.objects.filter(builtin=True)}
+
+
+@cache
 def _builtin_role_ids() -> dict[tuple[str, str], int]:
-    from .models import Role
-
-    return {(scope, key): pk for scope, key, pk in Role.objects.filter(builtin=True).values_list("scope", "key", "id")}
+    return {(role.scope, role.key): pk for pk, role in _builtin_roles().items()}
 
 
-def builtin_role(key: str, scope: str = catalog.WORKSPACE):
-    from .models import Role
+def builtin_role_by_id(pk: int) -> Role | None:
+    """A built-in role without a query (their rows change only with the catalog, at migrate), or
+    None for any other id. Each call returns a copy, so callers may attach what they like to it."""
+    role = _builtin_roles().get(pk)
+    return copy.copy(role) if role is not None else None
 
-    return Role.objects.get(pk=_builtin_role_ids()[(scope, key)])
+
+def builtin_role(key: str, scope: str = catalog.WORKSPACE) -> Role:
+    return builtin_role_by_id(_builtin_role_ids()[(scope, key)])
 
 
 def builtin_role_id(key: str, scope: str = catalog.WORKSPACE) -> int:
@@ -57,23 +68,68 @@ def clear_caches() -> None:
     permission_ids.cache_clear()
     _codename_by_id.cache_clear()
     _builtin_role_ids.cache_clear()
+    _builtin_roles.cache_clear()
+
+
+_BUILTIN_CODES = {(spec.scope, spec.key): (spec.capabilities, spec.site_capabilities) for spec in catalog.BUILTIN_ROLES}
 
 
 def role_codes(role) -> tuple[frozenset[str], frozenset[str]]:
-    """(capabilities, site capabilities on every site) of a role, as codenames; cached on the row."""
+    """(capabilities, site capabilities on every site) of a role, as codenames; cached on the row.
+
+    A built-in role's come from the catalog (its rows mirror it exactly), so they cost no query; a
+    custom role's are read once, from the prefetch cache when the caller prefetched them.
+    """
     cached = getattr(role, "_codes", None)
     if cached is None:
-        by_id = _codename_by_id()
-        caps = frozenset(by_id[pk] for pk in role.permissions.values_list("id", flat=True))
-        site_caps = frozenset(by_id[pk] for pk in role.site_permissions.values_list("id", flat=True))
-        cached = role._codes = (caps, site_caps)
+        if role.builtin:
+            cached = _BUILTIN_CODES[(role.scope, role.key)]
+        else:
+            by_id = _codename_by_id()
+            caps = frozenset(by_id[p.pk] for p in role.permissions.all())
+            site_caps = frozenset(by_id[p.pk] for p in role.site_permissions.all())
+            cached = (caps, site_caps)
+        role._codes = cached
     return cached
+
+
+def forget_codes(role) -> None:
+    """Drop the cached codenames of a role whose capabilities were just rewritten."""
+    role.__dict__.pop("_codes", None)
+
+
+@dataclass(frozen=True)
+class RoleRows:
+    """What a workspace role gives, per scope: on the workspace, on every site, on every experience.
+
+    The one derivation of a role's rows: the role groups' rows (``materialize``), the expected state
+    that ``sync_permissions`` compares with, the explainer and the "may X give Y" checks all use it,
+    so they cannot disagree.
+    """
+
+    workspace: frozenset[str]
+    site: frozenset[str]
+    experience: frozenset[str]
+
+    def of(self, scope: str) -> frozenset[str]:
+        return getattr(self, scope)
+
+
+def role_rows(role) -> RoleRows:
+    caps, site_caps = role_codes(role)
+    if role.scope == catalog.SITE:
+        return RoleRows(workspace=frozenset(), site=catalog.with_implied(caps), experience=frozenset())
+    return RoleRows(workspace=caps, site=site_caps, experience=catalog.experience_capabilities_from(caps))
+
+
+def grant_codes(grant) -> frozenset[str]:
+    """The site capabilities a site grant gives: its site role's (with what they imply) and its
+    extra capabilities (prefetched by callers that read many grants)."""
+    return role_rows(grant.role).site | {p.codename for p in grant.extra_permissions.all()}
 
 
 def sync_builtin_roles(**kwargs) -> None:
     """Create or update the built-in role rows so they match the catalog exactly."""
-    from .models import Role
-
     clear_caches()
     with transaction.atomic():
         for position, spec in enumerate(catalog.BUILTIN_ROLES):

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require, require_can_give
+from permissions.policy import Capabilities, require, require_can_give
 
 from . import catalog, materialize
 from .models import Role
@@ -111,16 +111,16 @@ def role_save(
     key = slugify(key)[:60]
     role = _existing_role(workspace, scope, key, role)
     # Rule 3: a role may carry only what the actor holds.
-    require_can_give(actor, workspace, **_as_given(scope, caps, site_caps))
+    require_can_give(actor, _as_given(scope, caps, site_caps), workspace)
     if role is None:
         return _create(actor, workspace, scope, name, description, key, preset, caps, site_caps)
     return _update(actor, role, name, description, preset, caps, site_caps)
 
 
-def _as_given(scope: str, caps, site_caps) -> dict:
+def _as_given(scope: str, caps, site_caps) -> Capabilities:
     if scope == catalog.SITE:
-        return {"capabilities": frozenset(), "site_capabilities": caps}
-    return {"capabilities": caps, "site_capabilities": site_caps}
+        return Capabilities(site=frozenset(caps))
+    return Capabilities(workspace=frozenset(caps), site=frozenset(site_caps))
 
 
 def _create(actor, workspace, scope, name, description, key, preset, caps, site_caps) -> Role:
@@ -133,6 +133,8 @@ def _create(actor, workspace, scope, name, description, key, preset, caps, site_
         preset=preset,
     )
     _store_codes(role, caps, site_caps)
+    if scope == catalog.WORKSPACE:
+        materialize.create_role_group(workspace, role)
     record(
         action="role.create", actor=actor, workspace=workspace, target=role, after=_role_state(role, caps, site_caps)
     )

@@ -8,7 +8,6 @@ which check ``manage_roles`` and rule 3 again.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -20,6 +19,7 @@ from kernel.views import WorkspaceMixin
 from . import catalog
 from .forms import PresetForm, RoleForm
 from .models import Role
+from .selectors import roles_of
 from .services import role_delete, role_save, role_usage
 
 
@@ -80,11 +80,7 @@ class RoleMatrixView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        roles = list(
-            Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=self.workspace))
-            .order_by("-builtin", "position", "name")
-            .prefetch_related("permissions", "site_permissions")
-        )
+        roles = list(roles_of(self.workspace))
         can_manage = "manage_roles" in context["ws_perms"]
         presets = _presets() if can_manage else {}
         context.update(

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require
+from permissions.policy import require
 from workspaces.models import Site, Workspace
 
 from .models import DataRequest

@@ -127,7 +127,7 @@ def test_only_this_workspaces_events(client, workspace, owner):
     assert "Their secret" not in content and "boss@other.test" not in content
 
 
-EXPORT_QUERIES = 7  # session, user, workspace, membership, workspace permissions (2), the events
+EXPORT_QUERIES = 5  # session, user, membership with its workspace, workspace permissions, the events
 
 
 @pytest.mark.parametrize("size", [5, 300])

@@ -201,8 +201,8 @@ def test_pages_of_fifty_keep_the_filters(client, workspace, owner):
     assert export == reverse("activity:export", args=[workspace.slug]) + "?action=team.create"
 
 
-# session, user, workspace, membership, workspace permissions (2), actions present, count, page
-PAGE_QUERIES = 9
+# session, user, membership with its workspace, workspace permissions, actions present, count, page
+PAGE_QUERIES = 7
 
 
 @pytest.mark.parametrize("size", [5, 300])

@@ -96,8 +96,8 @@ def test_needs_a_key(client, raw_key, owner):
     assert client.post(url(owner.email), **bearer(raw_key)).status_code == 405
 
 
-# key, member, workspace permissions (2), site ids, site permissions (2), experience ids and permissions (2)
-MEMBER_QUERIES = 10
+# key, member, workspace permissions, site ids, site permissions, experience ids and permissions
+MEMBER_QUERIES = 7
 
 
 @pytest.mark.parametrize("sites", [2, 12])

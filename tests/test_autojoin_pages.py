@@ -320,11 +320,11 @@ def test_join_requests_list_needs_invite_members(client, workspace, role_key):
 
 # --- query counts -------------------------------------------------------------------------------
 
-# session, user, workspace, membership, workspace permissions (2), domains with roles and adders,
+# session, user, membership with its workspace, workspace permissions, domains with roles and adders,
 # the role choices of the add form
-DOMAINS_QUERIES = 8
-# session, user, workspace, membership, workspace permissions (2), requests with people and domains
-REQUESTS_QUERIES = 7
+DOMAINS_QUERIES = 6
+# session, user, membership with its workspace, workspace permissions, requests with people and domains
+REQUESTS_QUERIES = 5
 
 
 @pytest.mark.parametrize("count", [2, 30])

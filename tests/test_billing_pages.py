@@ -301,9 +301,9 @@ def test_a_post_without_csrf_token_is_refused(workspace, billing_admin):
 
 # --- query counts ----------------------------------------------------------------------------------
 
-# session, user, workspace, membership, workspace permissions (2), account, contacts,
+# session, user, membership with its workspace, workspace permissions, account, contacts,
 # open requests with requester, recent changes with requester, invoices
-INDEX_QUERIES = 11
+INDEX_QUERIES = 9
 
 
 def fill(workspace, size: int, staff_user) -> None:

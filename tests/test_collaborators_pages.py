@@ -214,9 +214,9 @@ def test_experience_page_links_to_the_collaborators_page(client, owner, experien
 
 # --- cost ---
 
-# session, user, workspace, membership, experience, experience permissions (2), workspace
-# permissions (2), collaborators with their users, roles and adders, eligible members with users and roles
-PAGE_QUERIES = 11
+# session, user, membership with its workspace, experience, experience permissions, workspace
+# permissions, collaborators with their users, roles and adders, eligible members with users and roles
+PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("size", [5, 300])

@@ -16,7 +16,7 @@ def test_repeated_checks_in_one_access_query_once(workspace, django_assert_num_q
     request.user = viewer.user
     AccessMiddleware(lambda r: None)(request)
     access = request.access
-    with django_assert_num_queries(2):  # own rows + group rows, once
+    with django_assert_num_queries(1):  # own rows and group rows in one query, once
         for code in catalog.codenames(catalog.SITE):
             access.has(code, site)
     with django_assert_num_queries(0):

@@ -224,8 +224,8 @@ def test_another_workspaces_requests_are_never_shown(client, workspace, owner):
 
 # --- query counts ----------------------------------------------------------------------------------
 
-# session, user, workspace, membership, workspace permissions (2), requests with site and requester
-INDEX_QUERIES = 7
+# session, user, membership with its workspace, workspace permissions, requests with site and requester
+INDEX_QUERIES = 5
 
 
 @pytest.mark.parametrize("size", [5, 300])

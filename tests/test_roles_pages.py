@@ -93,8 +93,8 @@ def test_matrix_query_count_does_not_grow_with_roles(client, workspace, owner, d
     for n in range(count):
         _role(workspace, f"Custom {n}", scope=catalog.WORKSPACE if n % 2 else catalog.SITE)
     client = _client_for(client, owner)
-    # session, user, workspace, membership, capabilities (2), roles + 2 prefetches, messages-free
-    with django_assert_num_queries(9):
+    # session, user, membership with its workspace, capabilities, roles + 2 prefetches, messages-free
+    with django_assert_num_queries(7):
         response = client.get(_url("matrix", workspace))
     assert response.status_code == 200
     assert len(response.context["custom_roles"]) == count

@@ -252,8 +252,8 @@ def test_another_workspaces_rule_gets_404(client, workspace, owner):
     assert networks_of(elsewhere) == {"10.0.0.0/8"}
 
 
-# session, user, workspace, membership, workspace permissions (2), rules with their creators
-PAGE_QUERIES = 7
+# session, user, membership with its workspace, workspace permissions, rules with their creators
+PAGE_QUERIES = 5
 
 
 @pytest.mark.parametrize("size", [5, 300])

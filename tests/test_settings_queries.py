@@ -15,8 +15,8 @@ from workspace_settings.models import IntegrationSetting, UserAttributeSetting
 from workspace_settings.services import policy_update, sso_save
 from workspaces.sites.services import site_grant_set
 
-# session, user, workspace, membership, workspace permissions (2)
-BASE = 6
+# session, user, membership with its workspace, workspace permissions
+BASE = 4
 
 
 def url(workspace, name: str, *args) -> str:

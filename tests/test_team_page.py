@@ -161,11 +161,11 @@ def test_teams_are_listed_beside_their_members(client, workspace, owner, people)
 
 # --- cost -----------------------------------------------------------------------------------------
 
-# session, user, workspace, membership, workspace permissions (2); members, their teams, site
+# session, user, membership with its workspace, workspace permissions; members, their teams, site
 # owners, roles with their capabilities (3), pending invitations; join requests, visible sites and
 # teams for the invitation form
-OWNER_QUERIES = 16
-MEMBER_QUERIES = 10  # no role choices, invitation form or join requests
+OWNER_QUERIES = 14
+MEMBER_QUERIES = 8  # no role choices, invitation form or join requests
 
 
 def fill(workspace, owner, size: int) -> None:

@@ -410,13 +410,13 @@ def _fill(workspace, members: int, teams: int) -> Team:
     return made[0]
 
 
-# session, user, workspace, membership, workspace permissions (2), teams with counts, their grants,
+# session, user, membership with its workspace, workspace permissions, teams with counts, their grants,
 # the grants' extra capabilities
-INDEX_QUERIES = 9
+INDEX_QUERIES = 7
 # the same five, team, its members, its grants and their extras, the add form's candidates, and the
 # grant form: whether there are sites, then sites and site roles twice each (Django's select asks
 # for its first option again to decide on the "required" attribute)
-DETAIL_QUERIES = 16
+DETAIL_QUERIES = 14
 
 
 @pytest.mark.parametrize("members, teams", [(5, 3), (300, 40)])

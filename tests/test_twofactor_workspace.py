@@ -294,7 +294,7 @@ def test_the_requirement_page_costs_the_same_at_any_size(workspace, owner_2fa, s
     client = verified_client(owner_2fa)
     # session, user, otp device, workspace, membership, capabilities (2), requirement, own device,
     # members without two-factor
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get(policy_url(workspace))
     assert response.status_code == 200
     assert f"{size - 3} members have not set up two-factor authentication" in response.content.decode()

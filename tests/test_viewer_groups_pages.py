@@ -180,10 +180,10 @@ def test_detail_lists_the_experiences_and_their_public_address(client, workspace
 
 # --- cost ---
 
-# session, user, workspace, membership, workspace permissions (2), groups with their counts
-INDEX_QUERIES = 7
-# session, user, workspace, membership, workspace permissions (2), group, addresses, experiences
-DETAIL_QUERIES = 9
+# session, user, membership with its workspace, workspace permissions, groups with their counts
+INDEX_QUERIES = 5
+# session, user, membership with its workspace, workspace permissions, group, addresses, experiences
+DETAIL_QUERIES = 7
 
 
 @pytest.mark.parametrize("size", [5, 300])

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 # session, user, memberships with workspace and role, visible-site counts
 HOME_QUERIES = 4
-# session, user, workspace, membership, workspace permissions (2), sites with owners,
+# session, user, membership with its workspace, workspace permissions, sites with owners,
 # experiences with site and creator, their collaborators with users
-DETAIL_QUERIES = 9
+DETAIL_QUERIES = 7
 
 
 def fill(workspace, size: int) -> Membership:

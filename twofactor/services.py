@@ -16,7 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace, require
+from kernel.locks import lock_workspace
+from permissions.policy import require
 from workspaces.models import Workspace
 
 from . import devices

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require
 from permissions import catalog, materialize
+from permissions.policy import require
 from permissions.roles import role_codes
 from workspaces.models import Collaborator, Experience, Membership, Site, Workspace
 

@@ -10,24 +10,20 @@ Each answers for a whole batch in a fixed number of queries.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from kernel.errors import RuleViolation
-from kernel.services import require_can_grant_role
 from permissions import catalog
-from permissions.policy import Access
-from permissions.roles import role_codes
-from workspaces.models import Invite, InviteSend, Site, SiteGrant, Team, Workspace
+from permissions.policy import SiteGift, access_of
+from workspaces.models import Invite, InviteSend, Site, Team, Workspace
 
 if TYPE_CHECKING:
     from workspaces.invites.services import InviteSpec
@@ -45,25 +41,20 @@ def _message(exc: Exception) -> str:
 
 class GrantRules:
     """Rule 3 and "belongs to this workspace" for one actor, memoised: a file of 10,000 rows names
-    only a few roles, sites and teams, so each is checked once."""
+    only a few roles, sites and teams, so each is checked once. Rule 3 itself is the policy's
+    (``Access.give_refusal``); this class only batches it."""
 
     def __init__(self, actor, workspace: Workspace, specs: Sequence[InviteSpec]):
         self.actor, self.workspace = actor, workspace
-        self.access = Access(actor) if actor is not None else None
+        self.access = access_of(actor) if actor is not None else None
         self._memo: dict[tuple, str | None] = {}
-        self._codes: dict[int, frozenset[str]] = {}
-        self._team_grants: dict[int, list[SiteGrant]] = defaultdict(list)
         if self.access is not None:
             self._prefetch(specs)
 
     def _prefetch(self, specs: Sequence[InviteSpec]) -> None:
         """Load the actor's site capabilities and the teams' grants for the whole batch at once."""
-        team_ids = {team.pk for spec in specs for team in spec.teams}
-        grants = SiteGrant.objects.filter(team_id__in=team_ids).select_related("site", "role")
-        for grant in grants.prefetch_related("extra_permissions"):
-            self._team_grants[grant.team_id].append(grant)
+        self.access.prefetch_team_grants({team.pk for spec in specs for team in spec.teams})
         sites = {site.pk: site for spec in specs for site, _ in spec.site_grants}
-        sites |= {grant.site_id: grant.site for grants in self._team_grants.values() for grant in grants}
         self.access.prefetch([s for s in sites.values() if s.workspace_id == self.workspace.pk])
 
     def problem(self, spec: InviteSpec) -> str | None:
@@ -76,49 +67,35 @@ class GrantRules:
         for kind, *objects in checks:
             key = (kind, *(obj.pk for obj in objects))
             if key not in self._memo:
-                try:
-                    getattr(self, f"_check_{kind}")(*objects)
-                    self._memo[key] = None
-                except (RuleViolation, PermissionDenied) as exc:
-                    self._memo[key] = _message(exc)
+                self._memo[key] = getattr(self, f"_check_{kind}")(*objects)
             if self._memo[key]:
                 return self._memo[key]
         return None
 
-    def _site_codes(self, role) -> frozenset[str]:
-        if role.pk not in self._codes:
-            self._codes[role.pk] = catalog.with_implied(role_codes(role)[0])
-        return self._codes[role.pk]
+    def _give(self, what, where) -> str | None:
+        if self.access is None:
+            return None
+        if not self.access.is_member(self.workspace):
+            return "You are not a member of this workspace."
+        return self.access.give_refusal(what, where)
 
-    def _check_role(self, role) -> None:
+    def _check_role(self, role) -> str | None:
         if role.scope != catalog.WORKSPACE or role.workspace_id not in (None, self.workspace.pk):
-            raise RuleViolation(f"“{role}” is not a workspace role of {self.workspace}.")
-        require_can_grant_role(self.actor, self.workspace, role)
+            return f"“{role}” is not a workspace role of {self.workspace}."
+        return self._give(role, self.workspace)
 
-    def _check_grant(self, site: Site, role) -> None:
+    def _check_grant(self, site: Site, role) -> str | None:
         if site.workspace_id != self.workspace.pk:
-            raise RuleViolation(f"The site “{site.slug}” is not in {self.workspace}.")
+            return f"The site “{site.slug}” is not in {self.workspace}."
         if role.scope != catalog.SITE or role.workspace_id not in (None, self.workspace.pk):
-            raise RuleViolation(f"“{role}” is not a site role of {self.workspace}.")
-        self._require_on_site(site, self._site_codes(role))
+            return f"“{role}” is not a site role of {self.workspace}."
+        return self._give(SiteGift(role), site)
 
-    def _check_team(self, team: Team) -> None:
+    def _check_team(self, team: Team) -> str | None:
         """Joining a team gives its site grants, so they too must be within the actor's reach."""
         if team.workspace_id != self.workspace.pk:
-            raise RuleViolation(f"The team “{team}” is not in {self.workspace}.")
-        for grant in self._team_grants.get(team.pk, ()):
-            extra = {permission.codename for permission in grant.extra_permissions.all()}
-            self._require_on_site(grant.site, self._site_codes(grant.role) | extra, team=team)
-
-    def _require_on_site(self, site: Site, codes: frozenset[str], team: Team | None = None) -> None:
-        if self.access is None:
-            return
-        beyond = set(codes) - self.access.perms(site)
-        if beyond:
-            through = f" (through the team {team})" if team is not None else ""
-            raise RuleViolation(
-                f"You cannot give capabilities you do not hold on {site}{through}: {', '.join(sorted(beyond))}."
-            )
+            return f"The team “{team}” is not in {self.workspace}."
+        return self._give(team, self.workspace)
 
 
 class DailyLimits:

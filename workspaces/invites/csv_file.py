@@ -18,10 +18,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from permissions import catalog
 from permissions.models import Role
+from permissions.selectors import roles_of
 from workspaces.invites.services import InviteSpec
 from workspaces.models import Site, Team, Workspace
 
@@ -153,7 +152,7 @@ class _Names:
         self.workspace = workspace
         self.roles_by_key: dict[tuple[str, str], list[Role]] = defaultdict(list)
         self.roles_by_name: dict[tuple[str, str], list[Role]] = defaultdict(list)
-        for role in Role.objects.filter(Q(workspace=None) | Q(workspace=workspace)):
+        for role in roles_of(workspace):
             self.roles_by_key[(role.scope, role.key.lower())].append(role)
             self.roles_by_name[(role.scope, role.name.lower())].append(role)
         self.sites = {site.slug.lower(): site for site in Site.objects.filter(workspace=workspace)}

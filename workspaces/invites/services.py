@@ -23,8 +23,9 @@ from django.utils import timezone
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace, require, require_can_grant_role
+from kernel.locks import lock_workspace
 from permissions.models import Role
+from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
@@ -303,7 +304,7 @@ def invite_revoke(*, actor, invite: Invite) -> Invite:
     if invite.status != Invite.Status.PENDING:
         raise RuleViolation(f"The invitation for {invite.email} is already {invite.get_status_display().lower()}.")
     if invite.role.is_owner:
-        require_can_grant_role(actor, invite.workspace, invite.role)  # only owners touch the Owner role
+        require_can_give(actor, invite.role, invite.workspace)  # only owners touch the Owner role
     invite.status, invite.revoked_at = Invite.Status.REVOKED, timezone.now()
     invite.save(update_fields=["status", "revoked_at"])
     record(

@@ -29,10 +29,11 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require, require_can_grant_role
 from permissions import catalog
 from permissions.models import Role
+from permissions.policy import require, require_can_give
 from permissions.roles import builtin_role
+from permissions.selectors import roles_of
 from workspaces.joining.dns import (
     DnsLookupFailed,
     InvalidDomain,
@@ -92,7 +93,7 @@ def _check_role(actor, workspace: Workspace, role: Role) -> None:
         raise RuleViolation(f"“{role}” is not a workspace role of {workspace}.")
     if role.builtin and role.key not in JOINABLE_BUILTIN_ROLES:
         raise RuleViolation("People who join by domain get Member, Viewer or a custom role of this workspace.")
-    require_can_grant_role(actor, workspace, role)  # rule 3
+    require_can_give(actor, role, workspace)  # rule 3
 
 
 def _check_mode(mode: str) -> None:
@@ -399,7 +400,7 @@ def join_request_approve(*, actor, join_request: JoinRequest) -> Membership:
     if not user.is_active:
         raise RuleViolation(f"{user.email}'s account is deactivated; decline the request instead.")
     role = join_request.domain.role if join_request.domain is not None else builtin_role(catalog.MEMBER)
-    require_can_grant_role(actor, workspace, role)  # rule 3
+    require_can_give(actor, role, workspace)  # rule 3
     _decide(join_request, actor, JoinRequest.Status.APPROVED)
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is None:
@@ -451,6 +452,8 @@ def pending_join_requests(workspace: Workspace):
 
 def joinable_roles(workspace: Workspace):
     """The roles a join domain may give: built-in Member and Viewer, and this workspace's custom roles."""
-    return Role.objects.filter(scope=catalog.WORKSPACE).filter(
-        Q(builtin=True, key__in=JOINABLE_BUILTIN_ROLES) | Q(workspace=workspace)
+    return (
+        roles_of(workspace, catalog.WORKSPACE)
+        .filter(Q(builtin=False) | Q(key__in=JOINABLE_BUILTIN_ROLES))
+        .prefetch_related(None)
     )

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.services import record
-from kernel.services import require, unique_slug
+from kernel.slugs import unique_slug
 from permissions import catalog, materialize
+from permissions.policy import require
 from permissions.roles import builtin_role
 from workspaces.models import Membership, Workspace
 
@@ -16,6 +17,7 @@ def workspace_create(*, creator, name: str, time_zone: str = "UTC", description:
     workspace = Workspace.objects.create(
         name=name, slug=unique_slug(Workspace, name), time_zone=time_zone, description=description
     )
+    materialize.create_builtin_role_groups(workspace)
     owner_role = builtin_role(catalog.OWNER)
     Membership.objects.create(workspace=workspace, user=creator, role=owner_role)
     materialize.join_role_group(creator.pk, workspace, owner_role)

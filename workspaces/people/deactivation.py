@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace
+from kernel.locks import lock_workspace
 from permissions import catalog
 from permissions.roles import builtin_role_id
 from workspaces.models import Membership, Workspace

@@ -16,8 +16,10 @@ from django.core.validators import validate_email
 
 from accounts.forms import SignupForm
 from accounts.models import normalize_email
+from permissions import catalog
+from permissions.forms import RoleChoiceField
+from permissions.selectors import roles_of
 from workspaces.models import Membership, Workspace
-from workspaces.people.selectors import roles_of
 
 GRANT_ROWS = 3  # site grants offered by the invitation form; more can be given on the site's page
 ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
@@ -120,13 +122,13 @@ def _members_of(workspace: Workspace, *, excluding: Membership | None = None):
 
 
 class RoleChangeForm(forms.Form):
-    role = forms.ModelChoiceField(
-        queryset=None, error_messages={"invalid_choice": "Choose one of this workspace's roles."}
+    role = RoleChoiceField(
+        scope=catalog.WORKSPACE, error_messages={"invalid_choice": "Choose one of this workspace's roles."}
     )
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = roles_of(workspace, "workspace")
+        self.fields["role"].queryset = roles_of(workspace, catalog.WORKSPACE).prefetch_related(None)
 
 
 class SuccessorForm(forms.Form):

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from permissions import catalog
 from permissions.models import Role
+from permissions.policy import Access
+from permissions.selectors import roles_of
 from workspaces.models import Invite, JoinRequest, Membership, Site, Team, Workspace
 
 
@@ -49,11 +51,6 @@ def join_requests_pending(workspace: Workspace) -> QuerySet[JoinRequest]:
     )
 
 
-def roles_of(workspace: Workspace, scope: str) -> QuerySet[Role]:
-    """The built-in roles of ``scope`` and the workspace's own custom ones."""
-    return Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=scope)
-
-
 @dataclass
 class RoleChoices:
     """The workspace's roles, and those the acting person may give (rule 3, for display)."""
@@ -63,34 +60,13 @@ class RoleChoices:
     givable: list[Role] = field(default_factory=list)
 
 
-def _codes(role: Role) -> tuple[frozenset[str], frozenset[str]]:
-    return (
-        frozenset(p.codename for p in role.permissions.all()),
-        frozenset(p.codename for p in role.site_permissions.all()),
-    )
-
-
-def role_choices(workspace: Workspace, actor_membership: Membership) -> RoleChoices:
-    """Roles of both scopes with their capabilities: three queries.
-
-    A workspace role is givable when its capabilities are within the actor's own role and, for
-    Owner, when the actor is an owner: the same test as ``require_can_grant_role``.
-    """
-    roles = list(
-        Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace)).prefetch_related(
-            "permissions", "site_permissions"
-        )
-    )
-    choices = RoleChoices(
-        workspace_roles=[r for r in roles if r.scope == catalog.WORKSPACE],
+def role_choices(workspace: Workspace, access: Access) -> RoleChoices:
+    """Roles of both scopes with their capabilities (three queries), and those the person may give,
+    as the policy answers it (``Access.givable_roles``)."""
+    roles = list(roles_of(workspace))
+    workspace_roles = [r for r in roles if r.scope == catalog.WORKSPACE]
+    return RoleChoices(
+        workspace_roles=workspace_roles,
         site_roles=[r for r in roles if r.scope == catalog.SITE],
+        givable=access.givable_roles(workspace_roles, workspace),
     )
-    mine = next((r for r in choices.workspace_roles if r.pk == actor_membership.role_id), None)
-    if mine is None:
-        return choices
-    held, held_site = _codes(mine)
-    for role in choices.workspace_roles:
-        caps, site_caps = _codes(role)
-        if (mine.is_owner or not role.is_owner) and caps <= held and site_caps <= held_site:
-            choices.givable.append(role)
-    return choices

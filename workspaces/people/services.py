@@ -12,8 +12,9 @@ from django.db import transaction
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import lock_workspace, require, require_can_grant_role
+from kernel.locks import lock_workspace
 from permissions import catalog, materialize
+from permissions.policy import require, require_can_give
 from permissions.roles import builtin_role_id
 from workspaces.models import Membership, Site, SiteGrant, Workspace
 
@@ -63,23 +64,32 @@ def member_add(
 
 @transaction.atomic
 def member_change_role(*, actor, membership: Membership, role) -> Membership:
-    """Give a member another workspace role; takes effect at once."""
-    workspace = lock_workspace(membership.workspace)
-    membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
+    """Give a member another workspace role; takes effect at once. The same role changes nothing.
+
+    A change that touches the Owner role (from or to) runs under the workspace lock and re-reads
+    the member there, so rule 1 is decided on the committed state. Any other change cannot affect
+    the owners, so it takes no lock: its update applies only while the member still has the role
+    it was decided on, and a concurrent change makes it refuse instead of overwriting.
+    """
+    workspace = membership.workspace
     if role.scope != catalog.WORKSPACE or (role.workspace_id not in (None, workspace.pk)):
         raise RuleViolation("That role does not belong to this workspace.")
+    if membership.role.is_owner or role.is_owner:
+        lock_workspace(workspace)
+        membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
     if membership.role_id == role.pk:
         return membership
-    touches_owner = membership.role.is_owner or role.is_owner
     if actor is not None:
+        touches_owner = membership.role.is_owner or role.is_owner
         require(actor, "manage_owners" if touches_owner else "change_member_roles", workspace)
         if actor.pk == membership.user_id and not (membership.role.is_owner and not role.is_owner):
             raise RuleViolation("You cannot change your own role.")
-        require_can_grant_role(actor, workspace, role)
+        require_can_give(actor, role, workspace)
     if membership.role.is_owner and not role.is_owner:
         _refuse_if_last_owner(membership, "change their role")
     previous = membership.role
-    Membership.objects.filter(pk=membership.pk).update(role=role)
+    if not Membership.objects.filter(pk=membership.pk, role_id=previous.pk).update(role=role):
+        raise RuleViolation(f"{membership.user.email}'s role was changed meanwhile; look again and retry.")
     materialize.join_role_group(membership.user_id, workspace, role, previous=previous)
     membership.role = role
     record(

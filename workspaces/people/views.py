@@ -49,7 +49,7 @@ class PeoplePageMixin(WorkspaceMixin):
 
     @cached_property
     def roles(self):
-        return role_choices(self.workspace, self.membership)
+        return role_choices(self.workspace, self.access)
 
     def invite_form(self, data=None) -> InviteForm:
         return InviteForm(
@@ -132,16 +132,16 @@ class ChangeRoleView(MemberActionView):
         if not form.is_valid():
             messages.error(request, form.errors["role"][0])
             return self.back()
-        role = form.cleaned_data["role"]
-        if member.role_id == role.pk:
-            messages.info(request, f"{_name(member)} already has the role {role}.")
-            return self.back()
+        role, previous_role_id = form.cleaned_data["role"], member.role_id
         try:
             member_change_role(actor=request.user, membership=member, role=role)
         except RuleViolation as exc:
             _refusal(request, exc)
         else:
-            messages.success(request, f"{_name(member)} is now {role}. The change takes effect at once.")
+            if previous_role_id == role.pk:
+                messages.info(request, f"{_name(member)} already has the role {role}.")
+            else:
+                messages.success(request, f"{_name(member)} is now {role}. The change takes effect at once.")
         return self.back()
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from permissions import catalog
 from permissions.models import Role
+from permissions.selectors import roles_of
 from workspaces.models import Membership, Site, Team
 
 SITE_CAPABILITY_CHOICES = [(cap.codename, cap.label) for cap in catalog.SITE_CAPABILITIES]
@@ -20,9 +21,7 @@ SITE_CAPABILITY_CHOICES = [(cap.codename, cap.label) for cap in catalog.SITE_CAP
 
 def site_roles_of(workspace) -> QuerySet[Role]:
     """The site roles a grant in ``workspace`` may name: the built-in ones, then its custom ones."""
-    return Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=catalog.SITE).order_by(
-        "-builtin", "position", "name"
-    )
+    return roles_of(workspace, catalog.SITE)
 
 
 def member_label(membership: Membership) -> str:
@@ -70,7 +69,7 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = site_roles_of(workspace)
+        self.fields["role"].queryset = site_roles_of(workspace).prefetch_related(None)
 
     def extra_areas(self) -> list[tuple[str, list[dict]]]:
         """The extra-capability checkboxes grouped by catalog area, with their ticked state."""

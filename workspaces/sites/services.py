@@ -5,9 +5,10 @@ from django.db import transaction
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require, require_any, require_can_grant_on_site, unique_slug
+from kernel.slugs import unique_slug
 from permissions import catalog, materialize
-from permissions.roles import permissions_for, role_codes
+from permissions.policy import SiteGift, require, require_any, require_can_give
+from permissions.roles import permissions_for
 from workspaces.models import Membership, Site, SiteGrant, Team, Workspace
 
 SITE_FIELDS = ("name", "url", "time_zone")
@@ -144,8 +145,7 @@ def site_grant_set(
     unknown = set(extra) - set(catalog.codenames(catalog.SITE))
     if unknown:
         raise RuleViolation(f"Unknown site capabilities: {', '.join(sorted(unknown))}.")
-    codes = catalog.with_implied(role_codes(role)[0] | set(extra))
-    require_can_grant_on_site(actor, site, codes)
+    require_can_give(actor, SiteGift(role, frozenset(extra)), site)
     grant = SiteGrant.objects.filter(site=site, membership=membership, team=team).select_related("role").first()
     before = _grant_state(grant)
     if grant is None:

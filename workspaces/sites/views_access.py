@@ -21,6 +21,7 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
 from permissions.models import Role
+from permissions.selectors import roles_of
 from workspaces.models import Membership, SiteGrant, Team
 from workspaces.selectors import site_in
 from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid
@@ -33,11 +34,8 @@ ALL_SITE_CODES = frozenset(catalog.codenames(catalog.SITE))
 def workspace_wide_roles(workspace) -> list[Role]:
     """Workspace roles whose site capabilities reach every site, with how many members hold each
     and ``site_caps`` (catalog entries, or None for "every site capability"): two queries."""
-    roles = (
-        Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace), scope=catalog.WORKSPACE)
-        .annotate(member_count=Count("memberships", filter=Q(memberships__workspace=workspace)))
-        .prefetch_related("site_permissions")
-        .order_by("-builtin", "position", "name")
+    roles = roles_of(workspace, catalog.WORKSPACE).annotate(
+        member_count=Count("memberships", filter=Q(memberships__workspace=workspace))
     )
     found = []
     for role in roles:

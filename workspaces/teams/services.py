@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require
 from permissions import materialize
+from permissions.policy import require
 from workspaces.models import Membership, Team, TeamMembership, Workspace
 
 

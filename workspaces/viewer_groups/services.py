@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.services import require
+from permissions.policy import require
 from workspaces.models import Experience, ViewerGroup, ViewerGroupMember, Workspace
 
 MANAGE = "manage_viewer_groups"
