@@ -1,25 +1,21 @@
-"""People. The e-mail address is the identity, unique whatever its letter case."""
+"""People. The e-mail address is the identity, stored in its canonical form (``accounts.addresses``)
+and unique whatever its letter case."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .addresses import normalize_email  # the one canonical form of an address
 
-def normalize_email(email: str) -> str:
-    """The stored form of an address: trimmed, and lower case in full.
-
-    Lower-casing the local part too is a deliberate choice: the portal compares addresses
-    case-insensitively everywhere, and one spelling per person keeps exports and audit tidy.
-    """
-    return (email or "").strip().lower()
+__all__ = ["User", "UserManager", "normalize_email"]
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=normalize_email(email))
+        return self.get(email=normalize_email(email))
 
     def _create(self, email, password, **fields):
         if not email:
@@ -70,6 +66,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        # Whatever the door (a service, the admin, a factory, the shell), one spelling is stored.
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from audit.services import record
 
+from .addresses import validate_address
 from .emails import send_verification_email
-from .models import User, normalize_email
+from .models import User
 
 DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
@@ -41,7 +42,10 @@ def account_signup(*, email: str, full_name: str, password: str, send_verificati
     Raises ValidationError keyed by field ("email", "password") for an address already registered
     in any letter case, or a password the validators refuse.
     """
-    email = normalize_email(email)
+    try:
+        email = validate_address(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": DUPLICATE_EMAIL_MESSAGE})
     user = User(email=email, full_name=full_name.strip())

@@ -16,7 +16,7 @@ from django.views.generic import FormView
 
 from . import services
 from .emails import absolute_url
-from .forms import LoginForm, ProfileForm, SignupForm
+from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
 
@@ -105,6 +105,7 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     email_template_name = "emails/accounts/password_reset.txt"
     html_email_template_name = "emails/accounts/password_reset.html"
     subject_template_name = "emails/accounts/password_reset_subject.txt"

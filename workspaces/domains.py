@@ -1,10 +1,12 @@
 """E-mail domains for auto-join: normalising a name, refusing public providers, reading DNS.
 
 Every domain is stored and compared in one form: lower case, without a trailing dot, and in its
-ASCII (IDNA/punycode) spelling. "Bücher.example" and "xn--bcher-kva.example" are the same domain; a
+ASCII (IDNA/punycode) spelling, computed by ``accounts.addresses.canonical_domain`` (UTS-46 with
+the ``idna`` package), the same function that gives an e-mail address its canonical domain, so a
+join domain and an address are always compared in the same spelling. "Bücher.example" and
+"xn--bcher-kva.example" are the same domain, and so are "ａcme.com" (fullwidth) and "acme.com"; a
 Cyrillic "аcme.com" becomes "xn--cme-5cd.com", which is not "acme.com", so a homograph never
-matches. The conversion is the standard library's IDNA 2003 codec (``encodings.idna``); the
-``idna`` package (IDNA 2008) is not a dependency.
+matches.
 
 DNS verification reads TXT records with dnspython. Which server answers comes from two optional
 settings, so tests (and an operator behind a split-horizon DNS) can choose it:
@@ -19,7 +21,10 @@ import re
 
 import dns.exception
 import dns.resolver
+import idna
 from django.conf import settings
+
+from accounts.addresses import canonical_domain, normalize_email
 
 # Mailboxes anyone can open: owning an address there proves nothing about an organisation, so such
 # a domain is never a join domain (nor any name under it). Data, not logic: extend freely.
@@ -95,10 +100,9 @@ def normalize_domain(value: str) -> str:
     if not name:
         raise InvalidDomain("Enter a domain name, e.g. acme.com.")
     try:
-        ascii_name = name.encode("idna").decode("ascii")
-        # Round-trip: "xn--" labels that are not valid punycode fail here.
-        ascii_name.encode("ascii").decode("idna")
-    except UnicodeError as exc:
+        # "xn--" labels that are not valid punycode fail here too.
+        ascii_name = canonical_domain(name)
+    except (idna.IDNAError, UnicodeError) as exc:
         raise InvalidDomain(f"“{value.strip()}” is not a valid domain name.") from exc
     labels = ascii_name.split(".")
     if (
@@ -113,7 +117,7 @@ def normalize_domain(value: str) -> str:
 
 def email_domain(email: str) -> str | None:
     """The normalised domain of an address, or None when it has no usable one."""
-    _, at, domain = (email or "").strip().rpartition("@")
+    _, at, domain = normalize_email(email).rpartition("@")
     if not at:
         return None
     try:
@@ -135,8 +139,8 @@ def is_public_provider(domain: str) -> bool:
 def unicode_form(domain: str) -> str:
     """How to show a stored domain to people ("xn--mnchen-3ya.de" → "münchen.de")."""
     try:
-        return domain.encode("ascii").decode("idna")
-    except UnicodeError:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
         return domain
 
 
