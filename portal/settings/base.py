@@ -107,6 +107,14 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Argon2id first (Django's Argon2 hasher, with the parameters in accounts/hashers.py): new passwords
+# get it, and Django re-hashes an older hash at its owner's next sign-in. PBKDF2 stays after it so
+# that hashes made before still verify. benchmarks/hashing.py compares their cost.
+PASSWORD_HASHERS = [
+    "accounts.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
