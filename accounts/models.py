@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .addresses import normalize_email  # the one canonical form of an address
 
-__all__ = ["User", "UserManager", "normalize_email"]
+__all__ = ["ThrottleHit", "User", "UserManager", "normalize_email"]
 
 
 class UserManager(BaseUserManager):
@@ -85,3 +85,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ThrottleHit(models.Model):
+    """One request counted by a throttle (sign-up, password reset): see ``accounts.throttle``.
+
+    Rows, not a per-process cache, so that every worker process counts the same requests. ``key`` is
+    a keyed digest of the address or client address, never the value itself.
+    """
+
+    bucket = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bucket", "key", "created_at"], name="throttle_hit_count_idx"),
+            models.Index(fields=["created_at"], name="throttle_hit_age_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.bucket} at {self.created_at:%Y-%m-%d %H:%M:%S}"
