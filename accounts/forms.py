@@ -49,8 +49,8 @@ class LoginForm(auth_forms.AuthenticationForm):
         self.fields["username"].widget = forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
 
     def clean_username(self):
-        # Normalised before authenticate(), so django-axes counts failures per address, not per
-        # spelling: "A@x.test" and "a@x.test" share one failure count.
+        # Normalised (accounts.addresses) before authenticate(), so django-axes counts failures per
+        # address, not per spelling: "A@x.test", "a@x.test" and "a@ｘ.test" share one failure count.
         return normalize_email(self.cleaned_data["username"])
 
 

@@ -8,6 +8,10 @@ sub-name), which ``join_domain_verify_dns`` reads with a real resolver. ``join_d
 (``manage.py verify_domains``) suspends DNS-verified domains whose record is gone and restores
 them when it is back.
 
+A public e-mail provider or a public suffix (``domains.join_domain_refusal``) is never a join
+domain, whoever asks and however it would be verified: owning an address at outlook.de proves
+nothing about who else has one there. A domain stored before that check never matches.
+
 When a person's address becomes verified, ``auto_join`` finds the domain it belongs to
 (``domain_for_email``) and either makes them a member or files a join request that someone with
 ``invite_members`` approves or declines. A pending invitation to that workspace wins: the invite
