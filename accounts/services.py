@@ -30,6 +30,10 @@ DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
 )
 
+RESET_EMAIL_TEMPLATE = "emails/accounts/password_reset.txt"
+RESET_HTML_EMAIL_TEMPLATE = "emails/accounts/password_reset.html"
+RESET_SUBJECT_TEMPLATE = "emails/accounts/password_reset_subject.txt"
+
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
 PROFILE_FIELDS = frozenset(
     {
@@ -125,9 +129,9 @@ def password_reset_request(*, email: str, client_ip: str | None = None) -> None:
         return
     form.save(
         domain_override=urlsplit(absolute_url("")).netloc,
-        subject_template_name="emails/accounts/password_reset_subject.txt",
-        email_template_name="emails/accounts/password_reset.txt",
-        html_email_template_name="emails/accounts/password_reset.html",
+        subject_template_name=RESET_SUBJECT_TEMPLATE,
+        email_template_name=RESET_EMAIL_TEMPLATE,
+        html_email_template_name=RESET_HTML_EMAIL_TEMPLATE,
         # The link's host comes from settings, never from the request's Host header.
         extra_email_context={"base_url": absolute_url("")},
     )

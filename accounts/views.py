@@ -123,6 +123,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     the same answer whether the address has an account or not)."""
 
     form_class = PasswordResetForm
+    # The mail's templates (services.password_reset_request sends it; create_workspace reads these).
+    email_template_name = services.RESET_EMAIL_TEMPLATE
+    html_email_template_name = services.RESET_HTML_EMAIL_TEMPLATE
+    subject_template_name = services.RESET_SUBJECT_TEMPLATE
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
