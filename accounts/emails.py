@@ -32,3 +32,16 @@ def send_verification_email(user) -> None:
         template="verify_email",
         context={"user": user, "link": link, "valid_seconds": settings.EMAIL_VERIFICATION_MAX_AGE},
     )
+
+
+def send_signup_attempt_email(user) -> None:
+    """To the owner of an address someone tried to sign up with: sign in, or reset the password."""
+    send_templated_mail(
+        to=user.email,
+        template="signup_attempt",
+        context={
+            "user": user,
+            "login_link": absolute_url(reverse("accounts:login")),
+            "reset_link": absolute_url(reverse("accounts:password_reset")),
+        },
+    )

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from .models import normalize_email
@@ -48,9 +49,20 @@ class LoginForm(auth_forms.AuthenticationForm):
         self.fields["username"].widget = forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
 
     def clean_username(self):
-        # Normalised before authenticate(), so django-axes counts failures per address, not per
-        # spelling: "A@x.test" and "a@x.test" share one failure count.
+        # Normalised (accounts.addresses) before authenticate(), so django-axes counts failures per
+        # address, not per spelling: "A@x.test", "a@x.test" and "a@ｘ.test" share one failure count.
         return normalize_email(self.cleaned_data["username"])
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, finding the account by the canonical address (any spelling of it)."""
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def get_users(self, email):
+        users = get_user_model()._default_manager.filter(email=normalize_email(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
 
 
 class ProfileForm(forms.Form):

@@ -1,25 +1,21 @@
-"""People. The e-mail address is the identity, unique whatever its letter case."""
+"""People. The e-mail address is the identity, stored in its canonical form (``accounts.addresses``)
+and unique whatever its letter case."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .addresses import normalize_email  # the one canonical form of an address
 
-def normalize_email(email: str) -> str:
-    """The stored form of an address: trimmed, and lower case in full.
-
-    Lower-casing the local part too is a deliberate choice: the portal compares addresses
-    case-insensitively everywhere, and one spelling per person keeps exports and audit tidy.
-    """
-    return (email or "").strip().lower()
+__all__ = ["ThrottleHit", "User", "UserManager", "normalize_email"]
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=normalize_email(email))
+        return self.get(email=normalize_email(email))
 
     def _create(self, email, password, **fields):
         if not email:
@@ -71,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = normalize_email(self.email)
 
+    def save(self, *args, **kwargs):
+        # Whatever the door (a service, the admin, a factory, the shell), one spelling is stored.
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         return self.full_name or self.email
@@ -84,3 +85,24 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ThrottleHit(models.Model):
+    """One request counted by a throttle (sign-up, password reset): see ``accounts.throttle``.
+
+    Rows, not a per-process cache, so that every worker process counts the same requests. ``key`` is
+    a keyed digest of the address or client address, never the value itself.
+    """
+
+    bucket = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bucket", "key", "created_at"], name="throttle_hit_count_idx"),
+            models.Index(fields=["created_at"], name="throttle_hit_age_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.bucket} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,11 +1,18 @@
-"""Writes to accounts: sign-up, address verification and profile changes.
+"""Writes to accounts: sign-up, address verification, password-reset requests and profile changes.
 
 Views, commands and the admin call these; each runs in a transaction and writes its audit event
 (workspace=None: an account belongs to no workspace).
+
+What anyone may ask without signing in (``signup_request``, ``password_reset_request``) is
+throttled per address and per client address (``accounts.throttle``) and answers the same whether
+the address has an account or not, so neither tells a stranger who has an account.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -13,12 +20,19 @@ from django.utils import timezone
 
 from audit.services import record
 
-from .emails import send_verification_email
-from .models import User, normalize_email
+from . import throttle
+from .addresses import normalize_email, validate_address
+from .emails import absolute_url, send_signup_attempt_email, send_verification_email
+from .forms import PasswordResetForm
+from .models import User
 
 DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
 )
+
+RESET_EMAIL_TEMPLATE = "emails/accounts/password_reset.txt"
+RESET_HTML_EMAIL_TEMPLATE = "emails/accounts/password_reset.html"
+RESET_SUBJECT_TEMPLATE = "emails/accounts/password_reset_subject.txt"
 
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
 PROFILE_FIELDS = frozenset(
@@ -41,7 +55,10 @@ def account_signup(*, email: str, full_name: str, password: str, send_verificati
     Raises ValidationError keyed by field ("email", "password") for an address already registered
     in any letter case, or a password the validators refuse.
     """
-    email = normalize_email(email)
+    try:
+        email = validate_address(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": DUPLICATE_EMAIL_MESSAGE})
     user = User(email=email, full_name=full_name.strip())
@@ -61,6 +78,63 @@ def account_signup(*, email: str, full_name: str, password: str, send_verificati
     if send_verification:
         transaction.on_commit(lambda: send_verification_email(user))
     return user
+
+
+def signup_request(*, email: str, full_name: str, password: str, client_ip: str | None = None) -> str:
+    """Sign-up as the public page offers it; returns the canonical address.
+
+    Throttled (``throttle.Throttled``) per address and per client address. The outcome is the same
+    whether the address has an account or not: a new address gets an unverified account and a
+    verification link; the owner of an existing address gets a mail saying that someone tried to
+    sign up with it (sign in, or reset the password), and nothing else changes. The same password
+    checks run, and a password is hashed, in both cases, so neither the errors nor the time taken
+    tell the two apart. Nobody is signed in: the new account signs in once it has its link.
+    Raises ValidationError keyed by field for an invalid address or a refused password.
+    """
+    try:
+        address = validate_address(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+    throttle.hit("signup", address=address, client=client_ip)  # committed on its own: see throttle
+    with transaction.atomic():
+        existing = User.objects.filter(email__iexact=address).first()
+        if existing is None:
+            try:
+                account_signup(email=address, full_name=full_name, password=password)
+                return address
+            except ValidationError as exc:
+                if not (hasattr(exc, "error_dict") and "email" in exc.error_dict):
+                    raise
+                existing = User.objects.filter(email__iexact=address).first()  # a concurrent sign-up won
+        try:
+            validate_password(password, user=User(email=address, full_name=full_name.strip()))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        make_password(password)  # the cost of creating an account, so the time taken tells nothing
+        if existing is not None and existing.is_active:
+            transaction.on_commit(lambda: send_signup_attempt_email(existing))
+    return address
+
+
+def password_reset_request(*, email: str, client_ip: str | None = None) -> None:
+    """Mail a password-reset link to the active account with this address (any spelling of it),
+    if there is one; the same outcome, and no error, when there is none.
+
+    Throttled (``throttle.Throttled``) per address and per client address, known addresses or not.
+    """
+    address = normalize_email(email)
+    throttle.hit("password_reset", address=address, client=client_ip)
+    form = PasswordResetForm({"email": address})
+    if not form.is_valid():
+        return
+    form.save(
+        domain_override=urlsplit(absolute_url("")).netloc,
+        subject_template_name=RESET_SUBJECT_TEMPLATE,
+        email_template_name=RESET_EMAIL_TEMPLATE,
+        html_email_template_name=RESET_HTML_EMAIL_TEMPLATE,
+        # The link's host comes from settings, never from the request's Host header.
+        extra_email_context={"base_url": absolute_url("")},
+    )
 
 
 def verification_resend(*, user: User) -> bool:

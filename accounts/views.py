@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from axes.utils import reset as axes_reset
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -14,9 +13,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
+from portal.client_ip import client_ip
+
 from . import services
-from .emails import absolute_url
-from .forms import LoginForm, ProfileForm, SignupForm
+from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
+from .throttle import Throttled
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
 
@@ -32,15 +33,28 @@ class SignupView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        """The same answer whether the address has an account or not (``services.signup_request``):
+        a message naming the address, and the sign-in page. Nobody is signed in here."""
         data = form.cleaned_data
         try:
-            user = services.account_signup(email=data["email"], full_name=data["full_name"], password=data["password"])
+            address = services.signup_request(
+                email=data["email"],
+                full_name=data["full_name"],
+                password=data["password"],
+                client_ip=client_ip(self.request),
+            )
+        except Throttled as exc:
+            form.add_error(None, exc)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
-        login(self.request, user, backend="accounts.backends.EmailBackend")
-        messages.success(self.request, f"Welcome! We sent a link to {user.email}: open it to verify your address.")
-        return super().form_valid(form)
+        messages.success(
+            self.request,
+            f"We sent a link to {address}: open it to verify your address, then sign in here. "
+            "No mail? Check the address and your spam folder.",
+        )
+        return redirect("accounts:login")
 
 
 @login_not_required
@@ -105,15 +119,23 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    email_template_name = "emails/accounts/password_reset.txt"
-    html_email_template_name = "emails/accounts/password_reset.html"
-    subject_template_name = "emails/accounts/password_reset_subject.txt"
+    """The form's page; the request itself is ``services.password_reset_request`` (throttled, and
+    the same answer whether the address has an account or not)."""
+
+    form_class = PasswordResetForm
+    # The mail's templates (services.password_reset_request sends it; create_workspace reads these).
+    email_template_name = services.RESET_EMAIL_TEMPLATE
+    html_email_template_name = services.RESET_HTML_EMAIL_TEMPLATE
+    subject_template_name = services.RESET_SUBJECT_TEMPLATE
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
-        # The link's host comes from settings, never from the request's Host header.
-        self.extra_email_context = {"base_url": absolute_url("")}
-        return super().form_valid(form)
+        try:
+            services.password_reset_request(email=form.cleaned_data["email"], client_ip=client_ip(self.request))
+        except Throttled as exc:
+            form.add_error(None, exc)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return redirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -73,12 +73,18 @@ def test_signup_page_is_public(client, db):
         assert f">{label}</label>" in response.content.decode()
 
 
-def test_signup_creates_unverified_user_signs_in_and_sends_one_mail(client, signed_up):
+def test_signup_creates_unverified_user_sends_one_mail_and_signs_nobody_in(client, signed_up):
     user = signed_up
     assert user.email == "ada.lovelace@example.test"
     assert user.full_name == "Ada Lovelace"
     assert user.check_password(PASSWORD)
     assert user.email_verified_at is None
+    # Sign-up answers the same whether the address was taken or not, so it signs nobody in; the
+    # new account signs in with its password (before or after opening the link).
+    assert "_auth_user_id" not in client.session
+    assert (
+        client.post(reverse("accounts:login"), {"username": SIGNUP["email"], "password": PASSWORD}).status_code == 302
+    )
     assert client.get(reverse("accounts:profile")).wsgi_request.user == user
 
     (message,) = mail.outbox
@@ -189,13 +195,22 @@ def test_link_salt_is_specific_to_verification(client, signed_up):
     assert client.get(reverse("accounts:verify", args=[other])).status_code == 400
 
 
-def test_duplicate_signup_in_other_letter_case_is_refused(client, db):
+def test_duplicate_signup_in_other_letter_case_makes_no_account_and_tells_the_owner(
+    client, db, django_capture_on_commit_callbacks
+):
+    """Before, the page said "An account with this e-mail address already exists", which told anyone
+    who has an account. Now it answers as for a new address, and the owner gets a notice instead."""
     existing = UserFactory(email="ada.lovelace@example.test")
-    response = client.post(reverse("accounts:signup"), {**SIGNUP, "email": "ADA.LOVELACE@example.test"})
-    assert response.status_code == 200
-    assert DUPLICATE_EMAIL_MESSAGE in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:signup"), {**SIGNUP, "email": "ADA.LOVELACE@example.test"})
+    assert response.status_code == 302 and response.url == reverse("accounts:login")
+    page = client.get(response.url).content.decode()
+    assert DUPLICATE_EMAIL_MESSAGE not in page
+    assert "We sent a link to ada.lovelace@example.test" in page
     assert list(User.objects.all()) == [existing]
-    assert not mail.outbox
+    (notice,) = mail.outbox
+    assert notice.to == ["ada.lovelace@example.test"]
+    assert "/accounts/verify/" not in notice.body
     assert not AuditEvent.objects.filter(action="account.signup").exists()
     assert "_auth_user_id" not in client.session
 

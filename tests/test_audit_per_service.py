@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts import services as accounts_services
+from accounts.models import User
 from audit.models import AuditEvent
 from billing import services as billing
 from billing import staff as billing_staff
@@ -100,6 +101,7 @@ NOT_CHANGES = {
     "permissions.keys.hash_key": "a helper",
     "permissions.keys.workspace_keys": "a read",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
+    "accounts.services.password_reset_request": "sends an e-mail, changes nothing (the new password is set later)",
     "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
     "billing.services.contact_emails": "a read",
     "billing.services.normalize_vat_id": "input cleaning",
@@ -542,6 +544,16 @@ def test_account_signup(w):
     assert_one(events, "account.signup", actor=user, target=user, workspace=None)
     with nothing_recorded(ValidationError):
         accounts_services.account_signup(email="NEW@acme.test", full_name="Again", password="Pass phrase 123!")
+
+
+@covers(accounts_services.signup_request)
+def test_signup_request(w):
+    with recorded() as events:
+        accounts_services.signup_request(email="new@acme.test", full_name="New", password="Pass phrase 123!")
+    user = User.objects.get(email="new@acme.test")
+    assert_one(events, "account.signup", actor=user, target=user, workspace=None)
+    with nothing_recorded():  # an existing address: its owner is mailed, nothing changes
+        accounts_services.signup_request(email="NEW@acme.test", full_name="Again", password="Pass phrase 123!")
 
 
 @covers(accounts_services.email_verify)

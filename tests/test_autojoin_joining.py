@@ -62,6 +62,8 @@ def sign_up_and_verify(client, django_capture_on_commit_callbacks, mailoutbox):
             assert page.status_code == 200
             user.refresh_from_db()
             assert user.email_verified_at is not None
+        # Sign-up signs nobody in (it answers the same for a taken address): sign in now.
+        assert client.post(reverse("accounts:login"), {"username": email, "password": PASSWORD}).status_code == 302
         return user
 
     return run

@@ -107,6 +107,14 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.EmailBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Argon2id first (Django's Argon2 hasher, with the parameters in accounts/hashers.py): new passwords
+# get it, and Django re-hashes an older hash at its owner's next sign-in. PBKDF2 stays after it so
+# that hashes made before still verify. benchmarks/hashing.py compares their cost.
+PASSWORD_HASHERS = [
+    "accounts.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -130,6 +138,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+# Sign-up and password-reset requests allowed per hour, per address and per client address
+# (accounts/throttle.py; counted in the database, so they hold across worker processes).
+SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR = env.int("SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR", default=3)
+SIGNUP_LIMIT_PER_CLIENT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_CLIENT_PER_HOUR", default=20)
+PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR", default=20)
 # Trusted reverse proxies in front of the portal (see portal/client_ip.py).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 

@@ -1,4 +1,4 @@
-"""A newcomer's first minutes, in a real browser: sign up, verify the address from the e-mail,
+"""A newcomer's first minutes, in a real browser: sign up, sign in, verify the address from the e-mail,
 create a workspace (becoming its Owner) and add a site to it."""
 
 import pytest
@@ -26,6 +26,12 @@ def sign_up(page):
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("status")).to_contain_text("We sent a link to ada.lovelace@example.test")
+    # Sign-up signs nobody in (it answers the same when the address is taken): the page it leads
+    # to is the sign-in form.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.get_by_label("E-mail address").fill(EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_sign_up_verify_then_create_workspace_and_site(page, latest_email, screenshot):

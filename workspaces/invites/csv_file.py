@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from accounts.models import normalize_email
 from permissions import catalog
 from permissions.models import Role
 from permissions.selectors import roles_of
@@ -113,7 +114,7 @@ def read_invite_csv(stream: Iterable[bytes], on_bytes: Callable[[int], None] | N
             parsed.problems[start] = f"{len(fields)} fields, but the header names {len(names)} columns."
         else:
             row = CsvRow(start, **{n: v.strip() for n, v in zip(names, fields, strict=False)})
-            row.email = row.email.lower()
+            row.email = normalize_email(row.email)  # so that two spellings of one address are one row
             if not row.email:
                 parsed.problems[start] = "No e-mail address."
             else:
@@ -138,7 +139,7 @@ def _refuse_duplicates(parsed: ParsedFile, seen: dict[str, list[int]]) -> None:
             continue
         others = [str(n) for n in lines if n != row.line]
         where = f"line{'s' if len(others) > 1 else ''} {', '.join(others)}"
-        parsed.problems[row.line] = f"{row.email} is also on {where} (in any letter case); keep one row."
+        parsed.problems[row.line] = f"{row.email} is also on {where} (in any spelling); keep one row."
     parsed.rows = kept
 
 

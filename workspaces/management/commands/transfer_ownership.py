@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import normalize_email
 from workspaces.models import Membership, Workspace
 from workspaces.people.services import ownership_transfer
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
     def _member(self, workspace: Workspace, email: str, option: str) -> Membership:
         member = (
             Membership.objects.select_related("user", "role")
-            .filter(workspace=workspace, user__email__iexact=email.strip())
+            .filter(workspace=workspace, user__email=normalize_email(email))
             .first()
         )
         if member is None:
