@@ -29,11 +29,6 @@ class Capability:
     def label(self) -> str:
         return self.codename.replace("_", " ").capitalize()
 
-    @property
-    def perm(self) -> str:
-        """The ``app_label.codename`` string that ``user.has_perm`` takes."""
-        return f"workspaces.{self.codename}"
-
 
 def _caps(scope: str, rows: list[tuple[str, str, str]]) -> tuple[Capability, ...]:
     return tuple(Capability(codename, scope, area, description) for codename, area, description in rows)

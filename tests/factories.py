@@ -14,6 +14,7 @@ from workspaces.services.experiences import experience_create
 from workspaces.services.members import member_add
 from workspaces.services.sites import site_create
 from workspaces.services.teams import team_create
+from workspaces.services.viewer_groups import viewer_group_members_add
 from workspaces.services.workspaces import workspace_create
 
 PASSWORD = "correct horse battery staple"
@@ -64,3 +65,8 @@ def make_experience(workspace: Workspace, creator: User | None = None, title: st
 
 def make_team(workspace: Workspace, name: str = "Growth"):
     return team_create(actor=None, workspace=workspace, name=name)
+
+
+def viewer_group_member_add(*, actor, group, email: str):
+    """Add one address to a viewer group through the service (which takes a list); returns the row."""
+    return viewer_group_members_add(actor=actor, group=group, emails=[email])[0]

@@ -36,7 +36,15 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
-from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.factories import (
+    UserFactory,
+    add_member,
+    make_experience,
+    make_site,
+    make_team,
+    make_workspace,
+    viewer_group_member_add,
+)
 from workspace_settings import attributes, integrations
 from workspace_settings.services import ip_rules_add
 from workspaces.models import JoinDomain, Workspace
@@ -45,7 +53,7 @@ from workspaces.services.invites import invite_create
 from workspaces.services.join_domains import auto_join, join_domain_add
 from workspaces.services.sites import site_grant_set
 from workspaces.services.teams import team_add_member
-from workspaces.services.viewer_groups import viewer_group_create, viewer_group_member_add
+from workspaces.services.viewer_groups import viewer_group_create
 
 pytestmark = pytest.mark.django_db
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from permissions import catalog
-from tests.factories import add_member, make_experience
+from tests.factories import add_member, make_experience, viewer_group_member_add
 from workspaces.models import ViewerLink
 from workspaces.services.experiences import experience_publish, experience_update
 from workspaces.services.viewer_access import LinkRequest, viewer_link_request
-from workspaces.services.viewer_groups import viewer_group_create, viewer_group_member_add, viewer_group_member_remove
+from workspaces.services.viewer_groups import viewer_group_create, viewer_group_member_remove
 from workspaces.views_public import neutral_message
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,13 @@ from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
 from permissions import catalog
-from tests.factories import UserFactory, add_member, make_experience, make_workspace
+from tests.factories import UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
 from workspaces.errors import RuleViolation
 from workspaces.models import ViewerGroup, ViewerGroupMember
 from workspaces.services.experiences import experience_publish
 from workspaces.services.viewer_groups import (
     viewer_group_create,
     viewer_group_delete,
-    viewer_group_member_add,
     viewer_group_member_remove,
     viewer_group_members_add,
     viewer_group_update,
