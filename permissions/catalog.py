@@ -244,12 +244,15 @@ BUILTIN_WORKSPACE_ROLES = (
         MEMBER,
         "Member",
         WORKSPACE,
-        "Creates experiences and edits those they collaborate on; site access through grants and teams.",
+        "Creates experiences and edits those they collaborate on; sees the analytics of every experience; "
+        "site access through grants and teams.",
         _only(
             WORKSPACE,
             {
                 "view_workspace",
                 "view_members",
+                # Seed 003: a member can do everything an analytics user (the Viewer) can do.
+                "view_all_analytics",
                 "add_experience",
                 "manage_viewer_groups",
                 "manage_scheduled_reports",
