@@ -16,7 +16,7 @@ from django.views.generic import FormView
 
 from . import services
 from .emails import absolute_url
-from .forms import LoginForm, ProfileForm, SignupForm
+from .forms import LoginForm, PasswordChangeForm, ProfileForm, SetPasswordForm, SignupForm
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
 
@@ -117,6 +117,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm  # saves through account_password_set: one audit event
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
@@ -128,4 +129,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm  # saves through account_password_set: one audit event
     success_url = reverse_lazy("accounts:password_change_done")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from workspaces.admin.base import SYSTEM_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
+from workspaces.admin.base import AUDIT_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
 from workspaces.models import Membership
 
 from . import catalog
@@ -199,4 +199,4 @@ class AccessKeyAdmin(ServiceAdmin):
         done = apply_all(queryset.select_related("workspace"), lambda key: key_revoke(actor=None, key=key))
         for key in queryset:
             self.log_action(request, key, "Revoked the key.")
-        self.message_user(request, f"Revoked {done} key(s): they no longer open the check API. {SYSTEM_NOTE}")
+        self.message_user(request, f"Revoked {done} key(s): they no longer open the check API. {AUDIT_NOTE}")

@@ -37,7 +37,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def make_workspace(owner: User | None = None, name: str = "Acme") -> Workspace:
-    return workspace_create(creator=owner or UserFactory(), name=name)
+    owner = owner or UserFactory()
+    return workspace_create(actor=owner, creator=owner, name=name)
 
 
 def add_member(workspace: Workspace, role_key: str = catalog.MEMBER, user: User | None = None) -> Membership:

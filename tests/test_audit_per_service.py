@@ -101,6 +101,7 @@ NOT_CHANGES = {
     "permissions.keys.hash_key": "a helper",
     "permissions.keys.workspace_keys": "a read",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
+    "accounts.services.clean_new_email": "input cleaning",
     "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
     "billing.services.contact_emails": "a read",
     "billing.services.normalize_vat_id": "input cleaning",
@@ -484,7 +485,7 @@ def test_team_remove_member(w):
 def test_workspace_create(w):
     creator = UserFactory()
     with recorded() as events:
-        workspace = workspaces.workspace_create(creator=creator, name="Fresh")
+        workspace = workspaces.workspace_create(actor=creator, creator=creator, name="Fresh")
     # Its creator's Owner membership is part of the creation, not a second change.
     assert_one(events, "workspace.create", actor=creator, target=workspace, workspace=workspace)
     # Every call makes a new workspace: there is no call that changes nothing.
@@ -560,6 +561,56 @@ def test_profile_update(w):
     assert_one(events, "account.profile_update", actor=w.owner, target=w.owner, workspace=None)
     with nothing_recorded():
         accounts_services.profile_update(user=w.owner, full_name="Olivia O.")
+
+
+@covers(accounts_services.account_create)
+def test_account_create(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        user = accounts_services.account_create(actor=staff, email="New@Acme.test")
+    assert_one(events, "account.create", actor=staff, target=user, workspace=None)
+    assert events[0].after == {"email": "new@acme.test", "usable_password": False}
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_create(actor=staff, email="NEW@acme.test", password="Pass phrase 123!")
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_create(actor=staff, email="short@acme.test", password="123")
+
+
+@covers(accounts_services.account_update)
+def test_account_update(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"full_name": "Vera V.", "is_staff": True})
+    assert_one(events, "account.update", actor=staff, target=w.viewer, workspace=None)
+    assert events[0].after == {"full_name": "Vera V.", "is_staff": True}
+    with nothing_recorded():
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"full_name": "Vera V."}, permissions=[])
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"email": w.owner.email.upper()})
+
+
+@covers(accounts_services.account_delete)
+def test_account_delete(w):
+    staff, loner = UserFactory(is_staff=True), UserFactory()
+    target = ref(loner)
+    with recorded() as events:
+        accounts_services.account_delete(actor=staff, user=loner)
+    assert_one(events, "account.delete", actor=staff, target=target, workspace=None)
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_delete(actor=staff, user=w.viewer)  # a member: refused
+
+
+@covers(accounts_services.account_password_set)
+def test_account_password_set(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        accounts_services.account_password_set(actor=staff, user=w.viewer, password="An0ther secret!", via="admin")
+    assert_one(events, "account.password_set", actor=staff, target=w.viewer, workspace=None)
+    with recorded() as events:
+        accounts_services.account_password_set(actor=w.viewer, user=w.viewer, password="Y3t another!", via="change")
+    assert_one(events, "account.password_set", actor=w.viewer, target=w.viewer, workspace=None)
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_password_set(actor=w.viewer, user=w.viewer, password="123", via="change")
 
 
 # --- roles and keys --------------------------------------------------------------------------------

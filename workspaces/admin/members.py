@@ -14,7 +14,7 @@ from permissions.models import Role
 from ..errors import RuleViolation
 from ..models import Membership, Site
 from ..services.members import member_add, member_change_role, member_remove
-from .base import SYSTEM_NOTE, ServiceAdmin, action_page, admin_url, apply_all
+from .base import AUDIT_NOTE, ServiceAdmin, action_page, admin_url, apply_all
 
 
 class RoleChoiceField(forms.ModelChoiceField):
@@ -148,7 +148,7 @@ class MembershipAdmin(ServiceAdmin):
             done = apply_all(queryset, lambda m: member_change_role(actor=None, membership=m, role=role))
             for membership in queryset:
                 self.log_action(request, membership, f"Changed the role to {role.name}.")
-            self.message_user(request, f"{done} member(s) now have the role {role.name}. {SYSTEM_NOTE}")
+            self.message_user(request, f"{done} member(s) now have the role {role.name}. {AUDIT_NOTE}")
             return None
         return action_page(
             self,
