@@ -26,7 +26,7 @@ def _choices(scope: str):
     return [
         (cap.codename, f"{cap.codename} — {cap.description}")
         for cap in catalog.BY_SCOPE[scope]
-        if cap.codename not in catalog.OWNER_ONLY  # a custom role never holds these (PRODUCT.md 3.3)
+        if cap.codename not in catalog.OWNER_ONLY  # a custom role never holds these (docs/RULES.md 2.2)
     ]
 
 
@@ -95,7 +95,7 @@ class RoleAdmin(ServiceAdmin):
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.builtin:
-            return False  # built-in roles are data (PRODUCT.md 3.3)
+            return False  # built-in roles are data (docs/RULES.md 2.2)
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):

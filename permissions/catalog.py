@@ -164,7 +164,7 @@ def with_implied(codes: set[str] | frozenset[str]) -> frozenset[str]:
     return frozenset(codes) | {IMPLIES[c] for c in codes if c in IMPLIES}
 
 
-# What a collaborator holds on an experience they collaborate on (PRODUCT.md 3.4).
+# What a collaborator holds on an experience they collaborate on (docs/RULES.md 2.3).
 COLLABORATOR_CAPABILITIES = frozenset(
     {"view_experience", "change_experience", "publish_experience", "manage_collaborators", "view_experience_analytics"}
 )
@@ -183,7 +183,7 @@ def experience_capabilities_from(workspace_codes: set[str] | frozenset[str]) -> 
     return frozenset(found)
 
 
-# Never part of a custom role (PRODUCT.md 3.3).
+# Never part of a custom role (docs/RULES.md 2.2).
 OWNER_ONLY = frozenset({"manage_owners"})
 
 SITE_VIEW_CAPABILITIES = with_implied(
@@ -315,5 +315,5 @@ BUILTIN_SITE_ROLES = (
 )
 
 BUILTIN_ROLES = BUILTIN_WORKSPACE_ROLES + BUILTIN_SITE_ROLES
-# Workspace roles that may collaborate on experiences (PRODUCT.md 6, Experiences).
+# Workspace roles that may collaborate on experiences (docs/RULES.md 4.6).
 COLLABORATOR_ROLES = frozenset({OWNER, ADMIN, MEMBER})

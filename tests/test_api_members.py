@@ -1,4 +1,4 @@
-"""GET /api/v1/members/<email>/permissions (PRODUCT.md 8.1)."""
+"""GET /api/v1/members/<email>/permissions (docs/RULES.md 5.1)."""
 
 from __future__ import annotations
 

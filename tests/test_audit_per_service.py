@@ -1,4 +1,4 @@
-"""PRODUCT.md 6 "Audit log": every change is recorded once. For every public service function, one
+"""docs/RULES.md 4.8 (audit log): every change is recorded once. For every public service function, one
 change writes exactly one audit event (the right action, actor, target and workspace) and a call
 that changes nothing (a repeat, or refused input) writes none.
 

@@ -1,6 +1,6 @@
 """Seed 003 (workspace roles for experiences): Admin, Member, Analytics, checked through the API.
 
-PRODUCT.md 5 (003): the built-in Owner/Admin, Member and Viewer already are this system, and the
+docs/RULES.md 3 (003): the built-in Owner/Admin, Member and Viewer already are this system, and the
 preset only renames them. The first user of a workspace ("the admin of that workspace") is the
 built-in Owner. Auto-join giving Member is the join domain's default role (a later change).
 """

@@ -1,4 +1,4 @@
-"""Rule 3 (PRODUCT.md 7): nobody grants what they do not hold — a workspace role, a site grant or a
+"""Rule 3 (docs/RULES.md 1): nobody grants what they do not hold — a workspace role, a site grant or a
 custom role. Each refused case is followed by the allowed one it differs from."""
 
 import pytest

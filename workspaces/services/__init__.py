@@ -2,5 +2,5 @@
 
 Each takes ``actor`` (the person acting; ``None`` for the system, e.g. an operator's command that
 names no inviter) as a keyword, checks the capability through ``permissions.policy``, enforces the
-rules of PRODUCT.md section 7, writes one audit event, and runs in one transaction.
+rules of docs/RULES.md section 1, writes one audit event, and runs in one transaction.
 """

@@ -1,4 +1,4 @@
-"""Create a workspace with a named person as its Owner (PRODUCT.md 8.2).
+"""Create a workspace with a named person as its Owner (docs/RULES.md 5.2).
 
 A person without an account gets one with no usable password, and Django's password-reset e-mail
 so they choose their own: the operator never learns, types or sees a password.
