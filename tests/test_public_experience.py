@@ -270,8 +270,11 @@ def test_members_who_can_see_the_experience_see_it_without_a_link(client, worksp
     viewer = add_member(workspace, catalog.VIEWER).user  # view_experience on every experience
     client.force_login(viewer)
     assert SECRET in client.get(page_url(restricted)).content.decode()
-    not_collaborating = add_member(workspace, catalog.MEMBER).user
-    client.force_login(not_collaborating)
+    member = add_member(workspace, catalog.MEMBER).user  # view_all_analytics: every experience too
+    client.force_login(member)
+    assert SECRET in client.get(page_url(restricted)).content.decode()
+    cannot_see = add_member(workspace, catalog.BILLING_ADMIN).user  # a member without view_experience
+    client.force_login(cannot_see)
     assert SECRET not in client.get(page_url(restricted)).content.decode()
 
 
