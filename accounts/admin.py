@@ -1,28 +1,29 @@
 """Accounts in the admin: the e-mail user model, and the groups that carry derived permissions.
 
-Deactivation (the action and the "active" checkbox) goes through
+Every write goes through a service with the staff member as actor: adding, changing and deleting
+an account and setting its password through ``accounts.services`` (account_create, account_update,
+account_delete, account_password_set); deactivation (the action and the "active" checkbox) through
 ``workspaces.people.deactivation``, which refuses to deactivate the last active owner of a
-workspace (PRODUCT.md rule 1). Other account changes are recorded in the audit log with the staff
-member as actor (an account belongs to no workspace, so no membership check applies).
+workspace (docs/RULES.md, rule 1). An account belongs to no workspace, so no membership check applies.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.shortcuts import redirect
 from django.utils.html import format_html_join
 
-from audit.services import record
-from kernel.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all, count_of
+from audit.context import acting_staff, staff_acting
+from kernel.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all, count_of, refuse
 from kernel.errors import RuleViolation
 from workspaces.models import Membership
 from workspaces.people.deactivation import account_deactivate, account_reactivate
 
-from .models import User, normalize_email
+from .models import User
+from .services import account_create, account_delete, account_password_set, account_update, clean_new_email
 
 PROFILE_FIELDS = (
     "email",
@@ -37,13 +38,6 @@ PROFILE_FIELDS = (
 )
 
 
-def _email_taken(email: str, *, excluding: User | None = None) -> bool:
-    others = User.objects.filter(email__iexact=normalize_email(email))
-    if excluding is not None:
-        others = others.exclude(pk=excluding.pk)
-    return others.exists()
-
-
 class UserAddForm(AdminUserCreationForm):
     """E-mail and password twice (or no password: the person sets one through the reset e-mail)."""
 
@@ -52,10 +46,7 @@ class UserAddForm(AdminUserCreationForm):
         fields = ("email",)
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
-        if _email_taken(email):
-            raise forms.ValidationError("An account with this e-mail address already exists.")
-        return email
+        return clean_new_email(self.cleaned_data["email"])  # the service's rule, shown on the field
 
 
 class UserEditForm(UserChangeForm):
@@ -64,10 +55,17 @@ class UserEditForm(UserChangeForm):
         fields = ("password", *PROFILE_FIELDS, "is_active", "user_permissions")
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
-        if _email_taken(email, excluding=self.instance):
-            raise forms.ValidationError("Another account has this e-mail address.")
-        return email
+        return clean_new_email(self.cleaned_data["email"], excluding=self.instance)
+
+
+class StaffPasswordForm(AdminPasswordChangeForm):
+    """The admin's password page, saving through ``account_password_set`` as the staff member."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        # UserAdmin.user_change_password serves this form inside staff_acting(request.user).
+        self.user = account_password_set(actor=acting_staff.get(), user=self.user, password=password, via="admin")
+        return self.user
 
 
 class MembershipInline(ReadOnlyInline):
@@ -82,15 +80,11 @@ class MembershipInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("workspace", "role")
 
 
-def _permission_names(user: User) -> list[str]:
-    rows = user.user_permissions.values_list("content_type__app_label", "codename")
-    return sorted(f"{app_label}.{codename}" for app_label, codename in rows)
-
-
 @admin.register(User)
 class UserAdmin(ServiceAdmin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserAddForm
+    change_password_form = StaffPasswordForm
     list_display = (
         "email",
         "full_name",
@@ -147,68 +141,30 @@ class UserAdmin(ServiceAdmin, BaseUserAdmin):
     # --- writes ---
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
         if not change:
-            obj.save()
-            record(
-                action="account.create",
-                actor=request.user,
-                target=obj,
-                after={"email": obj.email, "is_staff": obj.is_staff, "usable_password": obj.has_usable_password()},
-            )
+            password = data["password1"] if data.get("set_usable_password") else None
+            created = account_create(actor=request.user, email=data["email"], password=password)
+            obj.pk, obj.password, obj._state.adding = created.pk, created.password, False
             return
-        changed = [name for name in form.changed_data if name in PROFILE_FIELDS]
-        wants_active = obj.is_active
-        original = User.objects.get(pk=obj.pk)
-        # Kept on the form (one per request), for save_related's audit event.
-        form.audit_before = {name: getattr(original, name) for name in changed}
-        form.audit_before_permissions = _permission_names(original)
-        obj.is_active = original.is_active  # only the deactivation services change it
-        if changed:
-            obj.save(update_fields=changed)
-        if wants_active != original.is_active:
+        changes = {name: data[name] for name in form.changed_data if name in PROFILE_FIELDS}
+        permissions = data["user_permissions"] if "user_permissions" in form.changed_data else None
+        account_update(actor=request.user, user=obj, changes=changes, permissions=permissions)
+        wants_active = data.get("is_active", obj.is_active)
+        if "is_active" in form.changed_data:
             toggle = account_reactivate if wants_active else account_deactivate
             toggle(actor=request.user, user=obj)
-            obj.is_active = wants_active
-
-    def save_related(self, request, form, formsets, change):
-        form.save_m2m()  # user_permissions: staff rights in the admin, no workspace rule applies
-        super().save_related(request, form, formsets, change)
-        if not change:
-            return
-        obj = form.instance
-        before = dict(form.audit_before)
-        after = {name: getattr(obj, name) for name in before}
-        if "user_permissions" in form.changed_data:
-            before["user_permissions"] = form.audit_before_permissions
-            after["user_permissions"] = _permission_names(obj)
-        if before != after:
-            record(action="account.update", actor=request.user, target=obj, before=before, after=after)
 
     def user_change_password(self, request, id, form_url=""):
-        # Audit a password set by staff (the hash itself never goes into the log).
-        with transaction.atomic():
-            before = User.objects.filter(pk=id).values_list("password", flat=True).first()
-            response = super().user_change_password(request, id, form_url)
-            user = User.objects.filter(pk=id).first()
-            if request.method == "POST" and user is not None and user.password != before:
-                record(
-                    action="account.password_set",
-                    actor=request.user,
-                    target=user,
-                    after={"email": user.email, "usable_password": user.has_usable_password()},
-                )
-        return response
+        try:
+            with staff_acting(request.user):
+                return super().user_change_password(request, id, form_url)
+        except RuleViolation as exc:
+            refuse(request, exc)
+            return redirect(request.get_full_path())
 
     def delete_model(self, request, obj):
-        workspaces = list(Membership.objects.filter(user=obj).select_related("workspace"))
-        if workspaces:
-            names = ", ".join(f"“{m.workspace.name}”" for m in workspaces)
-            raise RuleViolation(
-                f"{obj.email} is a member of {names}: remove them from those workspaces first, "
-                "or deactivate the account instead."
-            )
-        record(action="account.delete", actor=request.user, target=obj, before={"email": obj.email})
-        obj.delete()
+        account_delete(actor=request.user, user=obj)
 
     # --- actions ---
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
 from .models import normalize_email
+from .services import account_password_set
 
 
 class SignupForm(forms.Form):
@@ -71,3 +72,21 @@ class ProfileForm(forms.Form):
     notify_weekly_digest = forms.BooleanField(label="Weekly digest of my sites", required=False)
     notify_alerts = forms.BooleanField(label="Alerts on sites I can see", required=False)
     notify_workspace_changes = forms.BooleanField(label="Changes to my access", required=False)
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form (old password, new one twice); saving goes through ``account_password_set``."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["new_password1"]
+        self.user = account_password_set(actor=self.user, user=self.user, password=password, via="change")
+        return self.user
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    """The reset link's form (new password twice); the person who proved the mailbox is the actor."""
+
+    def save(self, commit=True):
+        password = self.cleaned_data["new_password1"]
+        self.user = account_password_set(actor=self.user, user=self.user, password=password, via="reset")
+        return self.user

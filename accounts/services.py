@@ -1,7 +1,10 @@
-"""Writes to accounts: sign-up, address verification, password-reset requests and profile changes.
+"""Writes to accounts: sign-up, address verification, profile changes, passwords, and what staff
+do to accounts in the admin (create, change, delete).
 
-Views, commands and the admin call these; each runs in a transaction and writes its audit event
-(workspace=None: an account belongs to no workspace).
+Views, commands and the admin call these; each runs in a transaction and writes one audit event
+(workspace=None: an account belongs to no workspace). ``actor`` is whoever acted: the person
+themselves, the staff member in the admin, or None for the system (a ``manage.py`` command).
+No password or hash ever goes into an event.
 
 What anyone may ask without signing in (``signup_request``, ``password_reset_request``) is
 throttled per address and per client address (``accounts.throttle``) and answers the same whether
@@ -15,10 +18,12 @@ from urllib.parse import urlsplit
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record
+from kernel.errors import RuleViolation
 
 from . import throttle
 from .addresses import normalize_email, validate_address
@@ -189,3 +194,153 @@ def profile_update(*, user: User, **fields) -> User:
     user.save(update_fields=sorted(changed))
     record(action="account.profile_update", actor=user, target=user, before=before, after=changed)
     return user
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+# How a password was set, as the audit event says: by staff in the admin, by the person on the
+# password-change page, or by the person through an e-mailed reset link.
+PASSWORD_SET_WAYS = frozenset({"admin", "change", "reset"})
+
+
+@transaction.atomic
+def account_password_set(*, actor, user: User, password: str | None, via: str) -> User:
+    """Set ``user``'s password, or with ``password=None`` make it unusable (no password sign-in).
+
+    The validators hold for every caller (RuleViolation with their messages). The event records
+    who did it and how, never the password or its hash.
+    """
+    if via not in PASSWORD_SET_WAYS:
+        raise TypeError(f"Not a way of setting a password: {via}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            raise RuleViolation(exc.messages) from exc
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    record(
+        action="account.password_set",
+        actor=actor,
+        target=user,
+        after={"email": user.email, "usable_password": user.has_usable_password(), "via": via},
+    )
+    return user
+
+
+# --- staff and operators ---------------------------------------------------------------------------
+
+# What staff may change on an account's page (is_active goes through workspaces.people.deactivation,
+# which keeps every workspace's last active owner; the password through account_password_set).
+STAFF_FIELDS = frozenset({"email", "full_name", "email_verified_at", "is_staff", "is_superuser"}) | PROFILE_FIELDS
+TAKEN_MESSAGE = "An account with this e-mail address already exists."
+
+
+def clean_new_email(email: str, *, excluding: User | None = None) -> str:
+    """The normalised address, or RuleViolation: not an address, or another account's (any letter case)."""
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise RuleViolation(f"“{email}” is not a valid e-mail address.") from exc
+    others = User.objects.filter(email__iexact=email)
+    if excluding is not None:
+        others = others.exclude(pk=excluding.pk)
+    if others.exists():
+        raise RuleViolation(TAKEN_MESSAGE if excluding is None else "Another account has this e-mail address.")
+    return email
+
+
+@transaction.atomic
+def account_create(*, actor, email: str, password: str | None = None) -> User:
+    """An account made for someone (by staff, or by ``create_workspace``), not a sign-up.
+
+    With no password the account has an unusable one: the person chooses theirs through the
+    password-reset e-mail. Refuses an address already registered in any letter case.
+    """
+    user = User(email=clean_new_email(email))
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as exc:
+            raise RuleViolation(exc.messages) from exc
+        user.set_password(password)
+    try:
+        # A savepoint: a concurrent creation of the same address (the case-insensitive unique
+        # constraint) becomes the same refusal.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise RuleViolation(TAKEN_MESSAGE) from exc
+    record(
+        action="account.create",
+        actor=actor,
+        target=user,
+        after={"email": user.email, "usable_password": user.has_usable_password()},
+    )
+    return user
+
+
+def _permission_names(user: User) -> list[str]:
+    rows = user.user_permissions.values_list("content_type__app_label", "codename")
+    return sorted(f"{app_label}.{codename}" for app_label, codename in rows)
+
+
+@transaction.atomic
+def account_update(*, actor, user: User, changes: dict, permissions=None) -> User:
+    """Staff change an account's fields (``STAFF_FIELDS``) and, unless ``permissions`` is None, its
+    admin permissions (Django ``Permission`` rows; for the admin only, no workspace rule applies).
+
+    One event with the fields that changed, before and after; none when nothing changed.
+    """
+    unknown = set(changes) - STAFF_FIELDS
+    if unknown:
+        raise TypeError(f"Not an account field staff change here: {', '.join(sorted(unknown))}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if "email" in changes:
+        changes = {**changes, "email": clean_new_email(changes["email"], excluding=user)}
+    if "full_name" in changes:
+        changes = {**changes, "full_name": (changes["full_name"] or "").strip()}
+    changed = {name: value for name, value in changes.items() if getattr(user, name) != value}
+    before = {name: getattr(user, name) for name in changed}
+    after = dict(changed)
+    if permissions is not None:
+        old, wanted = _permission_names(user), list(permissions)
+        user.user_permissions.set(wanted)
+        new = _permission_names(user)
+        if new != old:
+            before["user_permissions"], after["user_permissions"] = old, new
+    if not before:
+        return user
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        user.save(update_fields=sorted(changed))
+    record(action="account.update", actor=actor, target=user, before=before, after=after)
+    return user
+
+
+@transaction.atomic
+def account_delete(*, actor, user: User) -> None:
+    """Delete an account that belongs to no workspace.
+
+    A member's account is refused: removing them from a workspace goes through that workspace's
+    rules (the last owner stays, site owners are replaced), and deactivating keeps their history.
+    """
+    from workspaces.models import Membership  # here: workspaces imports accounts
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    memberships = list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
+    if memberships:
+        names = ", ".join(f"“{m.workspace.name}”" for m in memberships)
+        raise RuleViolation(
+            f"{user.email} is a member of {names}: remove them from those workspaces first, "
+            "or deactivate the account instead."
+        )
+    record(action="account.delete", actor=actor, target=user, before={"email": user.email})
+    user.delete()

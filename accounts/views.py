@@ -16,7 +16,7 @@ from django.views.generic import FormView
 from portal.client_ip import client_ip
 
 from . import services
-from .forms import LoginForm, PasswordResetForm, ProfileForm, SignupForm
+from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm, SignupForm
 from .throttle import Throttled
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
@@ -139,6 +139,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm  # saves through account_password_set: one audit event
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
@@ -150,4 +151,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm  # saves through account_password_set: one audit event
     success_url = reverse_lazy("accounts:password_change_done")

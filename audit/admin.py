@@ -1,4 +1,4 @@
-"""The audit log in the admin: read-only for everyone, superusers included (PRODUCT.md 6: nobody
+"""The audit log in the admin: read-only for everyone, superusers included (docs/RULES.md 4.8: nobody
 edits or deletes it). The view page still shows each event."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Model
 from django.utils import timezone
 
-from .context import request_ip
+from .context import acting_staff, request_ip
 from .models import AuditEvent
 
 
@@ -40,8 +40,11 @@ def record(
     """One change, once: who did what to which target, with the state before and after.
 
     Never pass secrets in ``before``/``after``: the log is shown to people with
-    ``view_member_activity`` and exported as CSV.
+    ``view_member_activity`` and exported as CSV. Without an ``actor``, the staff member acting in
+    the admin (``audit.context.staff_acting``), if any, is named.
     """
+    if actor is None:
+        actor = acting_staff.get()
     return AuditEvent.objects.create(
         workspace=workspace,
         workspace_name=workspace.name if workspace is not None else "",
@@ -61,6 +64,8 @@ def record_many(*, actor=None, workspace=None, changes: Iterable[Change]) -> lis
     Same rules as ``record``. Foreign keys are set by id: assigning instances costs noticeably at
     ten thousand rows.
     """
+    if actor is None:
+        actor = acting_staff.get()
     shared = {
         "workspace_id": workspace.pk if workspace is not None else None,
         "workspace_name": workspace.name if workspace is not None else "",

@@ -83,7 +83,7 @@ def build():
     from workspaces.sites.services import site_grant_set
 
     owner = User.objects.create_user("owner@bench.test")
-    workspace = workspace_create(creator=owner, name="Bench")
+    workspace = workspace_create(actor=owner, creator=owner, name="Bench")
     owner_membership = workspace.memberships.get()
     member_role, viewer_role = builtin_role(catalog.MEMBER), builtin_role(catalog.VIEWER)
     people = [

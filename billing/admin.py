@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from kernel.admin import SYSTEM_NOTE, ServiceAdmin, action_page, apply_all
+from kernel.admin import AUDIT_NOTE, ServiceAdmin, action_page, apply_all
 
 from .forms import plan_label
 from .models import BillingAccount, BillingContact, Invoice, PlanChangeRequest
@@ -71,7 +71,7 @@ class BillingAccountAdmin(ServiceAdmin):
         data = form.cleaned_data
         workspace = data["workspace"] if not change else obj.workspace
         if not change or "plan" in form.changed_data:
-            plan_set(workspace=workspace, plan_key=data["plan"], staff=request.user)
+            plan_set(workspace=workspace, plan_key=data["plan"], actor=request.user)
         details = {name: data[name] for name in ("company_name", "address", "vat_id")}
         account = billing_details_update(actor=None, workspace=workspace, **details)
         obj.pk, obj._state.adding = account.pk, False
@@ -153,11 +153,11 @@ class PlanChangeRequestAdmin(ServiceAdmin):
             note = form.cleaned_data["note"]
             done = apply_all(
                 queryset,
-                lambda pr: plan_request_handle(plan_request=pr, status=status, note=note, staff=request.user),
+                lambda pr: plan_request_handle(plan_request=pr, status=status, note=note, actor=request.user),
             )
             for plan_request in queryset:
                 self.log_action(request, plan_request, f"Marked {status}.")
-            self.message_user(request, f"Marked {done} request(s) {status}. {SYSTEM_NOTE}")
+            self.message_user(request, f"Marked {done} request(s) {status}. {AUDIT_NOTE}")
             return None
         return action_page(
             self,
@@ -211,7 +211,7 @@ class InvoiceAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if "status" in form.changed_data:
-                invoice_set_status(invoice=obj, status=form.cleaned_data["status"], staff=request.user)
+                invoice_set_status(invoice=obj, status=form.cleaned_data["status"], actor=request.user)
             return
         data = form.cleaned_data
         created = invoice_create(
@@ -223,17 +223,17 @@ class InvoiceAdmin(ServiceAdmin):
             currency=data["currency"],
             status=data["status"],
             issued_at=data["issued_at"],
-            staff=request.user,
+            actor=request.user,
         )
         obj.pk, obj._state.adding = created.pk, False
 
     def _set_status(self, request, queryset, status: str) -> None:
         done = apply_all(
-            queryset, lambda invoice: invoice_set_status(invoice=invoice, status=status, staff=request.user)
+            queryset, lambda invoice: invoice_set_status(invoice=invoice, status=status, actor=request.user)
         )
         for invoice in queryset:
             self.log_action(request, invoice, f"Marked {status}.")
-        self.message_user(request, f"Marked {done} invoice(s) {status}. {SYSTEM_NOTE}")
+        self.message_user(request, f"Marked {done} invoice(s) {status}. {AUDIT_NOTE}")
 
     @admin.action(description="Mark paid")
     def mark_paid(self, request, queryset):

@@ -1,7 +1,7 @@
 """Billing writes of platform staff (the admin calls these): handling plan requests, invoices.
 
 Staff are not members of the workspaces they serve, so these take no capability check; the admin
-restricts who reaches them. The audit event names the staff member passed as ``staff`` (none
+restricts who reaches them. The audit event names the staff member passed as ``actor`` (none
 for a change made by the system); ``handled_by``/``created_by`` on the row name them too.
 One audit event per change, none when nothing changes; bad input raises ``RuleViolation``.
 """
@@ -29,7 +29,7 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @transaction.atomic
-def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: str = "", staff=None):
+def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: str = "", actor=None):
     """Close an open downgrade or cancellation request: ``done`` carries it out (the plan changes;
     a cancellation returns the workspace to the first plan), ``declined`` leaves the plan."""
     Status = PlanChangeRequest.Status
@@ -47,10 +47,10 @@ def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: s
         account.plan, account.updated_at = plan_request.to_plan or default_plan().key, now
         account.save(update_fields=["plan", "updated_at"])
     plan_request.status, plan_request.note = status, (note or "").strip()
-    plan_request.handled_by, plan_request.handled_at = staff, now
+    plan_request.handled_by, plan_request.handled_at = actor, now
     plan_request.save(update_fields=["status", "note", "handled_by", "handled_at"])
     record(
-        actor=staff,
+        actor=actor,
         action=f"billing.plan_request_{status}",
         workspace=workspace,
         target=plan_request,
@@ -69,7 +69,7 @@ def plan_request_handle(*, plan_request: PlanChangeRequest, status: str, note: s
 
 
 @transaction.atomic
-def plan_set(*, workspace: Workspace, plan_key: str, staff=None):
+def plan_set(*, workspace: Workspace, plan_key: str, actor=None):
     """Put a workspace on a plan at once (a correction or an agreed change; no request)."""
     if plan_by_key(plan_key) is None:
         raise RuleViolation(f"There is no plan called “{plan_key}”.")
@@ -81,7 +81,7 @@ def plan_set(*, workspace: Workspace, plan_key: str, staff=None):
     account.plan, account.updated_at = plan_key, timezone.now()
     account.save(update_fields=["plan", "updated_at"])
     record(
-        actor=staff,
+        actor=actor,
         action="billing.plan_set",
         workspace=workspace,
         target=account,
@@ -125,7 +125,7 @@ def invoice_create(
     currency: str = "EUR",
     status: str = Invoice.Status.OPEN,
     issued_at: datetime.date | None = None,
-    staff=None,
+    actor=None,
 ) -> Invoice:
     number, currency = (number or "").strip(), (currency or "").strip().upper()
     problems = []
@@ -152,16 +152,16 @@ def invoice_create(
         currency=currency,
         status=status,
         issued_at=issued_at or timezone.localdate(),
-        created_by=staff,
+        created_by=actor,
     )
     record(
-        actor=staff, action="billing.invoice_create", workspace=workspace, target=invoice, after=_invoice_state(invoice)
+        actor=actor, action="billing.invoice_create", workspace=workspace, target=invoice, after=_invoice_state(invoice)
     )
     return invoice
 
 
 @transaction.atomic
-def invoice_set_status(*, invoice: Invoice, status: str, staff=None) -> Invoice:
+def invoice_set_status(*, invoice: Invoice, status: str, actor=None) -> Invoice:
     """Mark an invoice paid or void (or open again); a void invoice stays void."""
     if status not in Invoice.Status.values:
         raise RuleViolation(f"“{status}” is not an invoice status.")
@@ -174,7 +174,7 @@ def invoice_set_status(*, invoice: Invoice, status: str, staff=None) -> Invoice:
     invoice.status = status
     invoice.save(update_fields=["status"])
     record(
-        actor=staff,
+        actor=actor,
         action="billing.invoice_status",
         workspace=invoice.workspace,
         target=invoice,

@@ -1,4 +1,4 @@
-"""The billing pages (PRODUCT.md 6 "Settings": plan, billing e-mails, downgrade or cancellation
+"""The billing pages (docs/RULES.md 4.7, settings: plan, billing e-mails, downgrade or cancellation
 requests, invoices), under /w/<workspace_slug>/billing/.
 
 Every page needs ``manage_billing`` (403 for a member without it, 404 for outsiders); the

@@ -1,10 +1,12 @@
 """What the portal's admin classes share.
 
-Staff write through the same domain services as the browser (PRODUCT.md rule 7), so the rules and
-the audit log hold in the admin too. Staff are not members of the workspaces they support, so the
-admin calls the services as the system (``actor=None``); who acted is kept by Django's admin log
-(LogEntry) and named in the confirmation message. A change the rules refuse shows the rule's
-message and is rolled back: nothing changes.
+Staff write through the same domain services as the browser (docs/RULES.md, rule 7), so the rules
+and the audit log hold in the admin too. The staff member is the actor of every audit event an
+admin write leaves: services that take staff (accounts, billing and privacy requests, two-factor
+resets) get ``actor=request.user``; the workspace services, whose capability checks are for
+members and staff are not members, are called as the system (``actor=None``) inside
+``staff_acting(request.user)``, which names the staff member on their events. A change the rules
+refuse shows the rule's message and is rolled back: nothing changes.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
-from kernel.errors import RuleViolation
-from workspaces.models import Membership
+from audit.context import staff_acting
 
-SYSTEM_NOTE = "Recorded in the audit log as a system change; Django's admin history names you."
+from ..errors import RuleViolation
+from ..models import Membership
+
+AUDIT_NOTE = "Recorded in the audit log under your name."
 
 
 def refuse(request, exc: RuleViolation) -> None:
@@ -151,14 +155,16 @@ class ServiceAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with staff_acting(request.user):
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except RuleViolation as exc:  # raised inside the view's transaction, now rolled back
             refuse(request, exc)
             return redirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
-            return super().delete_view(request, object_id, extra_context)
+            with staff_acting(request.user):
+                return super().delete_view(request, object_id, extra_context)
         except RuleViolation as exc:
             refuse(request, exc)
             return redirect(admin_url(self.model, "change", object_id))
@@ -168,7 +174,7 @@ class ServiceAdmin(admin.ModelAdmin):
             return super().changelist_view(request, extra_context)
         # Django runs actions outside a transaction; ours are all or nothing.
         try:
-            with transaction.atomic():
+            with transaction.atomic(), staff_acting(request.user):
                 return super().changelist_view(request, extra_context)
         except RuleViolation as exc:
             refuse(request, exc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from kernel.admin import SYSTEM_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
+from kernel.admin import AUDIT_NOTE, ReadOnlyAdmin, ServiceAdmin, apply_all, count_of
 from workspaces.models import Membership
 
 from . import catalog
@@ -26,7 +26,7 @@ def _choices(scope: str):
     return [
         (cap.codename, f"{cap.codename} — {cap.description}")
         for cap in catalog.BY_SCOPE[scope]
-        if cap.codename not in catalog.OWNER_ONLY  # a custom role never holds these (PRODUCT.md 3.3)
+        if cap.codename not in catalog.OWNER_ONLY  # a custom role never holds these (docs/RULES.md 2.2)
     ]
 
 
@@ -95,7 +95,7 @@ class RoleAdmin(ServiceAdmin):
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.builtin:
-            return False  # built-in roles are data (PRODUCT.md 3.3)
+            return False  # built-in roles are data (docs/RULES.md 2.2)
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -199,4 +199,4 @@ class AccessKeyAdmin(ServiceAdmin):
         done = apply_all(queryset.select_related("workspace"), lambda key: key_revoke(actor=None, key=key))
         for key in queryset:
             self.log_action(request, key, "Revoked the key.")
-        self.message_user(request, f"Revoked {done} key(s): they no longer open the check API. {SYSTEM_NOTE}")
+        self.message_user(request, f"Revoked {done} key(s): they no longer open the check API. {AUDIT_NOTE}")

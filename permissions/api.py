@@ -1,4 +1,4 @@
-"""The JSON check API (PRODUCT.md 8.1), for the platform's other services.
+"""The JSON check API (docs/RULES.md 5.1), for the platform's other services.
 
 A workspace access key in ``Authorization: Bearer <key>`` authenticates the caller, so these views
 need no session, no login and no CSRF token. They only translate HTTP to ``checks`` and back.

@@ -1,4 +1,4 @@
-"""The check API, mounted at /api/v1/ (PRODUCT.md 8.1)."""
+"""The check API, mounted at /api/v1/ (docs/RULES.md 5.1)."""
 
 from django.urls import path
 

@@ -29,11 +29,6 @@ class Capability:
     def label(self) -> str:
         return self.codename.replace("_", " ").capitalize()
 
-    @property
-    def perm(self) -> str:
-        """The ``app_label.codename`` string that ``user.has_perm`` takes."""
-        return f"workspaces.{self.codename}"
-
 
 def _caps(scope: str, rows: list[tuple[str, str, str]]) -> tuple[Capability, ...]:
     return tuple(Capability(codename, scope, area, description) for codename, area, description in rows)
@@ -169,7 +164,7 @@ def with_implied(codes: set[str] | frozenset[str]) -> frozenset[str]:
     return frozenset(codes) | {IMPLIES[c] for c in codes if c in IMPLIES}
 
 
-# What a collaborator holds on an experience they collaborate on (PRODUCT.md 3.4).
+# What a collaborator holds on an experience they collaborate on (docs/RULES.md 2.3).
 COLLABORATOR_CAPABILITIES = frozenset(
     {"view_experience", "change_experience", "publish_experience", "manage_collaborators", "view_experience_analytics"}
 )
@@ -188,7 +183,7 @@ def experience_capabilities_from(workspace_codes: set[str] | frozenset[str]) -> 
     return frozenset(found)
 
 
-# Never part of a custom role (PRODUCT.md 3.3).
+# Never part of a custom role (docs/RULES.md 2.2).
 OWNER_ONLY = frozenset({"manage_owners"})
 
 SITE_VIEW_CAPABILITIES = with_implied(
@@ -249,12 +244,15 @@ BUILTIN_WORKSPACE_ROLES = (
         MEMBER,
         "Member",
         WORKSPACE,
-        "Creates experiences and edits those they collaborate on; site access through grants and teams.",
+        "Creates experiences and edits those they collaborate on; sees the analytics of every experience; "
+        "site access through grants and teams.",
         _only(
             WORKSPACE,
             {
                 "view_workspace",
                 "view_members",
+                # Seed 003: a member can do everything an analytics user (the Viewer) can do.
+                "view_all_analytics",
                 "add_experience",
                 "manage_viewer_groups",
                 "manage_scheduled_reports",
@@ -317,5 +315,5 @@ BUILTIN_SITE_ROLES = (
 )
 
 BUILTIN_ROLES = BUILTIN_WORKSPACE_ROLES + BUILTIN_SITE_ROLES
-# Workspace roles that may collaborate on experiences (PRODUCT.md 6, Experiences).
+# Workspace roles that may collaborate on experiences (docs/RULES.md 4.6).
 COLLABORATOR_ROLES = frozenset({OWNER, ADMIN, MEMBER})

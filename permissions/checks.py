@@ -2,7 +2,7 @@
 
 "May <e-mail> do <codename> on <site | experience | the workspace>?" Only members answer yes:
 an unknown address, an inactive account, or someone outside the workspace (superusers included,
-PRODUCT.md 3.4) holds nothing. However many questions a batch holds, it costs one query for the
+docs/RULES.md 2.3) holds nothing. However many questions a batch holds, it costs one query for the
 people, one per kind of object named, and two per scope for the permissions
 (``policy.load_permissions``).
 """

@@ -10,7 +10,7 @@ from .roles import builtin_role_by_id
 
 
 def _choices(scope: str) -> list[tuple[str, str]]:
-    # Owner-only capabilities are not offered: a custom role never carries them (PRODUCT.md 3.3).
+    # Owner-only capabilities are not offered: a custom role never carries them (docs/RULES.md 2.2).
     return [(cap.codename, cap.label) for cap in catalog.BY_SCOPE[scope] if cap.codename not in catalog.OWNER_ONLY]
 
 

@@ -1,4 +1,4 @@
-"""Role presets: one named set of custom roles per seed (PRODUCT.md 3.3 and 5).
+"""Role presets: one named set of custom roles per seed (docs/RULES.md 2.2 and 3).
 
 A preset reproduces one seed's role system with the capability catalog. The data are checked when
 this module is imported (every codename exists and belongs to the right scope, full views carry
@@ -72,7 +72,7 @@ def _builtin(key: str) -> catalog.BuiltinRole:
 
 
 # --- 000: product-area roles -------------------------------------------------------------------
-# PRODUCT.md 5 (000): the prose of each role is exhaustive; the matrix only says that ○ means the
+# docs/RULES.md 3 (000): the prose of each role is exhaustive; the matrix only says that ○ means the
 # limited (shared) view capabilities.
 
 SEED_000 = Preset(
@@ -241,7 +241,7 @@ SEED_002 = Preset(
 )
 
 # --- 003: workspace roles for experiences ------------------------------------------------------
-# PRODUCT.md 5 (003): the built-in Admin, Member and Viewer already are this system; only renamed.
+# docs/RULES.md 3 (003): the built-in Admin, Member and Viewer already are this system; only renamed.
 
 
 def _renamed(key: str, name: str, builtin_key: str, description: str) -> RoleSpec:

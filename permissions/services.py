@@ -1,4 +1,4 @@
-"""Custom roles: create, update, delete (PRODUCT.md 3.3).
+"""Custom roles: create, update, delete (docs/RULES.md 2.2).
 
 Built-in roles are data (``catalog``) and never change here. A custom role belongs to one
 workspace; saving it rewrites the guardian rows of everyone who holds it, so an edit takes effect

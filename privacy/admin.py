@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from kernel.admin import SYSTEM_NOTE, ServiceAdmin, action_page, apply_all
+from kernel.admin import AUDIT_NOTE, ServiceAdmin, action_page, apply_all
 
 from .models import DataRequest
 from .services import data_request_set_status
@@ -63,7 +63,7 @@ class DataRequestAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         data_request_set_status(
-            data_request=obj, status=data["status"], staff_note=data["staff_note"], staff=request.user
+            data_request=obj, status=data["status"], staff_note=data["staff_note"], actor=request.user
         )
 
     def _mark(self, request, queryset, status: str):
@@ -73,12 +73,12 @@ class DataRequestAdmin(ServiceAdmin):
             note = form.cleaned_data["staff_note"].strip() or None
             done = apply_all(
                 queryset,
-                lambda dr: data_request_set_status(data_request=dr, status=status, staff_note=note, staff=request.user),
+                lambda dr: data_request_set_status(data_request=dr, status=status, staff_note=note, actor=request.user),
             )
             for data_request in queryset:
                 self.log_action(request, data_request, f"Marked {status}.")
             self.message_user(
-                request, f"Marked {done} request(s) {DataRequest.Status(status).label.lower()}. {SYSTEM_NOTE}"
+                request, f"Marked {done} request(s) {DataRequest.Status(status).label.lower()}. {AUDIT_NOTE}"
             )
             return None
         return action_page(

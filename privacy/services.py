@@ -3,7 +3,7 @@
 ``data_request_create`` is the workspace member's: it needs the request capability of its kind on
 the workspace AND ``view_site`` on the site (nobody asks about data of a site they cannot see).
 ``data_request_set_status`` is platform staff's (the admin calls it): staff are not members, so
-it takes no capability check, and its audit event names the staff member passed as ``staff``.
+it takes no capability check, and its audit event names the staff member passed as ``actor``.
 One audit event per change, none when nothing changes; bad input raises ``RuleViolation`` and writes nothing.
 
 The tracked person's identifier is personal data: it stays on the request row and out of the
@@ -73,7 +73,7 @@ def data_request_create(
 
 @transaction.atomic
 def data_request_set_status(
-    *, data_request: DataRequest, status: str, staff_note: str | None = None, staff=None
+    *, data_request: DataRequest, status: str, staff_note: str | None = None, actor=None
 ) -> DataRequest:
     """Move a request along (received → in progress → completed or rejected) and tell the
     requester, through ``staff_note``, what was done. A completed or rejected request keeps its
@@ -95,10 +95,10 @@ def data_request_set_status(
     if before == after:
         return data_request
     data_request.status, data_request.staff_note = status, note
-    data_request.handled_by, data_request.handled_at = staff, timezone.now()
+    data_request.handled_by, data_request.handled_at = actor, timezone.now()
     data_request.save(update_fields=["status", "staff_note", "handled_by", "handled_at"])
     record(
-        actor=staff,
+        actor=actor,
         action="data_request.status",
         workspace=data_request.workspace,
         target=data_request,

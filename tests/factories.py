@@ -15,6 +15,7 @@ from workspaces.overview.services import workspace_create
 from workspaces.people.services import member_add
 from workspaces.sites.services import site_create
 from workspaces.teams.services import team_create
+from workspaces.viewer_groups.services import viewer_group_members_add
 
 PASSWORD = "correct horse battery staple"
 
@@ -36,7 +37,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def make_workspace(owner: User | None = None, name: str = "Acme") -> Workspace:
-    return workspace_create(creator=owner or UserFactory(), name=name)
+    owner = owner or UserFactory()
+    return workspace_create(actor=owner, creator=owner, name=name)
 
 
 def add_member(workspace: Workspace, role_key: str = catalog.MEMBER, user: User | None = None) -> Membership:
@@ -64,3 +66,8 @@ def make_experience(workspace: Workspace, creator: User | None = None, title: st
 
 def make_team(workspace: Workspace, name: str = "Growth"):
     return team_create(actor=None, workspace=workspace, name=name)
+
+
+def viewer_group_member_add(*, actor, group, email: str):
+    """Add one address to a viewer group through the service (which takes a list); returns the row."""
+    return viewer_group_members_add(actor=actor, group=group, emails=[email])[0]

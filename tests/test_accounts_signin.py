@@ -1,4 +1,4 @@
-"""Sign-in, lockout, sign-out, password reset and change (PRODUCT.md section 6)."""
+"""Sign-in, lockout, sign-out, password reset and change (docs/RULES.md 4.1)."""
 
 import re
 from datetime import timedelta

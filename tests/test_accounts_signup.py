@@ -1,4 +1,4 @@
-"""Sign-up and e-mail verification (PRODUCT.md section 6, "Sign-up and sign-in")."""
+"""Sign-up and e-mail verification (docs/RULES.md 4.1)."""
 
 import re
 import time

@@ -1,4 +1,4 @@
-"""The activity page (PRODUCT.md 6 "Audit log"): the workspace's events, newest first, in words,
+"""The activity page (docs/RULES.md 4.8): the workspace's events, newest first, in words,
 filtered by person, action and dates, 50 a page at a fixed number of queries, read-only, and only
 for ``view_member_activity``."""
 

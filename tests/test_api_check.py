@@ -1,4 +1,4 @@
-"""The check API (PRODUCT.md 8.1): GET and POST /api/v1/check, every status, and its query counts."""
+"""The check API (docs/RULES.md 5.1): GET and POST /api/v1/check, every status, and its query counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/members/<email>/permissions (PRODUCT.md 8.1)."""
+"""GET /api/v1/members/<email>/permissions (docs/RULES.md 5.1)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_member_lists_only_what_they_hold(client, raw_key, workspace, owner):
     team_add_member(actor=None, team=team, membership=member)
     site_grant_set(actor=None, site=blog, role=builtin_role(catalog.EDITOR, catalog.SITE), team=team)
     theirs = make_experience(workspace, creator=member.user, title="Theirs")
-    make_experience(workspace, creator=owner, title="Not theirs")
+    not_theirs = make_experience(workspace, creator=owner, title="Not theirs")
     response = client.get(url(member.user.email.upper()), **bearer(raw_key))
     assert response.status_code == 200
     body = response.json()
@@ -63,7 +63,11 @@ def test_member_lists_only_what_they_hold(client, raw_key, workspace, owner):
     site_viewer = next(r for r in catalog.BUILTIN_SITE_ROLES if r.key == catalog.SITE_VIEWER)
     editor = next(r for r in catalog.BUILTIN_SITE_ROLES if r.key == catalog.EDITOR)
     assert body["sites"] == {"shop": sorted(site_viewer.capabilities), "blog": sorted(editor.capabilities)}
-    assert body["experiences"] == {str(theirs.pk): sorted(catalog.COLLABORATOR_CAPABILITIES)}
+    # A Member sees every experience and its analytics (view_all_analytics), and changes only theirs.
+    assert body["experiences"] == {
+        str(theirs.pk): sorted(catalog.COLLABORATOR_CAPABILITIES),
+        str(not_theirs.pk): sorted(catalog.EXPERIENCE_CAPABILITIES_FROM_WORKSPACE["view_all_analytics"]),
+    }
 
 
 def test_billing_admin_has_no_sites_or_experiences(client, raw_key, workspace, owner):

@@ -1,4 +1,4 @@
-"""PRODUCT.md 6 "Audit log": every change is recorded once. For every public service function, one
+"""docs/RULES.md 4.8 (audit log): every change is recorded once. For every public service function, one
 change writes exactly one audit event (the right action, actor, target and workspace) and a call
 that changes nothing (a repeat, or refused input) writes none.
 
@@ -102,12 +102,12 @@ NOT_CHANGES = {
     "permissions.keys.workspace_keys": "a read",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
     "accounts.services.password_reset_request": "sends an e-mail, changes nothing (the new password is set later)",
+    "accounts.services.clean_new_email": "input cleaning",
     "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
     "billing.services.contact_emails": "a read",
     "billing.services.normalize_vat_id": "input cleaning",
     "billing.services.open_request": "a read",
     "twofactor.services.two_factor_setup_start": "an unconfirmed device: nothing changes until two_factor_confirm",
-    "twofactor.services.requirement_of": "a read",
     "twofactor.services.requiring_workspaces": "a read",
 }
 
@@ -487,7 +487,7 @@ def test_team_remove_member(w):
 def test_workspace_create(w):
     creator = UserFactory()
     with recorded() as events:
-        workspace = workspaces.workspace_create(creator=creator, name="Fresh")
+        workspace = workspaces.workspace_create(actor=creator, creator=creator, name="Fresh")
     # Its creator's Owner membership is part of the creation, not a second change.
     assert_one(events, "workspace.create", actor=creator, target=workspace, workspace=workspace)
     # Every call makes a new workspace: there is no call that changes nothing.
@@ -573,6 +573,56 @@ def test_profile_update(w):
     assert_one(events, "account.profile_update", actor=w.owner, target=w.owner, workspace=None)
     with nothing_recorded():
         accounts_services.profile_update(user=w.owner, full_name="Olivia O.")
+
+
+@covers(accounts_services.account_create)
+def test_account_create(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        user = accounts_services.account_create(actor=staff, email="New@Acme.test")
+    assert_one(events, "account.create", actor=staff, target=user, workspace=None)
+    assert events[0].after == {"email": "new@acme.test", "usable_password": False}
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_create(actor=staff, email="NEW@acme.test", password="Pass phrase 123!")
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_create(actor=staff, email="short@acme.test", password="123")
+
+
+@covers(accounts_services.account_update)
+def test_account_update(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"full_name": "Vera V.", "is_staff": True})
+    assert_one(events, "account.update", actor=staff, target=w.viewer, workspace=None)
+    assert events[0].after == {"full_name": "Vera V.", "is_staff": True}
+    with nothing_recorded():
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"full_name": "Vera V."}, permissions=[])
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_update(actor=staff, user=w.viewer, changes={"email": w.owner.email.upper()})
+
+
+@covers(accounts_services.account_delete)
+def test_account_delete(w):
+    staff, loner = UserFactory(is_staff=True), UserFactory()
+    target = ref(loner)
+    with recorded() as events:
+        accounts_services.account_delete(actor=staff, user=loner)
+    assert_one(events, "account.delete", actor=staff, target=target, workspace=None)
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_delete(actor=staff, user=w.viewer)  # a member: refused
+
+
+@covers(accounts_services.account_password_set)
+def test_account_password_set(w):
+    staff = UserFactory(is_staff=True)
+    with recorded() as events:
+        accounts_services.account_password_set(actor=staff, user=w.viewer, password="An0ther secret!", via="admin")
+    assert_one(events, "account.password_set", actor=staff, target=w.viewer, workspace=None)
+    with recorded() as events:
+        accounts_services.account_password_set(actor=w.viewer, user=w.viewer, password="Y3t another!", via="change")
+    assert_one(events, "account.password_set", actor=w.viewer, target=w.viewer, workspace=None)
+    with nothing_recorded(RuleViolation):
+        accounts_services.account_password_set(actor=w.viewer, user=w.viewer, password="123", via="change")
 
 
 # --- roles and keys --------------------------------------------------------------------------------
@@ -871,10 +921,10 @@ def test_viewer_group_delete(w, group):
     assert_one(events, "viewer_group.delete", actor=w.owner, target=target, workspace=w.workspace)
 
 
-@covers(viewer_groups.viewer_group_members_add, viewer_groups.viewer_group_member_add)
+@covers(viewer_groups.viewer_group_members_add)
 def test_viewer_group_member_add(w, group):
     with recorded() as events:
-        viewer_groups.viewer_group_member_add(actor=w.owner, group=group, email="ann@client.test")
+        viewer_groups.viewer_group_members_add(actor=w.owner, group=group, emails=["ann@client.test"])
     assert_one(events, "viewer_group.member_add", actor=w.owner, target=group, workspace=w.workspace)
     with recorded() as events:
         viewer_groups.viewer_group_members_add(actor=w.owner, group=group, emails="bob@client.test, cy@client.test")
@@ -891,7 +941,7 @@ def test_viewer_group_member_add(w, group):
 
 @covers(viewer_groups.viewer_group_member_remove)
 def test_viewer_group_member_remove(w, group):
-    member = viewer_groups.viewer_group_member_add(actor=w.owner, group=group, email="ann@client.test")
+    (member,) = viewer_groups.viewer_group_members_add(actor=w.owner, group=group, emails=["ann@client.test"])
     with recorded() as events:
         viewer_groups.viewer_group_member_remove(actor=w.owner, group=group, member=member)
     assert_one(events, "viewer_group.member_remove", actor=w.owner, target=group, workspace=w.workspace)

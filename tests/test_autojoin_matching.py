@@ -1,6 +1,6 @@
 """Auto-join matching: domain names normalised (case, IDNA), public providers refused, and an
 address matched to a verified domain exactly, to its subdomains only when the domain says so, and
-never to a look-alike (PRODUCT.md section 6, "Auto-join by e-mail domain")."""
+never to a look-alike (docs/RULES.md 4.4)."""
 
 from __future__ import annotations
 

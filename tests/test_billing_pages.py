@@ -319,7 +319,7 @@ def fill(workspace, size: int, staff_user) -> None:
     for _n in range(min(size, 12)):  # handled requests; the page shows the latest few
         plan_set(workspace=workspace, plan_key="scale")
         request = plan_cancel(actor=None, workspace=workspace)
-        plan_request_handle(plan_request=request, status="declined", staff=staff_user)
+        plan_request_handle(plan_request=request, status="declined", actor=staff_user)
     plan_cancel(actor=None, workspace=workspace)  # the one open request
 
 

@@ -246,7 +246,7 @@ def test_staff_carry_out_a_downgrade(on_business, billing_admin, contacts, staff
     request = plan_change(actor=billing_admin, workspace=on_business, plan_key="growth")
     before = events().count()
     with django_capture_on_commit_callbacks(execute=True):
-        plan_request_handle(plan_request=request, status="done", note="Done from next month.", staff=staff)
+        plan_request_handle(plan_request=request, status="done", note="Done from next month.", actor=staff)
     request.refresh_from_db()
     assert plan_of(on_business) == "growth"
     assert (request.status, request.handled_by, request.note) == ("done", staff, "Done from next month.")
@@ -262,20 +262,20 @@ def test_staff_carry_out_a_downgrade(on_business, billing_admin, contacts, staff
 
 def test_a_done_cancellation_returns_to_the_first_plan(on_business, billing_admin, staff):
     request = plan_cancel(actor=billing_admin, workspace=on_business)
-    plan_request_handle(plan_request=request, status="done", staff=staff)
+    plan_request_handle(plan_request=request, status="done", actor=staff)
     assert plan_of(on_business) == "free"
 
 
 def test_a_declined_request_leaves_the_plan_and_a_second_handling_is_refused(on_business, billing_admin, staff):
     request = plan_change(actor=billing_admin, workspace=on_business, plan_key="free")
-    plan_request_handle(plan_request=request, status="declined", note="Contract runs to June.", staff=staff)
+    plan_request_handle(plan_request=request, status="declined", note="Contract runs to June.", actor=staff)
     assert plan_of(on_business) == "business"
     assert events("billing.plan_request_declined").count() == 1
     before = events().count()
     with pytest.raises(RuleViolation, match="already handled"):
-        plan_request_handle(plan_request=request, status="done", staff=staff)
+        plan_request_handle(plan_request=request, status="done", actor=staff)
     with pytest.raises(RuleViolation, match="done or declined"):
-        plan_request_handle(plan_request=request, status="open", staff=staff)
+        plan_request_handle(plan_request=request, status="open", actor=staff)
     assert plan_of(on_business) == "business" and events().count() == before
     # once handled, the workspace may ask again
     assert plan_change(actor=billing_admin, workspace=on_business, plan_key="free").status == "open"
@@ -381,7 +381,7 @@ def make_invoice(workspace, number="INV-1", **kwargs):
 
 
 def test_staff_create_an_invoice_with_one_event(workspace, staff):
-    invoice = make_invoice(workspace, currency="eur", staff=staff)
+    invoice = make_invoice(workspace, currency="eur", actor=staff)
     assert (invoice.amount, invoice.currency, invoice.status, invoice.created_by) == (
         Decimal("199.00"),
         "EUR",

@@ -1,7 +1,7 @@
 """The built-in roles, cell by cell, generated from the catalog.
 
 Each (role, capability, object) cell is its own test id. The expected answer is read from
-``permissions.catalog`` (PRODUCT.md 3.4); the actual answer is asked of the engine twice: through
+``permissions.catalog`` (docs/RULES.md 2.3); the actual answer is asked of the engine twice: through
 ``Access`` and through ``user.has_perm`` (guardian's object backend). The world is built once per
 module, every answer is collected, and the transaction is rolled back before any cell is checked,
 so the module is fast and leaves nothing behind.

@@ -1,4 +1,4 @@
-"""manage.py invite_bulk: PRODUCT.md 8.2 and rule 8 (a bad row writes nothing and is named)."""
+"""manage.py invite_bulk: docs/RULES.md 5.2 and rule 8 (a bad row writes nothing and is named)."""
 
 import io
 import re

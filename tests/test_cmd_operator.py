@@ -1,4 +1,4 @@
-"""manage.py export_members, transfer_ownership and purge_expired_invites (PRODUCT.md 8.2)."""
+"""manage.py export_members, transfer_ownership and purge_expired_invites (docs/RULES.md 5.2)."""
 
 import csv
 import io

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from permissions import catalog
+from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_experience, make_workspace, owner_of
 from workspaces.experiences.services import collaborator_add
 from workspaces.models import Collaborator
@@ -130,10 +131,11 @@ def test_adding_twice_records_one_event(client, owner, experience, roles):
 # --- who may see and who may change ---
 
 
-def test_member_who_does_not_collaborate_gets_403(client, workspace, owner, experience, roles):
+def test_member_who_does_not_collaborate_may_look_but_not_change(client, workspace, owner, experience, roles):
     outsider_member = roles[catalog.MEMBER]
     client.force_login(outsider_member.user)
-    assert client.get(index_url(experience)).status_code == 403
+    # A Member sees every experience (view_all_analytics), so the list opens; changing it is refused.
+    assert client.get(index_url(experience)).status_code == 200
     assert client.post(add_url(experience), {"membership": outsider_member.pk}).status_code == 403
     owner_row = Collaborator.objects.get(experience=experience)
     assert client.post(remove_url(experience, owner_row)).status_code == 403
@@ -197,13 +199,30 @@ def test_owner_removes_a_collaborator_who_then_cannot_edit(client, owner, experi
     assert member_client.get(edit_url(experience)).status_code == 403
 
 
-def test_member_who_removes_themselves_goes_back_to_the_workspace(client, workspace, experience, roles):
-    member = roles[catalog.MEMBER]
+def test_collaborator_who_removes_themselves_goes_back_to_the_workspace(client, workspace, experience):
+    # A custom role that collaborates but lacks view_all_analytics: after leaving, the experience is hidden.
+    creator = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Creator",
+        capabilities={"view_workspace", "add_experience"},
+    )
+    member = add_member(workspace, creator)
     row = collaborator_add(actor=None, experience=experience, membership=member)
     client.force_login(member.user)
     response = client.post(remove_url(experience, row))
     assert response["Location"] == reverse("workspaces:detail", args=[workspace.slug])
     assert client.get(index_url(experience)).status_code == 403
+
+
+def test_member_who_removes_themselves_still_sees_the_experience_but_cannot_edit(client, experience, roles):
+    member = roles[catalog.MEMBER]
+    row = collaborator_add(actor=None, experience=experience, membership=member)
+    client.force_login(member.user)
+    response = client.post(remove_url(experience, row))
+    assert response["Location"] == index_url(experience)  # view_all_analytics: still visible
+    assert client.get(edit_url(experience)).status_code == 403
 
 
 def test_experience_page_links_to_the_collaborators_page(client, owner, experience):

@@ -1,4 +1,4 @@
-"""The operator commands ``create_workspace`` and ``demo`` (PRODUCT.md 8.2)."""
+"""The operator commands ``create_workspace`` and ``demo`` (docs/RULES.md 5.2)."""
 
 import re
 from io import StringIO

@@ -1,4 +1,4 @@
-"""invite_accept and purge_expired_invites: PRODUCT.md 6 "Accept", rule 6."""
+"""invite_accept and purge_expired_invites: docs/RULES.md 4.3 (Accept), rule 6."""
 
 import re
 import threading

@@ -1,4 +1,4 @@
-"""invite_create, invite_resend, invite_revoke: the rules of PRODUCT.md 6 "Invite", rules 3 and 6."""
+"""invite_create, invite_resend, invite_revoke: the rules of docs/RULES.md 4.2 (Invite), rules 3 and 6."""
 
 import re
 

@@ -36,7 +36,15 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
-from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.factories import (
+    UserFactory,
+    add_member,
+    make_experience,
+    make_site,
+    make_team,
+    make_workspace,
+    viewer_group_member_add,
+)
 from workspace_settings import attributes, integrations
 from workspace_settings.services import ip_rules_add
 from workspaces.experiences.services import collaborator_add
@@ -45,7 +53,7 @@ from workspaces.joining.services import auto_join, join_domain_add
 from workspaces.models import JoinDomain, Workspace
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
-from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add
+from workspaces.viewer_groups.services import viewer_group_create
 
 pytestmark = pytest.mark.django_db
 

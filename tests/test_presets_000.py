@@ -1,6 +1,6 @@
 """Seed 000 (product-area roles): the preset reproduces the seed's roles, checked through the API.
 
-PRODUCT.md 5 (000) decides the seed's conflicts: the prose description of each role is exhaustive
+docs/RULES.md 3 (000) decides the seed's conflicts: the prose description of each role is exhaustive
 for its area, and the permission matrix (columns read as Admin, Editor, Member, Project Manager)
 only says what ○ means: "limited (shared items only)", the view_shared_* and
 view_basic_performance capabilities. Where a matrix cell says more than the prose, the decision
@@ -44,7 +44,7 @@ MATRIX = [
 ]
 
 # Matrix cells the role's prose contradicts, with the prose line and the answer it gives.
-# PRODUCT.md 5 (000): "the prose description of each role is exhaustive for its area".
+# docs/RULES.md 3 (000): "the prose description of each role is exhaustive for its area".
 NO, YES = False, True
 PROSE_WINS = {
     ("Edit Dashboards", "Editor"): ("Analytics: View and create reports and dashboards", NO),
@@ -145,7 +145,7 @@ def test_permission_matrix_cell_by_cell(setup):
 
 @pytest.mark.parametrize("role", list(PROSE))
 def test_prose_is_exhaustive(setup, role):
-    """PRODUCT.md 5 (000): a non-admin role holds exactly its prose, on every site, and only
+    """docs/RULES.md 3 (000): a non-admin role holds exactly its prose, on every site, and only
     view_workspace in the workspace (no people or billing capability)."""
     api, person = setup["api"], setup["people"][role]
     expected_site = catalog.with_implied({"view_site"}.union(*PROSE[role].values()))
@@ -155,7 +155,7 @@ def test_prose_is_exhaustive(setup, role):
 
 
 def test_admin_has_everything_but_owners_and_workspace_deletion(setup):
-    """PRODUCT.md 5 (000): Admin = every workspace capability but manage_owners and
+    """docs/RULES.md 3 (000): Admin = every workspace capability but manage_owners and
     delete_workspace (billing included: "Manage subscription and billing"), every site capability."""
     api, admin = setup["api"], setup["people"]["Admin"]
     everything = set(catalog.codenames(catalog.WORKSPACE))

@@ -1,6 +1,6 @@
 """Seed 001 (account and data-source roles): the preset reproduces the seed, checked through the API.
 
-Account roles are workspace roles; data-source roles are site roles granted per site. PRODUCT.md 5
+Account roles are workspace roles; data-source roles are site roles granted per site. docs/RULES.md 3
 (001): only the Owner may add sites, tag_comments may be added as an extra capability to any grant,
 and every site has its owner (who gains no capability by it).
 """
@@ -117,7 +117,7 @@ def test_standard_user_and_viewer_hold_nothing_more(setup):
 
 @pytest.mark.parametrize("role", ["Viewer", "Standard user"])
 def test_tag_comments_can_be_added_to_any_grant(setup, workspace, role):
-    """PRODUCT.md 5 (001): "tag_comments may be added as an extra capability to any grant"."""
+    """docs/RULES.md 3 (001): "tag_comments may be added as an extra capability to any grant"."""
     api, shop, blog = setup["api"], setup["shop"], setup["blog"]
     person = member(workspace, setup["roles"]["Account viewer"], "commenter@acme.test")
     grant(shop, person, setup["roles"][role])

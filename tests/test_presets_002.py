@@ -1,7 +1,7 @@
 """Seed 002 (organization roles): the preset reproduces the seed's tables, checked through the API.
 
 Columns are Org Owner (the built-in Owner), Org Admin, Org Billing Admin and Org Member.
-PRODUCT.md 5 (002): rows the seed marks "Yes" for everyone but that depend on access to the project
+docs/RULES.md 3 (002): rows the seed marks "Yes" for everyone but that depend on access to the project
 (analysis reports, user reports, take-action reports, dashboards, bookmarks, custom events) are
 governed by site grants: they hold on a site where the person, or a team of theirs, has a grant, and
 nowhere else. Organization-level rows hold from the organization role alone.
@@ -89,7 +89,7 @@ ORGANIZATION_ROWS = [
 # view_access_keys, a row above) and a built-in Owner holds every capability there is.
 NOT_A_CAPABILITY = {"Generate GDPR API OAuth token": "NNNN"}
 
-# Rows the seed marks Yes for all four that depend on project access (PRODUCT.md 5, 002): site
+# Rows the seed marks Yes for all four that depend on project access (docs/RULES.md 3, 002): site
 # capabilities, held by Owner and Admin on every site and by the others only through a grant.
 # Campaigns and messages reach users as surveys and feedback widgets do: manage_surveys.
 PROJECT_ROWS = [
@@ -147,7 +147,7 @@ def test_organization_rows_cell_by_cell(setup):
 
 
 def test_project_rows_are_governed_by_site_grants(setup):
-    """PRODUCT.md 5 (002): "Yes" for everyone, but through project access: Billing Admin and Member
+    """docs/RULES.md 3 (002): "Yes" for everyone, but through project access: Billing Admin and Member
     have these on the site they hold a grant on, not on the other; Owner and Admin on both."""
     granted, plain = setup["granted"], setup["plain"]
     cells = []
@@ -187,7 +187,7 @@ def test_member_has_no_admin_permission(setup):
 
 
 def test_admin_is_the_builtin_admin_plus_billing_sso_deletion_and_reset(setup):
-    """PRODUCT.md 5 (002): Admin = built-in Admin plus billing, SSO, workspace deletion, site reset."""
+    """docs/RULES.md 3 (002): Admin = built-in Admin plus billing, SSO, workspace deletion, site reset."""
     api, admin = setup["api"], setup["people"]["Org Admin"]
     builtin = next(role for role in catalog.BUILTIN_WORKSPACE_ROLES if role.key == catalog.ADMIN)
     assert api.held(admin, catalog.WORKSPACE) == builtin.capabilities | {

@@ -1,6 +1,6 @@
 """Seed 003 (workspace roles for experiences): Admin, Member, Analytics, checked through the API.
 
-PRODUCT.md 5 (003): the built-in Owner/Admin, Member and Viewer already are this system, and the
+docs/RULES.md 3 (003): the built-in Owner/Admin, Member and Viewer already are this system, and the
 preset only renames them. The first user of a workspace ("the admin of that workspace") is the
 built-in Owner. Auto-join giving Member is the join domain's default role (a later change).
 """
@@ -42,14 +42,6 @@ ROWS = [
     ("access analytics of individual projects", "view_experience_analytics", OTHER, "YYYY"),
 ]
 
-# The seed says a member "can do everything an analytics user can do", yet gives members the
-# analytics only of "those experiences" they collaborate on. PRODUCT.md 5 (003) keeps the built-in
-# Member ("the preset only renames"), so these two cells are No.
-BUILTIN_MEMBER_WINS = {
-    ("aggregated analytics of all projects", "Member"): False,
-    ("access analytics of individual projects", "Member"): False,
-}
-
 RENAMES = {"Admin": catalog.ADMIN, "Member": catalog.MEMBER, "Analytics": catalog.VIEWER}
 
 
@@ -76,18 +68,28 @@ def test_every_statement_cell_by_cell(setup):
     for row, codename, which, marks in ROWS:
         target = setup["experiences"][which] if which else None
         for column, mark in zip(COLUMNS, marks, strict=True):
-            expected = BUILTIN_MEMBER_WINS.get((row, column), mark == "Y")
+            expected = mark == "Y"
             cells.append(Cell(row, column, codename, expected, target))
     assert wrong_cells(setup["api"], setup["people"], cells) == []
 
 
-def test_builtin_member_exceptions_name_real_cells():
-    marks = {
-        (row, column): mark == "Y"
-        for row, _, _, row_marks in ROWS
-        for column, mark in zip(COLUMNS, row_marks, strict=True)
-    }
-    assert {key: marks[key] for key in BUILTIN_MEMBER_WINS} == {key: True for key in BUILTIN_MEMBER_WINS}
+def test_a_member_can_do_everything_an_analytics_user_can_do(setup, workspace):
+    """The seed: "A member can do everything an analytics user can do." Every workspace capability
+    the Analytics role holds, and every experience capability it holds on any experience (the
+    Member's own and one they do not collaborate on), the API also grants a built-in Member.
+
+    Seed 003 has workspaces and experiences only: the Analytics role's view capabilities on every
+    site (it is the built-in Viewer) are outside it, and a Member's site access comes from site
+    grants and teams."""
+    api, analytics = setup["api"], setup["people"]["Analytics"]
+    builtin_member = add_member(workspace, catalog.MEMBER).user
+    analytics_holds = api.held(analytics, catalog.WORKSPACE)
+    assert "view_all_analytics" in analytics_holds
+    assert analytics_holds <= api.held(builtin_member, catalog.WORKSPACE)
+    for experience in setup["experiences"].values():
+        for code in catalog.codenames(catalog.EXPERIENCE):
+            if api.allowed(analytics, code, experience=experience):
+                assert api.allowed(builtin_member, code, experience=experience), (code, experience.title)
 
 
 @pytest.mark.parametrize("name", list(RENAMES))

@@ -1,6 +1,6 @@
 """Seed 004 (Read Only, Read & Write, Admin per organization), checked through the API row by row.
 
-PRODUCT.md 5 (004): workspace roles whose site capabilities apply on every site ("Team member
+docs/RULES.md 3 (004): workspace roles whose site capabilities apply on every site ("Team member
 permissions will apply per Organization, meaning all the sites that are listed under the
 Organization"); the Account Owner column is the built-in Owner.
 """

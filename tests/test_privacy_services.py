@@ -88,10 +88,10 @@ def test_staff_move_a_request_along_with_one_event_per_change(workspace, owner, 
     staff = UserFactory(is_staff=True)
     request = create(owner, workspace, shop)
     before = AuditEvent.objects.count()
-    data_request_set_status(data_request=request, status="in_progress", staff=staff)
-    data_request_set_status(data_request=request, status="in_progress", staff=staff)  # nothing changes
+    data_request_set_status(data_request=request, status="in_progress", actor=staff)
+    data_request_set_status(data_request=request, status="in_progress", actor=staff)  # nothing changes
     assert AuditEvent.objects.count() == before + 1
-    data_request_set_status(data_request=request, status="completed", staff_note="Sent on 3 May.", staff=staff)
+    data_request_set_status(data_request=request, status="completed", staff_note="Sent on 3 May.", actor=staff)
     request.refresh_from_db()
     assert (request.status, request.staff_note, request.handled_by) == ("completed", "Sent on 3 May.", staff)
     assert request.handled_at is not None

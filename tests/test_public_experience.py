@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from permissions import catalog
-from tests.factories import add_member, make_experience
+from tests.factories import add_member, make_experience, viewer_group_member_add
 from workspaces.experiences.services import experience_publish, experience_update
 from workspaces.models import ViewerLink
 from workspaces.public.views import neutral_message
 from workspaces.viewer_groups.link_services import LinkRequest, viewer_link_request
-from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add, viewer_group_member_remove
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_remove
 
 pytestmark = pytest.mark.django_db
 
@@ -270,8 +270,11 @@ def test_members_who_can_see_the_experience_see_it_without_a_link(client, worksp
     viewer = add_member(workspace, catalog.VIEWER).user  # view_experience on every experience
     client.force_login(viewer)
     assert SECRET in client.get(page_url(restricted)).content.decode()
-    not_collaborating = add_member(workspace, catalog.MEMBER).user
-    client.force_login(not_collaborating)
+    member = add_member(workspace, catalog.MEMBER).user  # view_all_analytics: every experience too
+    client.force_login(member)
+    assert SECRET in client.get(page_url(restricted)).content.decode()
+    cannot_see = add_member(workspace, catalog.BILLING_ADMIN).user  # a member without view_experience
+    client.force_login(cannot_see)
     assert SECRET not in client.get(page_url(restricted)).content.decode()
 
 

@@ -1,4 +1,4 @@
-"""Rules 1 and 4 (PRODUCT.md 7), each from the refused side first: the last owner stays; nobody
+"""Rules 1 and 4 (docs/RULES.md 1), each from the refused side first: the last owner stays; nobody
 changes their own role except an owner stepping down; only owners make or unmake owners."""
 
 import threading

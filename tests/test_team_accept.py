@@ -1,4 +1,4 @@
-"""The invitation link's page, /invites/<token>/ (PRODUCT.md 6 "Accept", rule 6)."""
+"""The invitation link's page, /invites/<token>/ (docs/RULES.md 4.3, rule 6)."""
 
 from __future__ import annotations
 

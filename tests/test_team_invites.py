@@ -1,4 +1,4 @@
-"""Inviting from the team page, resending and revoking (PRODUCT.md 6 "Invite", rules 3 and 6)."""
+"""Inviting from the team page, resending and revoking (docs/RULES.md 4.2, rules 3 and 6)."""
 
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from permissions import catalog
-from tests.factories import UserFactory, add_member, make_experience, make_workspace
+from tests.factories import UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
 from workspaces.experiences.services import experience_publish
 from workspaces.models import ViewerGroup, ViewerGroupMember
-from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add, viewer_group_members_add
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_members_add
 
 pytestmark = pytest.mark.django_db
 

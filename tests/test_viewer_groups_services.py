@@ -9,13 +9,12 @@ from django.core.exceptions import PermissionDenied
 from audit.models import AuditEvent
 from kernel.errors import RuleViolation
 from permissions import catalog
-from tests.factories import UserFactory, add_member, make_experience, make_workspace
+from tests.factories import UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
 from workspaces.experiences.services import experience_publish
 from workspaces.models import ViewerGroup, ViewerGroupMember
 from workspaces.viewer_groups.services import (
     viewer_group_create,
     viewer_group_delete,
-    viewer_group_member_add,
     viewer_group_member_remove,
     viewer_group_members_add,
     viewer_group_update,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
+from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_workspace
 from workspaces.models import Experience, ViewerGroup
 from workspaces.sites.services import site_grant_set
@@ -73,7 +74,20 @@ def test_create_bad_input_and_refusals(client, workspace, member):
 # --- who sees what ---
 
 
-def test_member_sees_only_experiences_they_collaborate_on(client, workspace, owner, member):
+def creator_without_analytics(workspace):
+    """A custom role that creates experiences but lacks view_all_analytics (a built-in Member has it)."""
+    role = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Creator",
+        capabilities={"view_workspace", "add_experience"},
+    )
+    return add_member(workspace, role)
+
+
+def test_a_collaborator_without_view_all_analytics_sees_only_their_experiences(client, workspace, owner):
+    member = creator_without_analytics(workspace)
     make_experience(workspace, creator=owner, title="Owner's draft")
     own = make_experience(workspace, creator=member.user, title="My draft")
     client.force_login(member.user)
@@ -84,6 +98,18 @@ def test_member_sees_only_experiences_they_collaborate_on(client, workspace, own
     assert url("experience_detail", workspace, own) in page
     hidden = Experience.objects.get(title="Owner's draft")
     assert client.get(url("experience_detail", workspace, hidden)).status_code == 403
+
+
+def test_member_sees_every_experience_and_edits_only_their_own(client, workspace, owner, member):
+    """Seed 003: a member can do everything an analytics user can (view_all_analytics)."""
+    other = make_experience(workspace, creator=owner, title="Owner's draft")
+    own = make_experience(workspace, creator=member.user, title="My draft")
+    client.force_login(member.user)
+    response = client.get(url("detail", workspace))
+    assert sorted(e.title for e in response.context["experiences"]) == ["My draft", "Owner's draft"]
+    assert client.get(url("experience_detail", workspace, other)).status_code == 200
+    assert client.get(url("experience_edit", workspace, other)).status_code == 403
+    assert client.get(url("experience_edit", workspace, own)).status_code == 200
 
 
 def test_detail_shows_collaborators_and_only_allowed_controls(client, workspace, owner, member):

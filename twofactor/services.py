@@ -170,10 +170,6 @@ def two_factor_reset(*, actor: User, user: User) -> bool:
 # --- a workspace's requirement ----------------------------------------------------------------------
 
 
-def requirement_of(workspace: Workspace) -> bool:
-    return WorkspaceSecurity.objects.filter(workspace=workspace, two_factor_required=True).exists()
-
-
 @transaction.atomic
 def two_factor_requirement_set(*, actor: User | None, workspace: Workspace, required: bool) -> WorkspaceSecurity:
     """Require two-factor authentication of every member of ``workspace``, or stop requiring it.

@@ -1,7 +1,7 @@
 """Reading IP addresses and CIDR ranges typed by people, one per line.
 
 Every line is checked before anything is stored, so a paste with one bad line stores nothing and
-every bad line is named (PRODUCT.md rule 8). Networks are compared in canonical form, so
+every bad line is named (docs/RULES.md, rule 8). Networks are compared in canonical form, so
 ``10.0.0.0/08`` and ``10.0.0.0/8``, or an IPv6 range written expanded and compressed, are the same.
 """
 

@@ -1,4 +1,4 @@
-"""The admin obeys PRODUCT.md section 7: a refused change shows the rule's message and changes
+"""The admin obeys docs/RULES.md section 1: a refused change shows the rule's message and changes
 nothing (no row, no audit event, no admin history)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Every write staff make in the admin goes through a service and leaves exactly one audit event
-(and Django's admin history names the staff member)."""
+that names the staff member as its actor (and Django's admin history names them too)."""
 
 from __future__ import annotations
 
@@ -434,8 +434,8 @@ def test_each_admin_write_leaves_exactly_one_audit_event(staff_client, staff, wo
         mark["after"] = last_event_id()
 
     expected = write(staff_client, world, start)
-    new = list(AuditEvent.objects.filter(id__gt=mark["after"]).values_list("action", flat=True))
-    assert new == [expected]
+    new = list(AuditEvent.objects.filter(id__gt=mark["after"]).values_list("action", "actor_id", "actor_email"))
+    assert new == [(expected, staff.pk, staff.email)], "one event, naming the staff member who acted"
     assert LogEntry.objects.filter(user=staff).exists(), "Django's admin history names who acted"
 
 

@@ -5,10 +5,10 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions import catalog
-from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_workspace
+from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
 from workspaces.experiences.services import experience_publish, experience_update
 from workspaces.models import Collaborator, ViewerLink
-from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add
+from workspaces.viewer_groups.services import viewer_group_create
 
 from .conftest import link_in
 

@@ -1,4 +1,4 @@
-"""The Django admin for staff (PRODUCT.md 1: support, corrections, object permissions).
+"""The Django admin for staff (docs/RULES.md 5.3: support, corrections, object permissions).
 
 Every save, delete and action calls the domain services, so rules 1-6 and the audit log hold here
 as in the browser (rule 7). One module per area; importing them registers the admin classes.

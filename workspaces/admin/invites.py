@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
-from kernel.admin import SYSTEM_NOTE, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all
+from kernel.admin import AUDIT_NOTE, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all
 from workspaces.invites.services import invite_resend, invite_revoke
 from workspaces.models import Invite, InviteSend, InviteSiteGrant
 
@@ -86,14 +86,14 @@ class InviteAdmin(ServiceAdmin):
         done = apply_all(queryset.select_related("workspace"), lambda invite: invite_resend(actor=None, invite=invite))
         for invite in queryset:
             self.log_action(request, invite, "Resent the invite.")
-        self.message_user(request, f"Resent {done} invite(s); the old links no longer work. {SYSTEM_NOTE}")
+        self.message_user(request, f"Resent {done} invite(s); the old links no longer work. {AUDIT_NOTE}")
 
     @admin.action(description="Revoke selected invites")
     def revoke(self, request, queryset):
         done = apply_all(queryset.select_related("workspace"), lambda invite: invite_revoke(actor=None, invite=invite))
         for invite in queryset:
             self.log_action(request, invite, "Revoked the invite.")
-        self.message_user(request, f"Revoked {done} invite(s). {SYSTEM_NOTE}")
+        self.message_user(request, f"Revoked {done} invite(s). {AUDIT_NOTE}")
 
 
 @admin.register(InviteSend)

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
-from kernel.admin import SYSTEM_NOTE, ServiceAdmin, action_page, admin_url, apply_all
+from kernel.admin import AUDIT_NOTE, ServiceAdmin, action_page, admin_url, apply_all
 from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
@@ -147,7 +147,7 @@ class MembershipAdmin(ServiceAdmin):
             done = apply_all(queryset, lambda m: member_change_role(actor=None, membership=m, role=role))
             for membership in queryset:
                 self.log_action(request, membership, f"Changed the role to {role.name}.")
-            self.message_user(request, f"{done} member(s) now have the role {role.name}. {SYSTEM_NOTE}")
+            self.message_user(request, f"{done} member(s) now have the role {role.name}. {AUDIT_NOTE}")
             return None
         return action_page(
             self,

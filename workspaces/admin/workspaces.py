@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from audit.models import AuditEvent
 from kernel.admin import (
-    SYSTEM_NOTE,
+    AUDIT_NOTE,
     ServiceAdmin,
     action_page,
     admin_url,
@@ -154,7 +154,11 @@ class WorkspaceAdmin(ReadOnlyObjectPermissionsMixin, ServiceAdmin):
         data = form.cleaned_data
         if not change:
             created = workspace_create(
-                creator=data["owner"], name=data["name"], time_zone=data["time_zone"], description=data["description"]
+                actor=request.user,
+                creator=data["owner"],
+                name=data["name"],
+                time_zone=data["time_zone"],
+                description=data["description"],
             )
             obj.pk, obj.slug, obj.created_at = created.pk, created.slug, created.created_at
             obj._state.adding = False
@@ -194,7 +198,7 @@ class WorkspaceAdmin(ReadOnlyObjectPermissionsMixin, ServiceAdmin):
             done = apply_all(queryset, lambda ws: presets.load_preset(actor=None, workspace=ws, name=preset))
             for workspace in queryset:
                 self.log_action(request, workspace, f"Loaded the role preset {preset}.")
-            self.message_user(request, f"Loaded the preset “{preset}” into {done} workspace(s). {SYSTEM_NOTE}")
+            self.message_user(request, f"Loaded the preset “{preset}” into {done} workspace(s). {AUDIT_NOTE}")
             return None
         return action_page(
             self,
@@ -218,7 +222,7 @@ class WorkspaceAdmin(ReadOnlyObjectPermissionsMixin, ServiceAdmin):
             membership = form.cleaned_data["new_owner"]
             ownership_transfer(actor=None, workspace=workspace, to=membership)
             self.log_action(request, workspace, f"Made {membership.user.email} an owner.")
-            self.message_user(request, f"{membership.user.email} is now an owner of {workspace}. {SYSTEM_NOTE}")
+            self.message_user(request, f"{membership.user.email} is now an owner of {workspace}. {AUDIT_NOTE}")
             return None
         return action_page(
             self,

@@ -1,4 +1,4 @@
-"""The checks an invitation passes before anything is written (PRODUCT.md 6 "Invite", rule 3).
+"""The checks an invitation passes before anything is written (docs/RULES.md 4.2, rule 3).
 
 - ``GrantRules``: rule 3 (nobody gives what they do not hold; only owners invite Owners) and
   "belongs to this workspace", for the role, each site grant and each team of an invitation;
@@ -99,7 +99,7 @@ class GrantRules:
 
 
 class DailyLimits:
-    """The daily limits (PRODUCT.md 6), counted from InviteSend rows so they hold across processes."""
+    """The daily limits (docs/RULES.md 4.2), counted from InviteSend rows so they hold across processes."""
 
     def __init__(self, actor, workspace: Workspace):
         self.actor, self.workspace = actor, workspace

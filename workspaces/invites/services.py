@@ -1,6 +1,6 @@
 """Invitations: create (one address or ten thousand), resend, revoke, accept, purge.
 
-PRODUCT.md section 6 "Invite" and "Accept", rules 3, 6 and 8. The browser's invite form
+docs/RULES.md 4.2 (Invite) and 4.3 (Accept), rules 3, 6 and 8. The browser's invite form
 (``invite_create``), resending (``invite_resend``) and the operator's CSV import
 (``invite_create_bulk``) share one core, ``_invite_many``: the same checks (``invite_checks``) and
 the same bulk writes (``invite_writes``), so the number of queries does not grow with the number of

@@ -1,4 +1,4 @@
-"""The invitation link's page (PRODUCT.md 6 "Accept", rule 6).
+"""The invitation link's page (docs/RULES.md 4.3, rule 6).
 
 Opening the link (GET, HEAD) only reads: it names the workspace, the inviter and the role, so a
 mail scanner that follows links joins nobody. Joining is a POST. Who is looking decides what the

@@ -1,4 +1,4 @@
-"""Auto-join by e-mail domain (PRODUCT.md section 6, seed 003): join domains, matching, join requests.
+"""Auto-join by e-mail domain (docs/RULES.md 4.4): join domains, matching, join requests.
 
 A workspace lists join domains. A domain works only once verified, and a verified domain belongs
 to one workspace (the ``join_domain_verified_once`` constraint keeps that true under races). It is

@@ -11,8 +11,9 @@ from workspaces.models import Membership, Workspace
 
 
 @transaction.atomic
-def workspace_create(*, creator, name: str, time_zone: str = "UTC", description: str = "") -> Workspace:
-    """A new workspace whose creator is its first Owner."""
+def workspace_create(*, actor, creator, name: str, time_zone: str = "UTC", description: str = "") -> Workspace:
+    """A new workspace whose ``creator`` is its first Owner. ``actor`` is who made it: the creator
+    in the browser, the staff member in the admin, None for the system (``create_workspace``)."""
     name = name.strip()
     workspace = Workspace.objects.create(
         name=name, slug=unique_slug(Workspace, name), time_zone=time_zone, description=description
@@ -23,7 +24,7 @@ def workspace_create(*, creator, name: str, time_zone: str = "UTC", description:
     materialize.join_role_group(creator.pk, workspace, owner_role)
     record(
         action="workspace.create",
-        actor=creator,
+        actor=actor,
         workspace=workspace,
         target=workspace,
         after={"name": workspace.name, "slug": workspace.slug, "owner": creator.email},

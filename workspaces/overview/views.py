@@ -40,7 +40,7 @@ class WorkspaceCreateView(FormView):
 
     def form_valid(self, form):
         try:
-            workspace = workspace_create(creator=self.request.user, **form.cleaned_data)
+            workspace = workspace_create(actor=self.request.user, creator=self.request.user, **form.cleaned_data)
         except RuleViolation as exc:
             add_rule_violation(form, exc)
             return self.form_invalid(form)

@@ -139,11 +139,10 @@ def member_remove(*, actor, membership: Membership, site_successor: Membership |
 
 @transaction.atomic
 def member_leave(*, membership: Membership, site_successor: Membership | None = None) -> None:
-    workspace = lock_workspace(membership.workspace)
+    lock_workspace(membership.workspace)
     membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
     _refuse_if_last_owner(membership, "leave")
     _delete_membership(membership, site_successor, membership.user, action="member.leave")
-    del workspace
 
 
 def _delete_membership(membership: Membership, site_successor, actor, *, action: str) -> None:

@@ -1,4 +1,4 @@
-"""The team page (PRODUCT.md 6 "Role change", "Remove and leave", "Transfer ownership", "Invite").
+"""The team page (docs/RULES.md 4.5 and 4.2: role change, remove and leave, transfer ownership, invite).
 
 One page lists the members, the pending invitations and join requests, and offers each control
 only to those who may use it; every control posts to its own small view, which calls one service

@@ -1,7 +1,7 @@
 """The site access page: who has access to one site and how, and the forms that change it.
 
 Needs ``manage_site_access`` on the workspace (the capability that grants and revokes site roles
-and sets site owners). Access to a site comes from three places (PRODUCT.md 3.4): workspace roles
+and sets site owners). Access to a site comes from three places (docs/RULES.md 2.3): workspace roles
 whose site capabilities reach every site, the members' own grants, and the teams' grants. The
 services apply rule 2 (the site owner is a member of the workspace) and rule 3 (nobody grants what
 they do not hold on that site); their refusals are shown as messages and nothing is written.

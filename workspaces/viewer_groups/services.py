@@ -166,10 +166,6 @@ def viewer_group_members_add(*, actor, group: ViewerGroup, emails: str | Sequenc
     return members
 
 
-def viewer_group_member_add(*, actor, group: ViewerGroup, email: str) -> ViewerGroupMember:
-    return viewer_group_members_add(actor=actor, group=group, emails=[email])[0]
-
-
 @transaction.atomic
 def viewer_group_member_remove(*, actor, group: ViewerGroup, member: ViewerGroupMember) -> None:
     require(actor, MANAGE, group.workspace)

@@ -1,4 +1,4 @@
-"""Load one seed's role preset into a workspace (PRODUCT.md 3.3, 5), or list the presets."""
+"""Load one seed's role preset into a workspace (docs/RULES.md 2.2, 3), or list the presets."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError

@@ -1,4 +1,4 @@
-"""Create a workspace with a named person as its Owner (PRODUCT.md 8.2).
+"""Create a workspace with a named person as its Owner (docs/RULES.md 5.2).
 
 A person without an account gets one with no usable password, and Django's password-reset e-mail
 so they choose their own: the operator never learns, types or sees a password.
@@ -17,8 +17,9 @@ from django.template import loader
 
 from accounts.emails import absolute_url
 from accounts.models import User, normalize_email
+from accounts.services import account_create
 from accounts.views import PasswordResetView
-from audit.services import record
+from kernel.errors import RuleViolation
 from workspaces.overview.services import workspace_create
 
 
@@ -77,11 +78,14 @@ class Command(BaseCommand):
             raise CommandError(f"“{owner}” is not a valid e-mail address.") from exc
         # One transaction, mail included: if the mail cannot be sent, nothing is created and the
         # operator can simply run the command again.
-        with transaction.atomic():
-            user, created = self._owner_account(email)
-            workspace = workspace_create(creator=user, name=name)
-            if not user.has_usable_password():
-                send_set_password_email(user)
+        try:
+            with transaction.atomic():
+                user, created = self._owner_account(email)
+                workspace = workspace_create(actor=None, creator=user, name=name)
+                if not user.has_usable_password():
+                    send_set_password_email(user)
+        except RuleViolation as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         if verbosity >= 1:
             account = "a new account" if created else "an existing account"
             self.stdout.write(f"Created workspace “{workspace.name}” owned by {user.email} ({account}).")
@@ -95,8 +99,6 @@ class Command(BaseCommand):
             if not user.is_active:
                 raise CommandError(f"The account {user.email} is deactivated; it cannot own a workspace.")
             return user, False
-        # create_user with no password stores an unusable one: nobody can sign in until the
-        # person follows the e-mailed link.
-        user = User.objects.create_user(email)
-        record(action="account.create", target=user, after={"email": user.email, "by": "create_workspace"})
-        return user, True
+        # No password: an unusable one, so nobody can sign in until the person follows the e-mailed
+        # link. The operator is the system (actor None).
+        return account_create(actor=None, email=email), True

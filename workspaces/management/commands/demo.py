@@ -142,7 +142,7 @@ def build_demo() -> tuple[Workspace, bool]:
     workspace = Workspace.objects.filter(name=WORKSPACE_NAME, memberships__user=owner).first()
     if workspace is not None:
         return workspace, False
-    workspace = workspace_create(creator=owner, name=WORKSPACE_NAME, time_zone=TIME_ZONE)
+    workspace = workspace_create(actor=owner, creator=owner, name=WORKSPACE_NAME, time_zone=TIME_ZONE)
     members = {
         email: member_add(workspace=workspace, user=users[email], role=builtin_role(role), invited_by=owner)
         for email, _, role in PEOPLE
