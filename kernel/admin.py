@@ -27,9 +27,8 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from audit.context import staff_acting
-
-from ..errors import RuleViolation
-from ..models import Membership
+from kernel.errors import RuleViolation
+from workspaces.models import Membership
 
 AUDIT_NOTE = "Recorded in the audit log under your name."
 
