@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .addresses import normalize_email
 from .tokens import make_verification_token
 
 
@@ -44,4 +49,32 @@ def send_signup_attempt_email(user) -> None:
             "login_link": absolute_url(reverse("accounts:login")),
             "reset_link": absolute_url(reverse("accounts:password_reset")),
         },
+    )
+
+
+RESET_EMAIL_TEMPLATE = "emails/accounts/password_reset.txt"
+RESET_HTML_EMAIL_TEMPLATE = "emails/accounts/password_reset.html"
+RESET_SUBJECT_TEMPLATE = "emails/accounts/password_reset_subject.txt"
+
+
+class _ResetMailer(auth_forms.PasswordResetForm):
+    """Django's reset mail (token, link, templates), for the account with the canonical address."""
+
+    def get_users(self, email):
+        users = get_user_model()._default_manager.filter(email=normalize_email(email), is_active=True)
+        return (user for user in users if user.has_usable_password())
+
+
+def send_password_reset_email(address: str) -> None:
+    """Mail a reset link to the account with this (canonical) address, if there is one."""
+    mailer = _ResetMailer({"email": address})
+    if not mailer.is_valid():
+        return
+    mailer.save(
+        domain_override=urlsplit(absolute_url("")).netloc,
+        subject_template_name=RESET_SUBJECT_TEMPLATE,
+        email_template_name=RESET_EMAIL_TEMPLATE,
+        html_email_template_name=RESET_HTML_EMAIL_TEMPLATE,
+        # The link's host comes from settings, never from the request's Host header.
+        extra_email_context={"base_url": absolute_url("")},
     )

@@ -13,8 +13,6 @@ the address has an account or not, so neither tells a stranger who has an accoun
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -27,17 +25,13 @@ from kernel.errors import RuleViolation
 
 from . import throttle
 from .addresses import normalize_email, validate_address
-from .emails import absolute_url, send_signup_attempt_email, send_verification_email
-from .forms import PasswordResetForm
+from .emails import send_password_reset_email, send_signup_attempt_email, send_verification_email
 from .models import User
 
 DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
 )
 
-RESET_EMAIL_TEMPLATE = "emails/accounts/password_reset.txt"
-RESET_HTML_EMAIL_TEMPLATE = "emails/accounts/password_reset.html"
-RESET_SUBJECT_TEMPLATE = "emails/accounts/password_reset_subject.txt"
 
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
 PROFILE_FIELDS = frozenset(
@@ -129,17 +123,7 @@ def password_reset_request(*, email: str, client_ip: str | None = None) -> None:
     """
     address = normalize_email(email)
     throttle.hit("password_reset", address=address, client=client_ip)
-    form = PasswordResetForm({"email": address})
-    if not form.is_valid():
-        return
-    form.save(
-        domain_override=urlsplit(absolute_url("")).netloc,
-        subject_template_name=RESET_SUBJECT_TEMPLATE,
-        email_template_name=RESET_EMAIL_TEMPLATE,
-        html_email_template_name=RESET_HTML_EMAIL_TEMPLATE,
-        # The link's host comes from settings, never from the request's Host header.
-        extra_email_context={"base_url": absolute_url("")},
-    )
+    send_password_reset_email(address)
 
 
 def verification_resend(*, user: User) -> bool:

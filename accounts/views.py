@@ -15,7 +15,7 @@ from django.views.generic import FormView
 
 from portal.client_ip import client_ip
 
-from . import services
+from . import emails, services
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm, SignupForm
 from .throttle import Throttled
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
@@ -124,9 +124,9 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     form_class = PasswordResetForm
     # The mail's templates (services.password_reset_request sends it; create_workspace reads these).
-    email_template_name = services.RESET_EMAIL_TEMPLATE
-    html_email_template_name = services.RESET_HTML_EMAIL_TEMPLATE
-    subject_template_name = services.RESET_SUBJECT_TEMPLATE
+    email_template_name = emails.RESET_EMAIL_TEMPLATE
+    html_email_template_name = emails.RESET_HTML_EMAIL_TEMPLATE
+    subject_template_name = emails.RESET_SUBJECT_TEMPLATE
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
