@@ -30,15 +30,18 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable], *, lineterminator: str = "\r\n") -> Iterator[str]:
-    """The header, then one line per row, every cell through ``safe_cell``: for streaming responses."""
-    writer = csv.writer(_Echo(), lineterminator=lineterminator)
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    """The header, then one line per row, every cell through ``safe_cell``: for streaming responses.
+
+    Lines end in CRLF (RFC 4180), which also makes the writer quote a cell holding a lone CR or LF,
+    so a name cannot break a row in two."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow([safe_cell(cell) for cell in header])
     for row in rows:
         yield writer.writerow([safe_cell(cell) for cell in row])
 
 
-def write_csv(stream: TextIO, header: Iterable[str], rows: Iterable[Iterable], *, lineterminator: str = "\n") -> None:
+def write_csv(stream: TextIO, header: Iterable[str], rows: Iterable[Iterable]) -> None:
     """The same lines, written to ``stream`` (a command's standard output, say)."""
-    for line in csv_lines(header, rows, lineterminator=lineterminator):
+    for line in csv_lines(header, rows):
         stream.write(line)

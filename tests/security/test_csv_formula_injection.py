@@ -54,3 +54,10 @@ def test_activity_export_and_member_export_defuse_the_same_way(client, workspace
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     targets = [line[4] for line in lines[1:]]
     assert targets == [ann["teams"]] == ["'" + payload]
+
+
+def test_a_line_break_in_a_name_cannot_split_a_row(workspace):
+    add_member(workspace, catalog.MEMBER, user=UserFactory(email="mallory@evil.test", full_name="a\rb\nc"))
+    rows = export_members()
+    assert [row["email"] for row in rows] == ["mallory@evil.test", "owner@acme.test"]
+    assert rows[0]["name"] == "a\rb\nc"
