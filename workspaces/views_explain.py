@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from permissions import catalog
 from permissions.explain import explain
 from permissions.policy import load_permissions, scope_of
+from portal.ascii_ids import is_ascii_id
 
 from .forms_access import ExplainForm
 from .models import Experience, Membership, Site
@@ -63,7 +64,7 @@ class ExplainView(WorkspaceMixin, TemplateView):
         for membership in memberships:
             if str(membership.pk) == wanted:
                 return membership
-        if wanted.isdigit() and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
+        if is_ascii_id(wanted) and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
             raise PermissionDenied("You need the “Manage site access” capability to explain another member's access.")
         raise Http404("No such member.")
 

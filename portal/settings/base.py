@@ -20,6 +20,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "portal",  # project-wide hooks (ASCII-only ids)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
