@@ -7,7 +7,6 @@ log, and the export streams the rows from one query.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from kernel.views import WorkspaceMixin
+from portal.csv_export import csv_lines as export_lines
 
 from .forms import ActivityFilterForm
 from .models import AuditEvent
@@ -32,9 +32,6 @@ from .wording import FieldChange, action_label, as_json, field_changes, target_l
 PER_PAGE = 50
 CSV_COLUMNS = ["time", "actor", "action", "target type", "target", "before", "after", "ip address"]
 EXPORT_FIELDS = ("created_at", "actor_email", "action", "target_type", "target_repr", "before", "after", "ip_address")
-# A spreadsheet runs a cell that starts with one of these as a formula; names and e-mails are typed
-# by people, so such cells get a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -108,25 +105,15 @@ def _with_query(url: str, query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def csv_lines(rows: QuerySet, zone: ZoneInfo) -> Iterator[str]:
     """The CSV header, then one line per ``EXPORT_FIELDS`` row. ``iterator`` reads the rows in
-    chunks from one query (a server-side cursor on PostgreSQL), so memory stays flat."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    for created_at, actor_email, action, target_type, target_repr, before, after, ip_address in rows.iterator(
-        chunk_size=2000
-    ):
+    chunks from one query (a server-side cursor on PostgreSQL), so memory stays flat. Cells that a
+    spreadsheet would run as a formula are defused by the shared CSV writer."""
+
+    def cells(row):
+        created_at, actor_email, action, target_type, target_repr, before, after, ip_address = row
         target = target_label(target_type, target_repr, before, after)
-        cells = [actor_email or "system", action, target_type, target, as_json(before), as_json(after)]
-        yield writer.writerow([timezone.localtime(created_at, zone).isoformat(), *map(_cell, cells), ip_address or ""])
+        when = timezone.localtime(created_at, zone).isoformat()
+        return [when, actor_email or "system", action, target_type, target, as_json(before), as_json(after), ip_address]
+
+    return export_lines(CSV_COLUMNS, map(cells, rows.iterator(chunk_size=2000)))

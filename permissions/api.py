@@ -6,7 +6,6 @@ need no session, no login and no CSRF token. They only translate HTTP to ``check
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
@@ -14,6 +13,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from .api_input import BadInput, check_params, load_json
 from .checks import CheckError, member_permissions, parse_batch, parse_check, run_checks
 from .keys import authenticate_key
 
@@ -43,6 +43,11 @@ def key_api(*methods: str):
                     401,
                     **{"WWW-Authenticate": 'Bearer realm="portal"'},
                 )
+            try:
+                check_params(((k, v) for k, vs in request.GET.lists() for v in vs), "query parameter")
+                check_params(((name, str(value)) for name, value in kwargs.items()), "path")
+            except BadInput as exc:
+                return _error(str(exc), 400)
             return view(request, key.workspace, *args, **kwargs)
 
         return csrf_exempt(login_not_required(never_cache(wrapper)))
@@ -64,9 +69,9 @@ def check(request, workspace):
 
 def _check_batch(request, workspace) -> JsonResponse:
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error("The body must be JSON.", 400)
+        body = load_json(request.body)
+    except BadInput as exc:
+        return _error(str(exc), 400)
     try:
         results = run_checks(workspace, parse_batch(body))
     except CheckError as exc:

@@ -9,6 +9,7 @@ people, one per kind of object named, and two per scope for the permissions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from . import catalog
 from .policy import load_permissions
 
 MAX_BATCH = 1000
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class CheckError(Exception):
@@ -75,14 +77,13 @@ def parse_check(data: Mapping, index: int | None = None) -> Check:
 
 
 def _experience_id(value, refuse) -> int:
-    """An id given as a JSON integer or as digits (query strings carry only text)."""
+    """An id given as a JSON integer or as ASCII digits (query strings carry only text). ``int()`` alone
+    would also take "١" (Arabic-Indic one), "+1", " 1 " and "1_0". A negative id is well-formed but
+    names nothing: 404, like any id that is not in the workspace."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and _ASCII_INTEGER.fullmatch(value):
+        return int(value)
     raise refuse("“experience” must be an experience's numeric id.")
 
 

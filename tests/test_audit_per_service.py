@@ -146,7 +146,8 @@ def service_modules() -> list[str]:
         if "services" in parts or parts[-1].endswith("_services"):
             found.add(name)
             continue
-        source = Path(importlib.import_module(name).__file__).read_text()
+        # Read, not imported: the project's own app (portal) also holds the settings modules.
+        source = Path(settings.BASE_DIR, *parts).with_suffix(".py").read_text()
         if "audit.services import" in source:
             found.add(name)
     return sorted(found - set(HELPER_MODULES))

@@ -30,7 +30,7 @@ VIEWER = "ada@example.com"
 
 
 def page_url(experience):
-    return reverse("public:experience", args=[experience.pk])
+    return reverse("public:experience", args=[experience.public_token])
 
 
 def make(workspace, owner, title="Launch film"):
@@ -91,7 +91,7 @@ def test_draft_and_unknown_experiences_are_404_for_everyone(client, workspace, o
     assert client.get(page_url(draft)).status_code == 404
     client.force_login(owner)
     assert client.get(page_url(draft)).status_code == 404
-    assert client.get(reverse("public:experience", args=[draft.pk + 1000])).status_code == 404
+    assert client.get(reverse("public:experience", args=["x" * 43])).status_code == 404
 
 
 def test_unpublished_experience_goes_back_to_404(client, owner, public):
@@ -210,12 +210,12 @@ def test_links_expire_after_thirty_minutes_by_default(restricted):
 
 
 def test_an_unknown_token_or_another_experiences_link_is_refused(client, workspace, owner, group, restricted):
-    assert client.post(reverse("public:link", args=[restricted.pk, "made-up-token"])).status_code == 404
+    assert client.post(reverse("public:link", args=[restricted.public_token, "made-up-token"])).status_code == 404
     second = make(workspace, owner, title="Second film")
     experience_publish(actor=owner, experience=second, visibility="restricted", viewer_groups=[group])
     ask_for_link(client, restricted)
     token = link_of(mail.outbox[0]).rstrip("/").rsplit("/", 1)[-1]
-    response = client.post(reverse("public:link", args=[second.pk, token]))
+    response = client.post(reverse("public:link", args=[second.public_token, token]))
     assert response.status_code == 404
     assert "This link is not valid" in response.content.decode()
     assert ViewerLink.objects.get().used_at is None

@@ -175,7 +175,7 @@ def test_detail_lists_the_experiences_and_their_public_address(client, workspace
     client.force_login(owner)
     page = client.get(url("detail", group)).content.decode()
     assert "Launch film" in page
-    assert f"http://testserver/p/{experience.pk}/" in page
+    assert f"http://testserver/p/{experience.public_token}/" in page
 
 
 # --- cost ---

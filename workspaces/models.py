@@ -4,6 +4,7 @@ These tables are the source of truth for access. The guardian rows in ``permissi
 from them (see ``permissions.materialize``) and can always be rebuilt.
 """
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -108,6 +109,12 @@ class ViewerGroupMember(models.Model):
         return self.email
 
 
+def new_public_token() -> str:
+    """The secret part of a published experience's public address (/p/<token>/): 256 random bits, so
+    "anyone with the link" means just that; ids are sequential and would let anyone walk them."""
+    return secrets.token_urlsafe(32)
+
+
 class Experience(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -131,6 +138,7 @@ class Experience(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "id"]

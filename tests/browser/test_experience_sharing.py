@@ -65,7 +65,7 @@ def test_outside_viewer_opens_a_restricted_experience_through_the_emailed_link(p
     viewer_group_member_add(actor=owner, group=group, email="reporter@news.example")
     experience_publish(actor=owner, experience=experience, visibility="restricted", viewer_groups=[group])
 
-    page.goto(f"/p/{experience.pk}/")
+    page.goto(f"/p/{experience.public_token}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Launch film")
     expect(page.get_by_text("The film premieres on Friday.")).to_have_count(0)
     page.get_by_label("Your e-mail address").fill("Reporter@News.example")

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from permissions.policy import Access
+from portal.ascii_ids import is_ascii_id
 from workspaces.experiences.services import collaborator_add, collaborator_remove
 from workspaces.experiences.views import ExperienceMixin
 from workspaces.models import Collaborator, Experience, Membership
@@ -76,7 +77,7 @@ class CollaboratorAddView(CollaboratorsMixin, View):
 
     def post(self, request, *args, **kwargs):
         pk = request.POST.get("membership", "")
-        if not pk.isdigit():
+        if not is_ascii_id(pk):  # str.isdigit() alone also takes "١" (Arabic-Indic one)
             messages.error(request, "Choose the member to add.")
             return self.back()
         # Looked up in this workspace only: another workspace's member is not found (404).

@@ -18,6 +18,7 @@ from kernel.views import WorkspaceMixin
 from permissions import catalog
 from permissions.explain import explain
 from permissions.policy import load_permissions, scope_of
+from portal.ascii_ids import is_ascii_id
 from workspaces.models import Experience, Membership, Site
 from workspaces.sites.forms_access import ExplainForm
 
@@ -62,7 +63,7 @@ class ExplainView(WorkspaceMixin, TemplateView):
         for membership in memberships:
             if str(membership.pk) == wanted:
                 return membership
-        if wanted.isdigit() and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
+        if is_ascii_id(wanted) and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
             raise PermissionDenied("You need the “Manage site access” capability to explain another member's access.")
         raise Http404("No such member.")
 

@@ -1,4 +1,6 @@
-"""Public pages of published experiences, under /p/ (no sign-in needed; see views_public)."""
+"""Public pages of published experiences, under /p/ (no sign-in needed; see views_public).
+
+An experience is addressed by its unguessable public token, never by its sequential id: /p/1/ is a 404."""
 
 from django.urls import path
 
@@ -6,6 +8,6 @@ from workspaces.public import views
 
 app_name = "public"
 urlpatterns = [
-    path("<int:experience_pk>/", views.experience_page, name="experience"),
-    path("<int:experience_pk>/access/<str:token>/", views.link_page, name="link"),
+    path("<slug:public_token>/", views.experience_page, name="experience"),
+    path("<slug:public_token>/access/<str:token>/", views.link_page, name="link"),
 ]

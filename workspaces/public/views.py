@@ -1,6 +1,7 @@
 """The public page of a published experience, open to people without an account.
 
-- A draft (or unknown id) is a 404 for everyone.
+- Its address holds its public token, not its id (ids are sequential; "anyone with the link" must
+  not mean "anyone who counts"). A draft, an unknown token or a numeric id is a 404 for everyone.
 - A public experience shows its content to anyone.
 - A restricted one asks for an e-mail address and mails a one-time link if that address is in one
   of its viewer groups. The answer is the same whether or not it is, so the page never tells who
@@ -41,8 +42,10 @@ class AddressForm(forms.Form):
     )
 
 
-def _published(pk: int) -> Experience:
-    return get_object_or_404(Experience.objects.select_related("workspace"), pk=pk, status=Experience.Status.PUBLISHED)
+def _published(public_token: str) -> Experience:
+    return get_object_or_404(
+        Experience.objects.select_related("workspace"), public_token=public_token, status=Experience.Status.PUBLISHED
+    )
 
 
 def _may_view(request, experience: Experience) -> bool:
@@ -65,8 +68,8 @@ def neutral_message(email: str) -> str:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def experience_page(request, experience_pk: int):
-    experience = _published(experience_pk)
+def experience_page(request, public_token: str):
+    experience = _published(public_token)
     if _may_view(request, experience):
         response = render(request, "public/experience.html", {"experience": experience})
         if is_restricted(experience):
@@ -77,14 +80,14 @@ def experience_page(request, experience_pk: int):
         email = form.cleaned_data["email"]
         viewer_link_request(experience=experience, email=email)  # its outcome is not shown, on purpose
         messages.info(request, neutral_message(email))
-        return redirect("public:experience", experience.pk)
+        return redirect("public:experience", experience.public_token)
     return render(request, "public/experience_restricted.html", {"experience": experience, "form": form})
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def link_page(request, experience_pk: int, token: str):
-    experience = _published(experience_pk)
+def link_page(request, public_token: str, token: str):
+    experience = _published(public_token)
     if request.method == "POST":
         try:
             email = viewer_link_redeem(experience=experience, token=token)
@@ -93,7 +96,7 @@ def link_page(request, experience_pk: int, token: str):
         else:
             grant_session(request.session, experience, email)
             messages.success(request, f"Welcome. Your address {email} is confirmed for this experience.")
-            return redirect("public:experience", experience.pk)
+            return redirect("public:experience", experience.public_token)
     else:
         state = viewer_link_state(experience=experience, token=token)
     response = render(

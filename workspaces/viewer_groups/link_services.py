@@ -114,7 +114,7 @@ def viewer_link_request(*, experience: Experience, email: str) -> LinkRequest:
 
 
 def viewer_link_url(experience: Experience, token: str) -> str:
-    path = reverse("public:link", args=[experience.pk, token])
+    path = reverse("public:link", args=[experience.public_token, token])
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 

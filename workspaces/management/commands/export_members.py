@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
+from portal.csv_export import write_csv
 from workspaces.models import Membership, SiteGrant, Team, Workspace
 
 COLUMNS = ("email", "name", "role", "sites", "teams", "joined")
@@ -57,9 +57,8 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
-            writer = csv.writer(self.stdout, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for row in rows:
-                writer.writerow([";".join(row[c]) if isinstance(row[c], list) else row[c] for c in COLUMNS])
+            # The shared CSV writer: a name or team that a spreadsheet would run as a formula is defused.
+            lines = ([";".join(row[c]) if isinstance(row[c], list) else row[c] for c in COLUMNS] for row in rows)
+            write_csv(self.stdout, COLUMNS, lines)
         if verbosity >= 2:
             self.stderr.write(f"{len(rows)} member(s) of {found}.")

@@ -40,6 +40,26 @@ still works; an expired link is renewed and e-mailed again.
 """
 
 
+class _TooLarge(Exception):
+    """More than INVITE_BULK_MAX_BYTES came out of the file."""
+
+
+def _lines_within(stream, limit: int):
+    """The stream's lines, counting bytes as they are read; _TooLarge once more than ``limit`` came.
+
+    Each read asks for at most what is left of the limit (plus one byte), so even a stream with no
+    line break is never held in memory beyond the limit."""
+    remaining = limit
+    while True:
+        line = stream.readline(remaining + 1)
+        if not line:
+            return
+        remaining -= len(line)
+        if remaining < 0:
+            raise _TooLarge
+        yield line
+
+
 class _HelpFormatter(RawDescriptionHelpFormatter, DjangoHelpFormatter):
     pass
 
@@ -130,9 +150,9 @@ class Command(BaseCommand):
         return user
 
     def _read(self, path: str):
+        limit = settings.INVITE_BULK_MAX_BYTES
         try:
             size = os.path.getsize(path)
-            limit = settings.INVITE_BULK_MAX_BYTES
             if size > limit:
                 # A mistaken export (a whole CRM, a log file) is refused before anything is read,
                 # rather than held in one transaction with tens of thousands of invites.
@@ -141,12 +161,19 @@ class Command(BaseCommand):
                     "accepted (INVITE_BULK_MAX_BYTES). Split it into smaller files. Nothing was written."
                 )
             with open(path, "rb") as stream:
+                # A pipe, a FIFO or /dev/stdin reports size 0: the limit is also counted while reading.
+                lines = _lines_within(stream, limit)
                 if not self.show_bar:
                     if self.verbosity >= 2:
                         self.stdout.write(f"Reading {path} ({size:,} bytes)…")
-                    return read_invite_csv(stream)
-                with tqdm(total=size, unit="B", unit_scale=True, desc="Reading", file=sys.stdout) as bar:
-                    return read_invite_csv(stream, on_bytes=bar.update)
+                    return read_invite_csv(lines)
+                with tqdm(total=size or None, unit="B", unit_scale=True, desc="Reading", file=sys.stdout) as bar:
+                    return read_invite_csv(lines, on_bytes=bar.update)
+        except _TooLarge as exc:
+            raise CommandError(
+                f"{path} is larger than {limit / 1_000_000:.0f} MB (more than {limit:,} bytes read), the most "
+                "that is accepted (INVITE_BULK_MAX_BYTES). Split it into smaller files. Nothing was written."
+            ) from exc
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
