@@ -72,7 +72,7 @@ def test_anonymous_pages_carry_both_headers(pages):
 def test_signed_in_pages_carry_both_headers(pages, workspace):
     client, owner, _, _ = pages
     client.force_login(owner)
-    for url in ("/", reverse("team:index", args=[workspace.slug]), reverse("accounts:profile")):
+    for url in ("/", reverse("people:index", args=[workspace.slug]), reverse("accounts:profile")):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict_csp(response)
