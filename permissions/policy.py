@@ -187,13 +187,16 @@ class Access:
           capability must be one the person holds on that site;
         - a ``Team`` in a workspace: joining it gives its site grants, each within the person's reach
           on its site;
-        - ``Capabilities`` (a custom role's) in a workspace: as for a workspace role, and nobody puts
-          the owners' capabilities in a custom role.
+        - ``COLLABORATION`` on an experience: the collaborator capabilities, which the person must
+          hold there;
+        - ``Capabilities`` (a custom role's) in a workspace: as for a workspace role.
         """
         if isinstance(what, Role) and what.scope == catalog.SITE:
             what = SiteGift(what)
         if isinstance(what, SiteGift):
-            return self._beyond_on_site(where, what.codes)
+            return self._beyond_on(where, what.codes)
+        if what is COLLABORATION:
+            return self._beyond_on(where, catalog.COLLABORATOR_CAPABILITIES)
         membership = self.membership(where)
         if membership is None:
             return "You are not a member of this workspace."
@@ -245,17 +248,17 @@ class Access:
     def _team_refusal(self, team: Team) -> str | None:
         self.prefetch_team_grants([team.pk])
         for grant in self._team_grants[team.pk]:
-            refusal = self._beyond_on_site(grant.site, grant_codes(grant), through=team)
+            refusal = self._beyond_on(grant.site, grant_codes(grant), through=team)
             if refusal:
                 return refusal
         return None
 
-    def _beyond_on_site(self, site, codes: frozenset[str], through: Team | None = None) -> str | None:
-        beyond = set(codes) - self.perms(site)
+    def _beyond_on(self, obj: Model, codes: frozenset[str], through: Team | None = None) -> str | None:
+        beyond = set(codes) - self.perms(obj)
         if not beyond:
             return None
         via = f" (through the team {through})" if through is not None else ""
-        return f"You cannot give capabilities you do not hold on {site}{via}: {', '.join(sorted(beyond))}."
+        return f"You cannot give capabilities you do not hold on {obj}{via}: {', '.join(sorted(beyond))}."
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,9 @@ class SiteGift:
     @property
     def codes(self) -> frozenset[str]:
         return role_rows(self.role).site | self.extra
+
+
+COLLABORATION = object()  # what making someone a collaborator gives: catalog.COLLABORATOR_CAPABILITIES
 
 
 @dataclass(frozen=True)

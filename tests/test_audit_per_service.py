@@ -75,6 +75,7 @@ NOT_CHANGES = {
     "workspaces.experiences.services.can_collaborate": "a read",
     "workspaces.invites.services.expired_invites": "a read",
     "workspaces.invites.services.invite_for_token": "a read",
+    "workspaces.invites.services.invite_outgrown": "a read",
     "workspaces.joining.services.domain_for_email": "a read",
     "workspaces.joining.services.domain_status": "a read",
     "workspaces.joining.services.joinable_roles": "a read",

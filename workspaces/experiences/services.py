@@ -6,7 +6,7 @@ from django.utils import timezone
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import catalog, materialize
-from permissions.policy import require
+from permissions.policy import COLLABORATION, require, require_can_give
 from permissions.roles import role_codes
 from workspaces.models import Collaborator, Experience, Membership, Site, Workspace
 
@@ -148,6 +148,7 @@ def collaborator_add(*, actor, experience: Experience, membership: Membership) -
             f"{membership.user.email} is a {membership.role.name}; only owners, admins and "
             "members can collaborate on experiences."
         )
+    require_can_give(actor, COLLABORATION, experience)  # rule 3
     collaborator, created = Collaborator.objects.get_or_create(
         experience=experience, membership=membership, defaults={"added_by": actor}
     )

@@ -22,11 +22,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from permissions import catalog
+from permissions.models import Role
 from permissions.policy import SiteGift, access_of
+from permissions.roles import builtin_role_by_id
+from workspaces.invites.specs import InviteSpec
 from workspaces.models import Invite, InviteSend, Site, Team, Workspace
 
 if TYPE_CHECKING:
-    from workspaces.invites.services import InviteSpec
+    from workspaces.invites.writes import PendingInvite
 
 _validate_address = EmailValidator()
 
@@ -48,6 +51,7 @@ class GrantRules:
         self.actor, self.workspace = actor, workspace
         self.access = access_of(actor) if actor is not None else None
         self._memo: dict[tuple, str | None] = {}
+        self._roles: dict[int, Role] = {}
         if self.access is not None:
             self._prefetch(specs)
 
@@ -71,6 +75,29 @@ class GrantRules:
             if self._memo[key]:
                 return self._memo[key]
         return None
+
+    def pending_problem(self, pending: PendingInvite) -> str | None:
+        """Why the actor may not replace or refresh this pending invitation: only someone who could
+        have made it (its role, site grants and teams) may change it."""
+        grants = tuple(
+            (Site(pk=site_id, workspace_id=self.workspace.pk, slug=slug, name=slug), self._role(role_id))
+            for site_id, slug, role_id, _ in pending.grants
+        )
+        teams = tuple(Team(pk=team_id, workspace_id=self.workspace.pk, name=name) for team_id, name in pending.teams)
+        self.access.prefetch_team_grants(team.pk for team in teams) if self.access is not None else None
+        spec = InviteSpec(pending.invite.email, pending.invite.role, grants, teams)
+        reason = self.problem(spec)
+        if reason is None:
+            return None
+        return (
+            f"{pending.invite.email} has a pending invitation (as {pending.invite.role}) that you could not have "
+            f"made, so you cannot change it: {reason}"
+        )
+
+    def _role(self, role_id: int) -> Role:
+        if role_id not in self._roles:
+            self._roles[role_id] = builtin_role_by_id(role_id) or Role.objects.get(pk=role_id)
+        return self._roles[role_id]
 
     def _give(self, what, where) -> str | None:
         if self.access is None:

@@ -22,7 +22,7 @@ from accounts.models import normalize_email
 from permissions import catalog
 from permissions.models import Role
 from permissions.selectors import roles_of
-from workspaces.invites.services import InviteSpec
+from workspaces.invites.specs import InviteSpec
 from workspaces.models import Site, Team, Workspace
 
 COLUMNS = ("email", "role", "sites", "teams")

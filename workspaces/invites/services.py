@@ -28,6 +28,7 @@ from permissions.models import Role
 from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
+from workspaces.invites.specs import InviteSpec
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
 from workspaces.people.services import member_add
@@ -51,16 +52,6 @@ __all__ = [
 ]
 
 MAX_TOKEN_LENGTH = 100  # longer strings are not our tokens: refuse them before hashing
-
-
-@dataclass(frozen=True)
-class InviteSpec:
-    """One address to invite and what the invitation carries."""
-
-    email: str
-    role: Role  # a workspace role
-    site_grants: tuple[tuple[Site, Role], ...] = ()  # (site, site role)
-    teams: tuple[Team, ...] = ()
 
 
 @dataclass
@@ -110,7 +101,9 @@ def _invite_many(
         # The workspace lock serialises invitations per workspace: the daily limits and the
         # one-pending-invitation-per-address rule hold when two admins invite at the same moment.
         workspace = lock_workspace(workspace)
-        problems = _spec_problems(actor, workspace, specs)
+        problems = address_problems(specs)
+        rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
+        _refuse_beyond_rule_3(rules, specs, problems)
         plan, already_members = _plan(
             workspace,
             specs,
@@ -119,6 +112,7 @@ def _invite_many(
             renew_pending=renew_pending,
             members_are_problems=members_are_problems,
         )
+        _refuse_foreign_refreshes(rules, plan, problems)
         _check_limits(actor, workspace, specs, plan, problems)
         if problems and not skip_invalid:
             raise InviteBatchRefused(problems)
@@ -137,14 +131,24 @@ def _invite_many(
     return result
 
 
-def _spec_problems(actor, workspace: Workspace, specs: Sequence[InviteSpec]) -> dict[int, str]:
-    """Index → reason for the specs refused by address syntax, duplicates or rule 3."""
-    problems = address_problems(specs)
-    rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
+def _refuse_beyond_rule_3(rules: GrantRules, specs: Sequence[InviteSpec], problems: dict[int, str]) -> None:
+    """Add the specs that give what the actor does not hold (rule 3) to ``problems``."""
     for index, spec in enumerate(specs):
         if index not in problems and (reason := rules.problem(spec)):
             problems[index] = reason
-    return problems
+
+
+def _refuse_foreign_refreshes(rules: GrantRules, plan: Plan, problems: dict[int, str]) -> None:
+    """A pending invitation may be refreshed or replaced only by someone who could have made it:
+    an Admin cannot turn the owner's Owner invitation into a Member one, nor take it over."""
+    if rules.actor is None:
+        return
+    for entry in list(plan.refresh):
+        index, _, existing, _ = entry
+        if reason := rules.pending_problem(existing):
+            problems[index] = reason
+            plan.refresh.remove(entry)
+            plan.mail_indexes.discard(index)
 
 
 def _plan(
@@ -349,6 +353,18 @@ def _refuse_unusable(invite: Invite | None, user) -> None:
         )
 
 
+def invite_outgrown(invite: Invite) -> bool:
+    """Whether the invitation gives more than its inviter may give now (rule 3 at the time of
+    joining): an Admin who invited someone as Admin and was then made a Member, or who left, can no
+    longer bring anyone in that way. Invitations made by the system (no inviter) never outgrow."""
+    inviter = invite.invited_by
+    if inviter is None:
+        return False
+    grants = tuple((g.site, g.role) for g in invite.site_grants.select_related("site", "role"))
+    spec = InviteSpec(invite.email, invite.role, grants, tuple(invite.teams.all()))
+    return GrantRules(inviter, invite.workspace, [spec]).problem(spec) is not None
+
+
 @transaction.atomic
 def invite_accept(*, invite_token: str, user) -> Membership:
     """Join the workspace with the invitation's role, site grants and teams (the accept POST).
@@ -367,6 +383,11 @@ def invite_accept(*, invite_token: str, user) -> Membership:
             .first()
         )
     _refuse_unusable(invite, user)
+    if invite_outgrown(invite):
+        raise RuleViolation(
+            f"The invitation to {invite.workspace} offers more than {invite.invited_by.email} may give now, "
+            f"so it cannot be used. {_who_to_ask(invite)}"
+        )
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])

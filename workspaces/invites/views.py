@@ -34,11 +34,11 @@ from accounts.models import User, normalize_email
 from accounts.services import account_signup, email_verify
 from kernel.errors import RuleViolation
 from workspaces.invites.mail import inviter_label
-from workspaces.invites.services import invite_accept, invite_for_token
+from workspaces.invites.services import invite_accept, invite_for_token, invite_outgrown
 from workspaces.models import Invite
 from workspaces.people.forms import InviteSignupForm
 
-UNUSABLE = {"revoked", "used", "expired"}
+UNUSABLE = {"revoked", "used", "expired", "outgrown"}
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -64,6 +64,8 @@ class InviteAcceptView(View):
             return "used"
         if invite.is_expired:
             return "expired"
+        if invite_outgrown(invite):
+            return "outgrown"
         if user.is_authenticated:
             return "join" if normalize_email(user.email) == normalize_email(invite.email) else "wrong_account"
         return "signin" if User.objects.filter(email=normalize_email(invite.email)).exists() else "signup"

@@ -21,7 +21,8 @@ from audit.services import Change, record_many
 from workspaces.models import Invite, InviteSend, InviteSiteGrant, Membership, Workspace
 
 if TYPE_CHECKING:
-    from workspaces.invites.services import InviteResult, InviteSpec
+    from workspaces.invites.services import InviteResult
+    from workspaces.invites.specs import InviteSpec
 
 TOKEN_BYTES = 32  # 256 bits; rule 6 asks for at least 128
 

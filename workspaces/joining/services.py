@@ -35,7 +35,7 @@ from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
-from permissions.policy import require, require_can_give
+from permissions.policy import Access, require, require_can_give
 from permissions.roles import builtin_role
 from permissions.selectors import roles_of
 from workspaces.joining.dns import (
@@ -353,9 +353,17 @@ def auto_join(user: User) -> Membership | JoinRequest | None:
         return None
     if _has_pending_invite(workspace, user.email):
         return None  # the invitation wins: its link, role, grants and teams are the person's way in
-    if join_domain.mode == JoinDomain.Mode.AUTOMATIC:
+    if join_domain.mode == JoinDomain.Mode.AUTOMATIC and _role_still_givable(join_domain):
         return member_add(workspace=workspace, user=user, role=join_domain.role, actor=user, action="member.auto_join")
     return _request_create(user, join_domain)
+
+
+def _role_still_givable(join_domain: JoinDomain) -> bool:
+    """Rule 3 at the time of joining: the domain's role must still be one its adder may give. If
+    they were demoted or left since, nobody joins automatically; the person asks instead, and
+    whoever approves gives the role with their own rights."""
+    adder = join_domain.added_by
+    return adder is None or Access(adder).can_give(join_domain.role, join_domain.workspace)
 
 
 def _request_create(user: User, join_domain: JoinDomain) -> JoinRequest:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import materialize
-from permissions.policy import require
+from permissions.policy import require, require_can_give
 from workspaces.models import Membership, Team, TeamMembership, Workspace
 
 
@@ -58,6 +58,7 @@ def team_add_member(*, actor, team: Team, membership: Membership) -> TeamMembers
     require(actor, "manage_teams", team.workspace)
     if membership.workspace_id != team.workspace_id:
         raise RuleViolation("Only members of this workspace can join its teams.")
+    require_can_give(actor, team, team.workspace)  # rule 3: joining gives the team's site grants
     link, created = TeamMembership.objects.get_or_create(team=team, membership=membership)
     if created:
         materialize.set_team_membership(membership.user_id, team, True)
