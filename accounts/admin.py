@@ -19,6 +19,7 @@ from django.utils.html import format_html_join
 from audit.services import record
 from workspaces.admin.base import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, apply_all, count_of
 from workspaces.errors import RuleViolation
+from workspaces.locks import lock_accounts
 from workspaces.models import Membership
 from workspaces.services.deactivation import account_deactivate, account_reactivate
 
@@ -200,6 +201,13 @@ class UserAdmin(ServiceAdmin, BaseUserAdmin):
         return response
 
     def delete_model(self, request, obj):
+        # The account's lock first (workspaces.locks): a joining at the same moment (which takes
+        # the same lock) either comes first and is seen here, or waits and finds no account.
+        with transaction.atomic():
+            self._delete_account(request, obj)
+
+    def _delete_account(self, request, obj):
+        lock_accounts([obj.pk])
         workspaces = list(Membership.objects.filter(user=obj).select_related("workspace"))
         if workspaces:
             names = ", ".join(f"“{m.workspace.name}”" for m in workspaces)

@@ -44,7 +44,8 @@ def test_member_change_role_does_not_grow_with_sites(workspace, owner, size, dja
     add_member(workspace, catalog.VIEWER)  # the Viewer role's group exists, as in any real workspace
     sites = bulk_world(workspace, size, target)
     assert not Access(target.user).has("view_all_analytics", workspace)
-    with django_assert_num_queries(19):
+    # 20: the member's account is locked before the workspace (the one lock order, workspaces.locks).
+    with django_assert_num_queries(20):
         member_change_role(actor=owner, membership=target, role=builtin_role(catalog.VIEWER))
     fresh = Access(target.user)
     assert fresh.has("view_all_analytics", workspace)
@@ -55,7 +56,8 @@ def test_member_remove_does_not_grow_with_sites(workspace, owner, size, django_a
     target = add_member(workspace, catalog.MEMBER)
     sites = bulk_world(workspace, size, target)
     assert Access(target.user).has("view_site", sites[-1])
-    with django_assert_num_queries(22):
+    # 23: the member's account is locked before the workspace (the one lock order, workspaces.locks).
+    with django_assert_num_queries(23):
         member_remove(actor=owner, membership=target)
     assert not SiteGrant.objects.filter(membership_id=target.pk).exists()
     assert not Collaborator.objects.filter(membership_id=target.pk).exists()

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from audit.services import record
 from workspaces.errors import RuleViolation
+from workspaces.locks import lock_account
 from workspaces.models import Workspace
 from workspaces.services.common import lock_workspace, require
 
@@ -30,7 +31,8 @@ SET_UP_FIRST = "Set up two-factor authentication for yourself first, so that req
 def _lock_user(user: User) -> User:
     # Device changes of one person serialise on their account row, so that two set-ups (or a
     # set-up and a turn-off) at the same moment leave one consistent state.
-    return User.objects.select_for_update().get(pk=user.pk)
+    # Through the portal's lock helpers, so the one lock order (workspaces.locks) holds here too.
+    return lock_account(user)
 
 
 def _new_backup_codes(user: User) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils.text import slugify
 
 from permissions import catalog
@@ -99,13 +98,13 @@ def unique_slug(model, base: str, *, max_length: int = 50, **scope) -> str:
 
 
 def lock_workspace(workspace):
-    """Lock the workspace row for the rest of the transaction.
+    """Lock the workspace row for the rest of the transaction (see ``workspaces.locks`` for the
+    one lock order: accounts first, then workspaces, then rows inside a workspace).
 
     Owner changes serialise on this lock, so two owners demoting each other at the same moment
     cannot both succeed and leave the workspace without an owner (rule 1). On SQLite the
     IMMEDIATE transaction mode already serialises writers.
     """
-    from ..models import Workspace
+    from .. import locks
 
-    assert transaction.get_connection().in_atomic_block
-    return Workspace.objects.select_for_update().get(pk=workspace.pk)
+    return locks.lock_workspace(workspace)

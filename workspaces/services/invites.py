@@ -26,6 +26,7 @@ from permissions.models import Role
 
 from ..errors import RuleViolation
 from ..invite_mail import invite_url, send_invite_emails
+from ..locks import lock_accounts
 from ..models import Invite, Membership, Site, Team, Workspace
 from .common import lock_workspace, require, require_can_grant_role
 from .invite_checks import DailyLimits, GrantRules, address_problems
@@ -358,6 +359,8 @@ def invite_accept(*, invite_token: str, user) -> Membership:
     verified.
     """
     invite = None
+    if getattr(user, "pk", None) is not None:
+        lock_accounts([user.pk])  # the one lock order (workspaces.locks): the account before the invitation
     if invite_token and len(invite_token) <= MAX_TOKEN_LENGTH:
         # of=("self",): lock the invitation row only, not the rows joined to it.
         invite = (

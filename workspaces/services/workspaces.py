@@ -6,6 +6,8 @@ from audit.services import record
 from permissions import catalog, materialize
 from permissions.roles import builtin_role
 
+from ..errors import RuleViolation
+from ..locks import lock_account
 from ..models import Membership, Workspace
 from .common import require, unique_slug
 
@@ -13,6 +15,10 @@ from .common import require, unique_slug
 @transaction.atomic
 def workspace_create(*, creator, name: str, time_zone: str = "UTC", description: str = "") -> Workspace:
     """A new workspace whose creator is its first Owner."""
+    # The creator's account is locked first (workspaces.locks) and read again: a deactivation at
+    # the same moment either comes first and is refused here, or waits and sees the new workspace.
+    if not lock_account(creator).is_active:
+        raise RuleViolation(f"{creator.email}'s account is deactivated; it cannot own a workspace.")
     name = name.strip()
     workspace = Workspace.objects.create(
         name=name, slug=unique_slug(Workspace, name), time_zone=time_zone, description=description
