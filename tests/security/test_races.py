@@ -5,7 +5,8 @@ owner is a member of its workspace) and nobody got anything but a rule's message
 deadlock, no database error, no "does not exist" (which the browser would show as a 500).
 
 Each pair runs TRIES times on fresh, minimal data. Two worker threads keep their own database
-connections for the whole module, so a try costs its fixtures and two transactions.
+connections for the whole module, so a try costs its fixtures and two transactions; the data is
+committed (the threads must see it) and the database is emptied once, after the module.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
@@ -31,7 +33,7 @@ from workspaces.locks import lock_accounts, lock_workspace
 from workspaces.models import Membership, Site, Workspace
 from workspaces.services.deactivation import account_deactivate
 from workspaces.services.members import member_change_role, member_leave, member_remove, ownership_transfer
-from workspaces.services.sites import site_owner_set
+from workspaces.services.sites import site_create, site_owner_set
 from workspaces.services.workspaces import workspace_create
 
 pytestmark = [
@@ -40,11 +42,24 @@ pytestmark = [
         settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
         reason="needs PostgreSQL's row locks; SQLite serialises writers anyway",
     ),
-    pytest.mark.django_db(transaction=True),
 ]
 
 TRIES = 50
 EXPECTED = (RuleViolation, PermissionDenied)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def live_db(django_db_setup, django_db_blocker):
+    """Committed data, visible to every thread, for the whole module; emptied once at its end.
+
+    Like ``django_db(transaction=True)``, but with one flush for the module instead of one per
+    test (a flush and the built-in roles it recreates cost more than a whole pair of races).
+    """
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +309,72 @@ def test_deactivate_vs_remove_across_two_workspaces(pool):
             lambda: member_remove(actor=None, membership=_membership(two, second)),  # noqa: B023
         )
         tally.add(outcome, [one.pk, two.pk])
+    tally.check()
+
+
+def test_transfer_vs_leave(pool):
+    """The owner hands ownership to X and steps down while X leaves."""
+    tally = Tally()
+    for _ in range(TRIES):
+        owner, x = UserFactory(), UserFactory()
+        workspace = _workspace(owner)
+        to = add_member(workspace, catalog.ADMIN, user=x)
+        outcome = race(
+            pool,
+            lambda: ownership_transfer(actor=owner, workspace=workspace, to=to, step_down=True),  # noqa: B023
+            lambda: member_leave(membership=to),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+    tally.check()
+
+
+def test_site_owner_set_vs_member_leave(pool):
+    """A site is given to X while X leaves without naming a successor."""
+    tally = Tally()
+    for _ in range(TRIES):
+        owner, x = UserFactory(), UserFactory()
+        workspace = _workspace(owner)
+        site = make_site(workspace, owner=_membership(workspace, owner))
+        member = add_member(workspace, catalog.MEMBER, user=x)
+        outcome = race(
+            pool,
+            lambda: site_owner_set(actor=owner, site=site, owner=member),  # noqa: B023
+            lambda: member_leave(membership=member),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+    tally.check()
+
+
+def test_site_create_vs_member_remove(pool):
+    """A new site is made with X as its owner while staff removes X."""
+    tally = Tally()
+    for n in range(TRIES):
+        owner, x = UserFactory(), UserFactory()
+        workspace = _workspace(owner)
+        member = add_member(workspace, catalog.MEMBER, user=x)
+        outcome = race(
+            pool,
+            lambda: site_create(actor=owner, workspace=workspace, name=f"Site {n}", owner=member),  # noqa: B023
+            lambda: member_remove(actor=None, membership=member),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+    tally.check()
+
+
+def test_remove_with_successor_vs_remove_the_successor(pool):
+    """A site owner is removed with Y as the sites' successor while staff removes Y."""
+    tally = Tally()
+    for _ in range(TRIES):
+        owner = UserFactory()
+        workspace = _workspace(owner)
+        leaving, successor = add_member(workspace, catalog.MEMBER), add_member(workspace, catalog.MEMBER)
+        make_site(workspace, owner=leaving)
+        outcome = race(
+            pool,
+            lambda: member_remove(actor=owner, membership=leaving, site_successor=successor),  # noqa: B023
+            lambda: member_remove(actor=None, membership=successor),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
     tally.check()
 
 
