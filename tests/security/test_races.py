@@ -49,11 +49,13 @@ EXPECTED = (RuleViolation, PermissionDenied)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def live_db(django_db_setup, django_db_blocker):
+def transactional_db(django_db_setup, django_db_blocker):
     """Committed data, visible to every thread, for the whole module; emptied once at its end.
 
-    Like ``django_db(transaction=True)``, but with one flush for the module instead of one per
-    test (a flush and the built-in roles it recreates cost more than a whole pair of races).
+    This replaces pytest-django's function-scoped fixture of the same name for this module: one
+    flush for the module instead of one per test (a flush and the built-in roles it recreates cost
+    more than a whole pair of races). The name matters: pytest-django creates the test database
+    and orders the tests by the fixtures named ``db`` / ``transactional_db`` that tests use.
     """
     with django_db_blocker.unblock():
         try:
