@@ -29,7 +29,7 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site
 from workspaces.errors import RuleViolation
-from workspaces.locks import lock_accounts, lock_workspace
+from workspaces.locks import answer_deadlocks, lock_accounts, lock_workspace
 from workspaces.models import Membership, Site, Workspace
 from workspaces.services.deactivation import account_deactivate
 from workspaces.services.members import member_change_role, member_leave, member_remove, ownership_transfer
@@ -436,6 +436,27 @@ def test_site_owner_page_answers_the_rule_when_the_member_is_removed_meanwhile(p
     site.refresh_from_db()
     assert site.owner_id == _membership(workspace, owner).pk
     assert not Membership.objects.filter(pk=member.pk).exists()
+
+
+def test_a_deadlock_reported_by_the_database_becomes_a_message(pool):
+    """The last line: two changes that lock the same rows in opposite orders (nothing in the code
+    base does, the order forbids it) get one deadlock from PostgreSQL; the service decorated with
+    answer_deadlocks answers it as a RuleViolation asking to try again, and writes nothing."""
+    one, two = _workspace(UserFactory()), _workspace(UserFactory())
+    barrier = threading.Barrier(2, timeout=30)
+
+    @answer_deadlocks
+    @transaction.atomic
+    def against_the_order(first, second):
+        lock_workspace(first)
+        Workspace.objects.filter(pk=first.pk).update(description="changed")
+        barrier.wait()
+        lock_workspace(second)
+
+    outcome = race(pool, lambda: against_the_order(one, two), lambda: against_the_order(two, one))
+    assert not outcome.unexpected
+    assert sorted(outcome.results) == ["RuleViolation", "done"]
+    assert Workspace.objects.filter(pk__in=[one.pk, two.pk], description="changed").count() == 1
 
 
 def test_the_race_suite_runs_on_postgresql():
