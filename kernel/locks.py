@@ -1,18 +1,102 @@
-"""Row locks that the rules need, taken in one order everywhere (see docs/ARCHITECTURE.md)."""
+"""Row locks, and the one order in which every service takes them.
+
+Changes that can take away a workspace's last active owner, or a site owner's membership, must
+see each other's committed result before they decide. They do so by locking rows, always in this
+order (a service skips the levels it does not need, never goes back up one):
+
+1. **accounts** (``accounts_user`` rows), several at once in id order: the people whose account or
+   membership the change is about, and the acting owner of a transfer;
+2. **workspaces**, several at once in id order: the workspace(s) whose owners, members or sites
+   the change touches;
+3. **anything inside a workspace** afterwards (an invitation, a site, a join request, ...).
+
+Two changes that take locks in the same order can wait for each other but never deadlock. Every
+check that depends on what the locks protect (is this account active? is this person still a
+member? how many active owners remain?) is read again *after* the locks are held.
+
+The locks are ``SELECT ... FOR NO KEY UPDATE``: they exclude each other and ordinary updates, but
+not the foreign-key checks of rows that merely point at the locked row (an audit event naming the
+actor, a membership naming the workspace), so writing those never waits for another change's lock.
+On SQLite these are no-ops: its IMMEDIATE transactions already serialise writers.
+
+``answer_deadlocks`` is the last line: should PostgreSQL ever report a deadlock all the same, the
+person gets a message asking to try again instead of an error page.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import functools
+from collections.abc import Iterable
 
+from django.db import OperationalError, transaction
+
+from accounts.models import User
+from kernel.errors import RuleViolation
 from workspaces.models import Workspace
 
+TRY_AGAIN = "Someone else changed this workspace at the same moment; nothing was changed. Please try again."
 
-def lock_workspace(workspace: Workspace) -> Workspace:
-    """Lock the workspace row for the rest of the transaction.
+
+def _in_transaction() -> None:
+    assert transaction.get_connection().in_atomic_block, "locks last until the end of a transaction"
+
+
+def lock_accounts(user_ids: Iterable[int | None]) -> dict:
+    """Lock the accounts with these ids, in id order; {id: User} of those that exist."""
+    _in_transaction()
+    ids = sorted({pk for pk in user_ids if pk is not None})
+    if not ids:
+        return {}
+    return {user.pk: user for user in User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
+
+
+def lock_account(user):
+    """Lock one account and return it as it is now (``User.DoesNotExist`` if it was deleted)."""
+    locked = lock_accounts([user.pk]).get(user.pk)
+    if locked is None:
+        raise User.DoesNotExist(f"Account {user.pk} does not exist.")
+    return locked
+
+
+def lock_workspaces(workspace_ids: Iterable[int]) -> list:
+    """Lock these workspaces, in id order."""
+    _in_transaction()
+    ids = sorted(set(workspace_ids))
+    if not ids:
+        return []
+    return list(Workspace.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+
+
+def lock_workspace(workspace):
+    """Lock one workspace row and return it as it is now.
 
     Owner changes serialise on this lock, so two owners demoting each other at the same moment
-    cannot both succeed and leave the workspace without an owner (rule 1). On SQLite the
-    IMMEDIATE transaction mode already serialises writers.
+    cannot both succeed and leave the workspace without an owner (rule 1).
     """
-    assert transaction.get_connection().in_atomic_block
-    return Workspace.objects.select_for_update().get(pk=workspace.pk)
+    _in_transaction()
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    return Workspace.objects.select_for_update(no_key=True).get(pk=workspace_id)
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "40P01" or type(cause).__name__ == "DeadlockDetected"
+
+
+def answer_deadlocks(service):
+    """Turn a deadlock reported by the database into a RuleViolation asking to try again.
+
+    Put it outside ``transaction.atomic``: by the time it sees the error the service's transaction
+    (or savepoint) has been rolled back, so nothing was written.
+    """
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except OperationalError as exc:
+            if _is_deadlock(exc):
+                raise RuleViolation(TRY_AGAIN) from exc
+            raise
+
+    return wrapper

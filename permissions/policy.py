@@ -22,14 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kernel.errors import RuleViolation
+from twofactor.models import WorkspaceSecurity
 from workspaces.models import Membership, SiteGrant, Team
 
 from . import catalog
-from .materialize import GROUP_MODELS, USER_MODELS
+from .materialize import GROUP_MODELS, USER_MODELS, WORKSPACE_PATH
 from .models import Role
 from .roles import grant_codes, role_codes, role_rows
 
@@ -44,10 +46,25 @@ def workspace_id_of(obj) -> int:
     return obj.pk if scope_of(obj) == catalog.WORKSPACE else obj.workspace_id
 
 
+def holds_under_two_factor(user_ref, workspace_ref: str):
+    """A condition: the person may hold what they have in the workspace as far as two-factor
+    authentication goes. Someone who must set it up (the workspace requires it and they have no
+    confirmed authenticator app) holds nothing there until they do. Two subqueries, no extra query.
+
+    ``user_ref`` is the user's id or the outer query's path to it; ``workspace_ref`` the outer
+    query's path to the workspace's id.
+    """
+    required = WorkspaceSecurity.objects.filter(workspace_id=OuterRef(workspace_ref), two_factor_required=True)
+    user = OuterRef(user_ref) if isinstance(user_ref, str) else user_ref
+    has_device = TOTPDevice.objects.filter(user_id=user, confirmed=True)
+    return ~Exists(required) | Exists(has_device)
+
+
 def load_permissions(user_ids: Iterable[int], scope: str, object_ids: Iterable[int]) -> dict[tuple[int, int], set[str]]:
     """{(user id, object id): codenames} for many people and objects of one scope: one query.
 
-    Inactive accounts hold nothing.
+    Inactive accounts hold nothing, and nor does a member who must still set up two-factor
+    authentication, in the workspaces that require it (``holds_under_two_factor``).
     """
     user_ids, object_ids = list(set(user_ids)), list(set(object_ids))
     found: dict[tuple[int, int], set[str]] = defaultdict(set)
@@ -55,12 +72,22 @@ def load_permissions(user_ids: Iterable[int], scope: str, object_ids: Iterable[i
         return found
     direct = (
         USER_MODELS[scope]
-        .objects.filter(user_id__in=user_ids, user__is_active=True, content_object_id__in=object_ids)
+        .objects.filter(
+            holds_under_two_factor("user_id", WORKSPACE_PATH[scope]),
+            user_id__in=user_ids,
+            user__is_active=True,
+            content_object_id__in=object_ids,
+        )
         .values_list("user_id", "content_object_id", "permission__codename")
     )
     through_groups = (
         GROUP_MODELS[scope]
-        .objects.filter(group__user__in=user_ids, group__user__is_active=True, content_object_id__in=object_ids)
+        .objects.filter(
+            holds_under_two_factor("group__user", WORKSPACE_PATH[scope]),
+            group__user__in=user_ids,
+            group__user__is_active=True,
+            content_object_id__in=object_ids,
+        )
         .values_list("group__user", "content_object_id", "permission__codename")
     )
     for user_id, obj_id, codename in direct.union(through_groups, all=True):
@@ -173,7 +200,9 @@ class Access:
         permission_filter = {"permission__codename": codename}
         direct = USER_MODELS[scope].objects.filter(user_id=self._user_id, **permission_filter)
         via_groups = GROUP_MODELS[scope].objects.filter(group__user=self._user_id, **permission_filter)
-        return queryset.filter(pk__in=direct.values("content_object_id").union(via_groups.values("content_object_id")))
+        held = direct.values("content_object_id").union(via_groups.values("content_object_id"))
+        workspace_ref = "pk" if scope == catalog.WORKSPACE else "workspace_id"
+        return queryset.filter(holds_under_two_factor(self._user_id, workspace_ref), pk__in=held)
 
     # --- giving (rule 3) ---
 

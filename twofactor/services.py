@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_workspace
+from kernel.locks import lock_account, lock_workspace
 from permissions.policy import require
 from workspaces.models import Workspace
 
@@ -31,7 +31,8 @@ SET_UP_FIRST = "Set up two-factor authentication for yourself first, so that req
 def _lock_user(user: User) -> User:
     # Device changes of one person serialise on their account row, so that two set-ups (or a
     # set-up and a turn-off) at the same moment leave one consistent state.
-    return User.objects.select_for_update().get(pk=user.pk)
+    # Through the portal's lock helpers, so the one lock order (kernel.locks) holds here too.
+    return lock_account(user)
 
 
 def _new_backup_codes(user: User) -> list[str]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_workspace
+from kernel.locks import lock_accounts, lock_workspace
 from permissions.models import Role
 from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
@@ -374,6 +374,8 @@ def invite_accept(*, invite_token: str, user) -> Membership:
     verified.
     """
     invite = None
+    if getattr(user, "pk", None) is not None:
+        lock_accounts([user.pk])  # the one lock order (kernel.locks): the account before the invitation
     if invite_token and len(invite_token) <= MAX_TOKEN_LENGTH:
         # of=("self",): lock the invitation row only, not the rows joined to it.
         invite = (

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.services import record
+from kernel.errors import RuleViolation
+from kernel.locks import lock_account
 from kernel.slugs import unique_slug
 from permissions import catalog, materialize
 from permissions.policy import require
@@ -14,6 +16,10 @@ from workspaces.models import Membership, Workspace
 def workspace_create(*, actor, creator, name: str, time_zone: str = "UTC", description: str = "") -> Workspace:
     """A new workspace whose ``creator`` is its first Owner. ``actor`` is who made it: the creator
     in the browser, the staff member in the admin, None for the system (``create_workspace``)."""
+    # The creator's account is locked first (kernel.locks) and read again: a deactivation at
+    # the same moment either comes first and is refused here, or waits and sees the new workspace.
+    if not lock_account(creator).is_active:
+        raise RuleViolation(f"{creator.email}'s account is deactivated; it cannot own a workspace.")
     name = name.strip()
     workspace = Workspace.objects.create(
         name=name, slug=unique_slug(Workspace, name), time_zone=time_zone, description=description

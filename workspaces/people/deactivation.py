@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_workspace
+from kernel.locks import answer_deadlocks, lock_account, lock_workspaces
 from permissions import catalog
 from permissions.roles import builtin_role_id
 from workspaces.models import Membership, Workspace
@@ -32,17 +32,18 @@ def sole_owner_workspaces(user: User) -> list[Workspace]:
     return [workspace for workspace in owned if workspace.pk not in with_other_owner]
 
 
+@answer_deadlocks
 @transaction.atomic
 def account_deactivate(*, actor, user: User) -> User:
     """Deactivate ``user``'s account, unless it is the last active owner of a workspace (rule 1)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
+    # The one lock order (kernel.locks): the account, then every workspace the person is a
+    # member of, in id order. Any change that makes them an owner locks their account first, so
+    # the list read here is complete; any change that takes away another owner locks one of
+    # these workspaces, so it waits for us or we count after it.
+    user = lock_account(user)
     if not user.is_active:
         return user
-    # Lock every workspace the person owns, in id order so two deactivations cannot deadlock; an
-    # owner demoted or deactivated at the same moment then waits for us, and we count after them.
-    owner_role = builtin_role_id(catalog.OWNER)
-    for workspace in Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"):
-        lock_workspace(workspace)
+    lock_workspaces(Membership.objects.filter(user=user).values_list("workspace_id", flat=True))
     sole = sole_owner_workspaces(user)
     if sole:
         names = ", ".join(f"“{workspace.name}”" for workspace in sole)
@@ -62,9 +63,10 @@ def account_deactivate(*, actor, user: User) -> User:
     return user
 
 
+@answer_deadlocks
 @transaction.atomic
 def account_reactivate(*, actor, user: User) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_account(user)
     if user.is_active:
         return user
     User.objects.filter(pk=user.pk).update(is_active=True)

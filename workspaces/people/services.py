@@ -1,6 +1,8 @@
 """Membership changes: joining, role changes, removal, leaving, ownership transfer.
 
-Rule 1 (an active owner always remains) is checked under ``lock_workspace``; rule 4 (nobody
+Rule 1 (an active owner always remains) is checked under row locks taken in the one order of
+``kernel.locks`` (the accounts concerned, then the workspace), after re-reading the
+membership, so two changes at the same moment see each other's result; rule 4 (nobody
 changes their own role, but an owner may step down while another owner exists) and rule 3 (only
 owners touch Owner; nobody gives what they do not hold) are checked before anything is written.
 """
@@ -8,14 +10,15 @@ owners touch Owner; nobody gives what they do not hold) are checked before anyth
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_workspace
+from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
 from permissions import catalog, materialize
 from permissions.policy import require, require_can_give
-from permissions.roles import builtin_role_id
+from permissions.roles import builtin_role, builtin_role_id
 from workspaces.models import Membership, Site, SiteGrant, Workspace
 
 
@@ -36,6 +39,18 @@ def _refuse_if_last_owner(membership: Membership, doing: str) -> None:
         )
 
 
+def _locked_membership(membership: Membership, *also_users) -> tuple[Workspace, Membership]:
+    """Lock the member's account (and ``also_users``), then the workspace, in the one lock order,
+    and read the membership again under those locks; a RuleViolation if it is gone meanwhile."""
+    lock_accounts([membership.user_id, *(getattr(user, "pk", user) for user in also_users)])
+    workspace = lock_workspace(membership.workspace_id)
+    current = Membership.objects.select_related("role", "user", "workspace").filter(pk=membership.pk).first()
+    if current is None:
+        raise RuleViolation("That person is no longer a member of this workspace; nothing was changed.")
+    return workspace, current
+
+
+@answer_deadlocks
 @transaction.atomic
 def member_add(
     *, workspace: Workspace, user, role, invited_by=None, actor=None, action: str | None = "member.join"
@@ -46,6 +61,10 @@ def member_add(
     domain, an approver, or None for the system (admin, commands). ``action=None`` is for a caller
     that records the joining in its own event (invite acceptance), so one change is logged once.
     """
+    # The account first (the one lock order): a deactivation of the same person waits for this
+    # joining, or this joining waits for it, and each sees the other's result.
+    if user.pk not in lock_accounts([user.pk]):
+        raise RuleViolation(f"The account of {user.email} no longer exists.")
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is not None:
         return existing
@@ -62,25 +81,26 @@ def member_add(
     return membership
 
 
+@answer_deadlocks
 @transaction.atomic
 def member_change_role(*, actor, membership: Membership, role) -> Membership:
     """Give a member another workspace role; takes effect at once. The same role changes nothing.
 
-    A change that touches the Owner role (from or to) runs under the workspace lock and re-reads
-    the member there, so rule 1 is decided on the committed state. Any other change cannot affect
-    the owners, so it takes no lock: its update applies only while the member still has the role
-    it was decided on, and a concurrent change makes it refuse instead of overwriting.
+    A change that touches the Owner role (from or to) takes the locks of the one lock order (the
+    member's account, then the workspace) and re-reads the member under them, so rule 1 is decided
+    on the committed state. Any other change cannot affect the owners, so it takes no lock: its
+    update applies only while the member still has the role it was decided on, and a concurrent
+    change makes it refuse instead of overwriting.
     """
     workspace = membership.workspace
     if role.scope != catalog.WORKSPACE or (role.workspace_id not in (None, workspace.pk)):
         raise RuleViolation("That role does not belong to this workspace.")
     if membership.role.is_owner or role.is_owner:
-        lock_workspace(workspace)
-        membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
+        workspace, membership = _locked_membership(membership)
     if membership.role_id == role.pk:
         return membership
+    touches_owner = membership.role.is_owner or role.is_owner
     if actor is not None:
-        touches_owner = membership.role.is_owner or role.is_owner
         require(actor, "manage_owners" if touches_owner else "change_member_roles", workspace)
         if actor.pk == membership.user_id and not (membership.role.is_owner and not role.is_owner):
             raise RuleViolation("You cannot change your own role.")
@@ -112,6 +132,9 @@ def _hand_over_sites(membership: Membership, successor: Membership | None, actor
         raise RuleViolation(f"{membership.user.email} owns {names}: choose who owns them from now on.")
     if successor.workspace_id != membership.workspace_id:
         raise RuleViolation("The new site owner must be a member of this workspace.")
+    # Under the workspace lock: a successor removed a moment ago is gone by now.
+    if not Membership.objects.filter(pk=successor.pk, workspace_id=membership.workspace_id).exists():
+        raise RuleViolation(f"{successor.user.email} is no longer a member: choose another site owner.")
     Site.objects.filter(owner=membership).update(owner=successor)
     for site in owned:
         record(
@@ -124,11 +147,11 @@ def _hand_over_sites(membership: Membership, successor: Membership | None, actor
         )
 
 
+@answer_deadlocks
 @transaction.atomic
 def member_remove(*, actor, membership: Membership, site_successor: Membership | None = None) -> None:
     """Remove a member and everything they hold in the workspace; their experiences stay."""
-    workspace = lock_workspace(membership.workspace)
-    membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
+    workspace, membership = _locked_membership(membership)
     if actor is not None:
         if actor.pk == membership.user_id:
             raise RuleViolation("To leave the workspace yourself, use Leave.")
@@ -137,10 +160,10 @@ def member_remove(*, actor, membership: Membership, site_successor: Membership |
     _delete_membership(membership, site_successor, actor, action="member.remove")
 
 
+@answer_deadlocks
 @transaction.atomic
 def member_leave(*, membership: Membership, site_successor: Membership | None = None) -> None:
-    lock_workspace(membership.workspace)
-    membership = Membership.objects.select_related("role", "user", "workspace").get(pk=membership.pk)
+    _, membership = _locked_membership(membership)
     _refuse_if_last_owner(membership, "leave")
     _delete_membership(membership, site_successor, membership.user, action="member.leave")
 
@@ -160,21 +183,28 @@ def _delete_membership(membership: Membership, site_successor, actor, *, action:
     grants = SiteGrant.objects.filter(membership=membership)
     SiteGrant.extra_permissions.through.objects.filter(sitegrant__in=grants).delete()
     grants._raw_delete(grants.db)
-    membership.delete()  # cascades to team memberships and collaborations
+    try:
+        membership.delete()  # cascades to team memberships and collaborations
+    except (ProtectedError, IntegrityError) as exc:
+        # Last line for rule 2: the locks above should make this unreachable, but should a site
+        # still point at the membership, the person gets the rule, not an error page. (Raising
+        # out of the service's transaction rolls it back, so no savepoint is needed.)
+        raise RuleViolation(
+            f"{membership.user.email} owns a site of this workspace: choose who owns it from now on."
+        ) from exc
 
 
+@answer_deadlocks
 @transaction.atomic
 def ownership_transfer(*, actor, workspace: Workspace, to: Membership, step_down: bool = False) -> Membership:
     """Make ``to`` an owner; with ``step_down`` the acting owner becomes Admin in the same change."""
-    from permissions.roles import builtin_role
-
-    workspace = lock_workspace(workspace)
     if to.workspace_id != workspace.pk:
         raise RuleViolation("The new owner must be a member of this workspace.")
+    # Both accounts, then the workspace: a deactivation of either waits, or is seen.
+    workspace, to = _locked_membership(to, actor)
     if actor is not None:
         require(actor, "manage_owners", workspace)
     owner_role = builtin_role(catalog.OWNER)
-    to = Membership.objects.select_related("role", "user").get(pk=to.pk)
     if not to.user.is_active:
         raise RuleViolation(f"{to.user.email}'s account is deactivated; it cannot own the workspace.")
     if not to.role.is_owner:

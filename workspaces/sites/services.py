@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from audit.services import record
 from kernel.errors import RuleViolation
+from kernel.locks import answer_deadlocks, lock_workspace
 from kernel.slugs import unique_slug
 from permissions import catalog, materialize
 from permissions.policy import SiteGift, require, require_any, require_can_give
@@ -18,6 +19,27 @@ def _site_state(site: Site) -> dict:
     return {"name": site.name, "slug": site.slug, "url": site.url, "time_zone": site.time_zone}
 
 
+def _current_owner(workspace_id: int, owner: Membership) -> Membership:
+    """``owner`` read again under the workspace lock (rule 2): a member removed a moment ago,
+    whose removal held the same lock, is gone by now and gets the rule's message."""
+    if owner.workspace_id != workspace_id:
+        raise RuleViolation("The site owner must be a member of this workspace.")
+    current = Membership.objects.select_related("user").filter(pk=owner.pk, workspace_id=workspace_id).first()
+    if current is None:
+        raise RuleViolation(f"{owner.user.email} is no longer a member of this workspace: choose another site owner.")
+    return current
+
+
+def _write_owner(write):
+    """Last line for rule 2: the database refuses a site owner that is not a membership. The
+    RuleViolation leaves the service's transaction, which rolls it back."""
+    try:
+        return write()
+    except IntegrityError as exc:
+        raise RuleViolation("The site owner must be a member of this workspace: choose another site owner.") from exc
+
+
+@answer_deadlocks
 @transaction.atomic
 def site_create(
     *,
@@ -35,13 +57,15 @@ def site_create(
         if actor is None:
             raise RuleViolation("Name the site's owner.")
         owner = Membership.objects.get(workspace=workspace, user=actor)
-    if owner.workspace_id != workspace.pk:
-        raise RuleViolation("The site owner must be a member of this workspace.")
+    lock_workspace(workspace)
+    owner = _current_owner(workspace.pk, owner)
     slug = slug or unique_slug(Site, name, workspace=workspace)
     if Site.objects.filter(workspace=workspace, slug=slug).exists():
         raise RuleViolation(f"This workspace already has a site with the short name “{slug}”.")
-    site = Site.objects.create(
-        workspace=workspace, name=name.strip(), slug=slug, url=url, time_zone=time_zone, owner=owner
+    site = _write_owner(
+        lambda: Site.objects.create(
+            workspace=workspace, name=name.strip(), slug=slug, url=url, time_zone=time_zone, owner=owner
+        )
     )
     materialize.add_object_rows(site, catalog.SITE)
     record(
@@ -94,16 +118,27 @@ def site_delete(*, actor, site: Site) -> None:
     site.delete()  # guardian rows and grants cascade
 
 
+@answer_deadlocks
 @transaction.atomic
 def site_owner_set(*, actor, site: Site, owner: Membership) -> Site:
-    """Rule 2: exactly one site owner, a member of the site's workspace."""
+    """Rule 2: exactly one site owner, a member of the site's workspace.
+
+    Under the workspace lock (the one a member's removal takes), the new owner is read again and
+    the site's current owner too, so a removal at the same moment is either seen or refused.
+    """
     require(actor, "manage_site_access", site.workspace)
     if owner.workspace_id != site.workspace_id:
         raise RuleViolation("The site owner must be a member of this workspace.")
-    if site.owner_id == owner.pk:
+    lock_workspace(site.workspace_id)
+    owner = _current_owner(site.workspace_id, owner)
+    current = Site.objects.filter(pk=site.pk).values_list("owner_id", flat=True).first()
+    if current is None:
+        raise RuleViolation("This site no longer exists.")
+    if current == owner.pk:
+        site.owner = owner
         return site
-    before = {"owner": site.owner.user.email}
-    Site.objects.filter(pk=site.pk).update(owner=owner)
+    before = {"owner": Membership.objects.select_related("user").get(pk=current).user.email}
+    _write_owner(lambda: Site.objects.filter(pk=site.pk).update(owner=owner))
     site.owner = owner
     record(
         action="site.owner_change",
