@@ -55,8 +55,8 @@ def test_member_remove_does_not_grow_with_sites(workspace, owner, size, django_a
     target = add_member(workspace, catalog.MEMBER)
     sites = bulk_world(workspace, size, target)
     assert Access(target.user).has("view_site", sites[-1])
-    # 23: the member's account is locked before the workspace (the one lock order, kernel.locks).
-    with django_assert_num_queries(23):
+    # 22: the member's account is locked before the workspace (the one lock order, kernel.locks).
+    with django_assert_num_queries(22):
         member_remove(actor=owner, membership=target)
     assert not SiteGrant.objects.filter(membership_id=target.pk).exists()
     assert not Collaborator.objects.filter(membership_id=target.pk).exists()

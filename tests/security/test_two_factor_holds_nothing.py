@@ -21,13 +21,13 @@ from django.urls import reverse
 from permissions import catalog
 from permissions.keys import key_create
 from permissions.policy import Access, load_permissions
-from tests.factories import UserFactory, add_member, make_experience, make_site, make_workspace
+from tests.factories import UserFactory, add_member, make_experience, make_site, make_workspace, viewer_group_member_add
 from tests.twofactor_factories import enable_two_factor
 from twofactor.services import two_factor_requirement_set
 from workspaces.experiences.services import experience_publish, experience_update
 from workspaces.models import Experience, Site
 from workspaces.sites.services import site_update
-from workspaces.viewer_groups.services import viewer_group_create, viewer_group_member_add
+from workspaces.viewer_groups.services import viewer_group_create
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def world(workspace, owner):
 
 
 def public_page(experience) -> str:
-    return reverse("public:experience", args=[experience.pk])
+    return reverse("public:experience", args=[experience.public_token])
 
 
 def check(client, raw_key, email, permission, **where) -> bool:
