@@ -22,11 +22,13 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
+from workspaces.models import Membership
 
 from . import throttle
 from .addresses import normalize_email, validate_address
 from .emails import send_password_reset_email, send_signup_attempt_email, send_verification_email
 from .models import User
+from .signals import address_verified
 
 DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
@@ -138,8 +140,9 @@ def verification_resend(*, user: User) -> bool:
 def email_verify(user: User) -> bool:
     """Mark the address verified. False when it already was (a link used twice changes nothing).
 
-    Anything that should follow a verified address (joining by e-mail domain) belongs here, after
-    the audit event, so every way of verifying triggers it.
+    Anything that should follow a verified address (joining by e-mail domain) listens to
+    ``signals.address_verified``, sent here after the audit event, so every way of verifying
+    triggers it.
     """
     # The lock makes two simultaneous clicks on the link verify (and audit) once.
     locked = User.objects.select_for_update().get(pk=user.pk)
@@ -149,9 +152,7 @@ def email_verify(user: User) -> bool:
     locked.email_verified_at = user.email_verified_at = timezone.now()
     locked.save(update_fields=["email_verified_at"])
     record(action="account.verify", actor=locked, target=locked, after={"email": locked.email})
-    from workspaces.joining.services import auto_join  # here: workspaces imports accounts
-
-    auto_join(locked)
+    address_verified.send(sender=User, user=locked)
     return True
 
 
@@ -316,8 +317,6 @@ def account_delete(*, actor, user: User) -> None:
     A member's account is refused: removing them from a workspace goes through that workspace's
     rules (the last owner stays, site owners are replaced), and deactivating keeps their history.
     """
-    from workspaces.models import Membership  # here: workspaces imports accounts
-
     user = User.objects.select_for_update().get(pk=user.pk)
     memberships = list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
     if memberships:

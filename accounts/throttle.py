@@ -1,6 +1,6 @@
 """Throttles for what anyone may ask without signing in: sign-up and password reset.
 
-Each action is limited per address and per client address (``portal.client_ip``, so a forged
+Each action is limited per address and per client address (``kernel.client_ip``, so a forged
 ``X-Forwarded-For`` counts for nothing unless PROXY_COUNT trusts a proxy) over a sliding hour. The
 limits are settings (``SIGNUP_LIMIT_PER_*_PER_HOUR``, ``PASSWORD_RESET_LIMIT_PER_*_PER_HOUR``), and
 the requests are counted as ``ThrottleHit`` rows, so every worker process sees the same count.

@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from portal.client_ip import client_ip
+from kernel.client_ip import client_ip
 
 from . import emails, services
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm, SignupForm

@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from audit.context import request_ip
-from portal.client_ip import client_ip
+from kernel.client_ip import client_ip
 
 from .policy import Access
 

@@ -21,6 +21,7 @@ from kernel.errors import RuleViolation
 
 from . import catalog
 from .models import Role
+from .services import role_save
 
 
 @dataclass(frozen=True)
@@ -432,8 +433,6 @@ def load_preset(*, actor, workspace, name: str) -> list[Role]:
     ``role_save`` checks ``manage_roles`` and rule 3 for each role, so an actor who lacks one of a
     role's capabilities is refused and the transaction writes nothing.
     """
-    from .services import role_save
-
     preset = get_preset(name)
     return [
         role_save(

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions.policy import Capabilities, require, require_can_give
+from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant
 
 from . import catalog, materialize
 from .models import Role
@@ -165,8 +166,6 @@ def _store_codes(role: Role, caps, site_caps) -> None:
 
 def role_usage(role: Role) -> dict[str, int]:
     """How many rows hold the role; each would stop it from being deleted."""
-    from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant
-
     counts = {
         "members": Membership.objects.filter(role=role).count(),
         "site grants": SiteGrant.objects.filter(role=role).count(),

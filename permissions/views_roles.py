@@ -19,17 +19,9 @@ from kernel.views import WorkspaceMixin
 from . import catalog
 from .forms import PresetForm, RoleForm
 from .models import Role
+from .presets import PRESETS, load_preset
 from .selectors import roles_of
 from .services import role_delete, role_save, role_usage
-
-
-def _presets() -> dict:
-    """The presets, if the presets module is installed (imported late: it is optional here)."""
-    try:
-        from .presets import PRESETS
-    except ImportError:
-        return {}
-    return PRESETS
 
 
 def _rows(scope: str, roles: list[Role], codes_of) -> list[tuple[str, list[dict]]]:
@@ -82,7 +74,7 @@ class RoleMatrixView(WorkspaceMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         roles = list(roles_of(self.workspace))
         can_manage = "manage_roles" in context["ws_perms"]
-        presets = _presets() if can_manage else {}
+        presets = PRESETS if can_manage else {}
         context.update(
             tables=role_tables(roles),
             custom_roles=[role for role in roles if not role.builtin],
@@ -163,13 +155,11 @@ class PresetLoadView(WorkspaceMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        presets = _presets()
+        presets = PRESETS
         form = PresetForm(request.POST, presets=presets)
         if not form.is_valid():
             messages.error(request, "Choose one of the presets.")
         else:
-            from .presets import load_preset
-
             preset = presets[form.cleaned_data["preset"]]
             try:
                 roles = load_preset(actor=request.user, workspace=self.workspace, name=preset.name)

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from permissions import api_urls as permissions_api
+from workspace_settings import api_urls as settings_api
 from workspaces.overview.views import home
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("api/v1/", include("permissions.api_urls")),
+    path("api/v1/", include((permissions_api.urlpatterns + settings_api.urlpatterns, "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
     path("invites/", include("workspaces.invites.urls")),
     path("p/", include("workspaces.public.urls")),

@@ -76,6 +76,7 @@ NOT_CHANGES = {
     "workspaces.invites.services.expired_invites": "a read",
     "workspaces.invites.services.invite_for_token": "a read",
     "workspaces.invites.services.invite_outgrown": "a read",
+    "workspaces.joining.services.auto_join_on_verify": "the receiver that calls auto_join, which has its own test",
     "workspaces.joining.services.domain_for_email": "a read",
     "workspaces.joining.services.domain_status": "a read",
     "workspaces.joining.services.joinable_roles": "a read",

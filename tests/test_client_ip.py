@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory, override_settings
 
-from portal.client_ip import client_ip
+from kernel.client_ip import client_ip
 
 
 def request_from(remote: str, forwarded: str | None = None):

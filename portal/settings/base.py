@@ -176,14 +176,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "kernel.client_ip.client_ip"
 # Sign-up and password-reset requests allowed per hour, per address and per client address
 # (accounts/throttle.py; counted in the database, so they hold across worker processes).
 SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR = env.int("SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR", default=3)
 SIGNUP_LIMIT_PER_CLIENT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_CLIENT_PER_HOUR", default=20)
 PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR", default=3)
 PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR", default=20)
-# Trusted reverse proxies in front of the portal (see portal/client_ip.py).
+# Trusted reverse proxies in front of the portal (see kernel/client_ip.py).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 # Mail: console locally, SMTP (or anything django-environ understands) through EMAIL_URL.

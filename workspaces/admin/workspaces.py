@@ -20,6 +20,7 @@ from kernel.admin import (
     membership_of,
     person_field,
 )
+from permissions import presets
 from permissions.models import AccessKey, Role
 from workspaces.admin.object_permissions import ReadOnlyObjectPermissionsMixin
 from workspaces.models import (
@@ -59,7 +60,6 @@ class PresetForm(forms.Form):
     preset = forms.ChoiceField(label="Preset", choices=())
 
     def __init__(self, *args, **kwargs):
-        from permissions import presets
 
         super().__init__(*args, **kwargs)
         self.fields["preset"].choices = [(name, f"{p.seed}: {p.title}") for name, p in presets.PRESETS.items()]
@@ -189,7 +189,6 @@ class WorkspaceAdmin(ReadOnlyObjectPermissionsMixin, ServiceAdmin):
 
     @admin.action(description="Load a role preset")
     def load_role_preset(self, request, queryset):
-        from permissions import presets
 
         form = PresetForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():

@@ -339,6 +339,11 @@ def _has_pending_invite(workspace: Workspace, email: str) -> bool:
 
 
 @transaction.atomic
+def auto_join_on_verify(sender, *, user: User, **kwargs) -> None:
+    """``accounts.signals.address_verified``: join (or ask to join) by the address's domain."""
+    auto_join(user)
+
+
 def auto_join(user: User) -> Membership | JoinRequest | None:
     """Called when ``user``'s address becomes verified: join, or ask to join, the workspace whose
     verified domain the address is at. Returns the new membership, the (pending) join request, or

@@ -1,0 +1,9 @@
+"""The settings the platform's services read with an access key; mounted at /api/v1/ by ``portal.urls``."""
+
+from django.urls import path
+
+from .api import ip_blocklist
+
+urlpatterns = [
+    path("settings/ip-blocklist", ip_blocklist, name="ip_blocklist"),
+]
