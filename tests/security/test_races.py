@@ -145,7 +145,7 @@ _counter = iter(range(10**9))
 
 def _workspace(*owners: User) -> Workspace:
     """A workspace whose owners are ``owners`` (the first creates it)."""
-    workspace = workspace_create(creator=owners[0], name=f"Race {next(_counter)}")
+    workspace = workspace_create(actor=None, creator=owners[0], name=f"Race {next(_counter)}")
     for other in owners[1:]:
         add_member(workspace, catalog.OWNER, user=other)
     return workspace
