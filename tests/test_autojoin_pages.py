@@ -321,8 +321,8 @@ def test_join_requests_list_needs_invite_members(client, workspace, role_key):
 # --- query counts -------------------------------------------------------------------------------
 
 # session, user, membership with its workspace, workspace permissions, domains with roles and adders,
-# the role choices of the add form
-DOMAINS_QUERIES = 6
+# the role choices of the add form with their capabilities (3: only givable roles are offered)
+DOMAINS_QUERIES = 8
 # session, user, membership with its workspace, workspace permissions, requests with people and domains
 REQUESTS_QUERIES = 5
 

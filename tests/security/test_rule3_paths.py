@@ -216,3 +216,22 @@ def test_a_non_member_gives_nothing(workspace, editors_team):
     target = add_member(workspace, catalog.VIEWER)
     with pytest.raises(PermissionDenied):
         team_add_member(actor=stranger, team=team, membership=target)
+
+
+def test_the_join_domain_picker_offers_only_roles_the_person_may_give(client, workspace):
+    """A domain keeper (a custom role with join domains and little else) is not offered Member,
+    which holds more than they do; the service would refuse it anyway."""
+    keeper_role = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Domain keeper",
+        capabilities={"view_workspace", "manage_auto_join", "view_members", "view_all_analytics"},
+        site_capabilities=catalog.SITE_VIEW_CAPABILITIES,
+    )
+    keeper = add_member(workspace, keeper_role)
+    client.force_login(keeper.user)
+    page = client.get(f"/w/{workspace.slug}/settings/join-domains/")
+    offered = {name for _, name in page.context["form"].fields["role"].choices}
+    assert "Viewer" in offered
+    assert "Member" not in offered

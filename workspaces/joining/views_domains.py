@@ -48,10 +48,13 @@ class JoinDomainEditForm(forms.Form):
         label="Also admit addresses at its subdomains (e.g. eu.acme.com for acme.com)", required=False
     )
 
-    def __init__(self, *args, workspace, **kwargs):
+    def __init__(self, *args, workspace, access, **kwargs):
         super().__init__(*args, **kwargs)
-        roles = joinable_roles(workspace)
-        self.fields["role"].queryset = roles  # for validation
+        # Only the roles the person may give (rule 3, as the policy answers it); the service checks again.
+        roles = access.givable_roles(
+            joinable_roles(workspace).prefetch_related("permissions", "site_permissions"), workspace
+        )
+        self.fields["role"].queryset = joinable_roles(workspace).filter(pk__in=[role.pk for role in roles])
         # Rendering would iterate the queryset once per use; list the choices once instead.
         self.fields["role"].choices = [(role.pk, role.name) for role in roles]
 
@@ -88,7 +91,7 @@ class JoinDomainListView(JoinDomainMixin, FormView):
     form_class = JoinDomainAddForm
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "workspace": self.workspace}
+        return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access}
 
     def get_initial(self):
         return {"role": builtin_role_id(catalog.MEMBER), "mode": JoinDomain.Mode.AUTOMATIC}
@@ -123,7 +126,7 @@ class JoinDomainDetailView(JoinDomainMixin, FormView):
     form_class = JoinDomainEditForm
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "workspace": self.workspace}
+        return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access}
 
     def get_initial(self):
         found = self.join_domain
