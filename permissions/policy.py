@@ -164,7 +164,7 @@ class Access:
         return self._perms[key]
 
     def prefetch(self, objects: Iterable[Model]) -> None:
-        """Load the person's capabilities on many objects of one kind in two queries."""
+        """Load the person's capabilities on many objects of one kind in one query."""
         objects = [obj for obj in objects if (scope_of(obj), obj.pk) not in self._perms]
         if not objects:
             return
