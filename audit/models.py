@@ -40,7 +40,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        # The activity page's keyset: a workspace's events by (time, id), newest first.
+        indexes = [models.Index(fields=["workspace", "-created_at", "-id"], name="audit_event_workspace_keyset")]
 
     def __str__(self):
         return f"{self.action} by {self.actor_email or 'system'}"

@@ -13,7 +13,6 @@ from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
@@ -26,10 +25,11 @@ from portal.csv_export import csv_lines as export_lines
 
 from .forms import ActivityFilterForm
 from .models import AuditEvent
-from .selectors import workspace_actions, workspace_events
+from .selectors import event_page, known_actions, workspace_events
 from .wording import FieldChange, action_label, as_json, field_changes, target_label, target_type_label
 
 PER_PAGE = 50
+PAGE_PARAMETERS = ("before", "after")  # the keyset cursors: where a page starts, not what it shows
 CSV_COLUMNS = ["time", "actor", "action", "target type", "target", "before", "after", "ip address"]
 EXPORT_FIELDS = ("created_at", "actor_email", "action", "target_type", "target_repr", "before", "after", "ip_address")
 
@@ -66,17 +66,19 @@ class ActivityView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = ActivityFilterForm(self.request.GET or None, actions=workspace_actions(self.workspace))
+        query = self.request.GET
+        filters = {key: value for key, value in query.items() if key not in PAGE_PARAMETERS}
+        form = ActivityFilterForm(filters or None, actions=known_actions())
         context["form"] = form
         if form.is_bound and not form.is_valid():
             return context  # the errors say what to fix; no rows that the filters did not ask for
         events = workspace_events(self.workspace, form.filters() if form.is_bound else None)
-        page = Paginator(events, PER_PAGE).get_page(self.request.GET.get("page"))
+        page = event_page(events, older_than=query.get("before"), newer_than=query.get("after"), size=PER_PAGE)
         zone = ZoneInfo(self.workspace.time_zone)
         context.update(
-            page_obj=page,
-            rows=[event_row(event, zone) for event in page.object_list],
-            export_url=_with_query(reverse("activity:export", args=[self.workspace.slug]), self.request.GET),
+            page=page,
+            rows=[event_row(event, zone) for event in page.events],
+            export_url=_with_query(reverse("activity:export", args=[self.workspace.slug]), query),
         )
         return context
 
@@ -101,7 +103,7 @@ class ActivityExportView(WorkspaceMixin, View):
 
 
 def _with_query(url: str, query) -> str:
-    query = {key: value for key, value in query.items() if key != "page" and value}
+    query = {key: value for key, value in query.items() if key not in PAGE_PARAMETERS and value}
     return f"{url}?{urlencode(query)}" if query else url
 
 
