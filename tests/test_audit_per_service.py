@@ -77,11 +77,6 @@ NOT_CHANGES = {
     "workspaces.invites.services.invite_for_token": "a read",
     "workspaces.invites.services.invite_outgrown": "a read",
     "workspaces.joining.services.auto_join_on_verify": "the receiver that calls auto_join, which has its own test",
-    "workspaces.joining.services.domain_for_email": "a read",
-    "workspaces.joining.services.domain_status": "a read",
-    "workspaces.joining.services.joinable_roles": "a read",
-    "workspaces.joining.services.pending_join_requests": "a read",
-    "workspaces.joining.services.workspace_join_domains": "a read",
     "workspaces.viewer_groups.services.clean_addresses": "input cleaning",
     "workspaces.viewer_groups.services.experiences_needing": "a read",
     # Outside viewers proving an address to open a published experience: no access is granted in
