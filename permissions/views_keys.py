@@ -14,8 +14,9 @@ from django.views.generic import FormView, ListView, View
 
 from kernel.views import WorkspaceMixin
 
-from .keys import key_create, key_revoke, workspace_keys
+from .keys import key_create, key_revoke
 from .models import AccessKey
+from .selectors import workspace_keys
 
 
 class AccessKeyForm(forms.Form):

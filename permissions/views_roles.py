@@ -20,8 +20,8 @@ from . import catalog
 from .forms import PresetForm, RoleForm
 from .models import Role
 from .presets import PRESETS, load_preset
-from .selectors import roles_of
-from .services import role_delete, role_save, role_usage
+from .selectors import role_usage, roles_of
+from .services import role_delete, role_save
 
 
 def _rows(scope: str, roles: list[Role], codes_of) -> list[tuple[str, list[dict]]]:

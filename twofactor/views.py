@@ -24,7 +24,7 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.models import Membership
 
-from . import devices, services, session
+from . import devices, selectors, services, session
 from .forms import AppCodeForm, CodeForm, RequirementForm, safe_next
 from .middleware import redirect_to_two_factor
 from .models import WorkspaceSecurity
@@ -201,7 +201,7 @@ class DisableView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(requiring=services.requiring_workspaces(self.request.user), **kwargs)
+        return super().get_context_data(requiring=selectors.requiring_workspaces(self.request.user), **kwargs)
 
     def form_valid(self, form):
         try:

@@ -34,7 +34,8 @@ from accounts.models import User, normalize_email
 from accounts.services import account_signup, email_verify
 from kernel.errors import RuleViolation
 from workspaces.invites.mail import inviter_label
-from workspaces.invites.services import invite_accept, invite_for_token, invite_outgrown
+from workspaces.invites.selectors import invite_for_token, invite_outgrown
+from workspaces.invites.services import invite_accept
 from workspaces.models import Invite
 from workspaces.people.forms import InviteSignupForm
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
 
+from accounts.models import User
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
+from permissions.roles import builtin_role_id
 from permissions.selectors import roles_of
 from workspaces.models import Invite, JoinRequest, Membership, Site, Team, Workspace
 
@@ -70,3 +72,17 @@ def role_choices(workspace: Workspace, access: Access) -> RoleChoices:
         site_roles=[r for r in roles if r.scope == catalog.SITE],
         givable=access.givable_roles(workspace_roles, workspace),
     )
+
+
+def sole_owner_workspaces(user: User) -> list[Workspace]:
+    """The workspaces where ``user`` is the only active owner. Two queries, any number of workspaces."""
+    owner_role = builtin_role_id(catalog.OWNER)
+    owned = list(Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"))
+    if not owned:
+        return []
+    with_other_owner = set(
+        Membership.objects.filter(workspace__in=owned, role_id=owner_role, user__is_active=True)
+        .exclude(user=user)
+        .values_list("workspace_id", flat=True)
+    )
+    return [workspace for workspace in owned if workspace.pk not in with_other_owner]
