@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
@@ -32,3 +33,17 @@ def role_usage(role: Role) -> dict[str, int]:
 def workspace_keys(workspace: Workspace):
     """The keys of a workspace for the list page, newest first, creators loaded."""
     return AccessKey.objects.filter(workspace=workspace).select_related("created_by").order_by("-created_at", "-id")
+
+
+def custom_role_in(workspace, pk) -> Role:
+    """The custom role ``pk`` of ``workspace`` (404 otherwise; built-in roles too), with its
+    capabilities."""
+    queryset = Role.objects.prefetch_related("permissions", "site_permissions")
+    return get_object_or_404(queryset, workspace=workspace, builtin=False, pk=pk)
+
+
+def key_in(workspace: Workspace, pk) -> AccessKey:
+    """The access key ``pk`` of ``workspace`` (404 otherwise)."""
+    key = get_object_or_404(AccessKey, workspace=workspace, pk=pk)
+    key.workspace = workspace
+    return key

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.models import User, normalize_email
 from workspaces.invites.checks import GrantRules
 from workspaces.invites.specs import InviteSpec
 from workspaces.invites.writes import hash_token
@@ -40,3 +41,8 @@ def expired_invites(older_than_days: int = 30):
     """Pending or revoked invitations whose link expired more than ``older_than_days`` ago."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     return Invite.objects.filter(expires_at__lt=cutoff).exclude(status=Invite.Status.ACCEPTED)
+
+
+def has_account(email: str) -> bool:
+    """Whether an account exists for the (normalised) address: the link page asks to sign in or up."""
+    return User.objects.filter(email=normalize_email(email)).exists()

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from permissions import catalog
@@ -86,3 +87,22 @@ def sole_owner_workspaces(user: User) -> list[Workspace]:
         .values_list("workspace_id", flat=True)
     )
     return [workspace for workspace in owned if workspace.pk not in with_other_owner]
+
+
+def workspace_teams(workspace: Workspace) -> list[Team]:
+    """The workspace's teams: the choices of the invite form."""
+    return list(Team.objects.filter(workspace=workspace))
+
+
+def member_in(workspace: Workspace, pk) -> Membership:
+    """The member ``pk`` of ``workspace`` (404 otherwise), with account and role."""
+    member = get_object_or_404(Membership.objects.select_related("user", "role"), workspace=workspace, pk=pk)
+    member.workspace = workspace
+    return member
+
+
+def invite_in(workspace: Workspace, pk) -> Invite:
+    """The invitation ``pk`` of ``workspace`` (404 otherwise), with role and inviter."""
+    invite = get_object_or_404(Invite.objects.select_related("role", "invited_by"), workspace=workspace, pk=pk)
+    invite.workspace = workspace
+    return invite

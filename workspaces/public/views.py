@@ -15,11 +15,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from workspaces.models import Experience
+from workspaces.public.selectors import published_experience
 from workspaces.viewer_groups.link_services import (
     LinkState,
     LinkUnusable,
@@ -43,9 +44,7 @@ class AddressForm(forms.Form):
 
 
 def _published(public_token: str) -> Experience:
-    return get_object_or_404(
-        Experience.objects.select_related("workspace"), public_token=public_token, status=Experience.Status.PUBLISHED
-    )
+    return published_experience(public_token)
 
 
 def _may_view(request, experience: Experience) -> bool:
