@@ -23,6 +23,7 @@ from workspaces.selectors import site_in
 from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid
 from workspaces.sites.selectors import grant_candidates, grant_teams, site_grant_in, site_grants, workspace_wide_roles
 from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
+from workspaces.teams.selectors import extra_codes
 from workspaces.teams.views import flash_errors
 
 
@@ -121,7 +122,7 @@ class SiteGrantEditView(SiteGrantMixin, TemplateView):
     template_name = "workspaces/site_access_grant_form.html"
 
     def get_form(self, data=None) -> GrantForm:
-        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        codes = extra_codes(self.grant)
         return GrantForm(data, workspace=self.workspace, initial={"role": self.grant.role_id, "extra": codes})
 
     def get_context_data(self, **kwargs):

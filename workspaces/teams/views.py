@@ -22,12 +22,14 @@ from workspaces.models import Membership, SiteGrant, Team
 from workspaces.sites.forms_access import GrantForm, TeamForm, TeamGrantForm, TeamMemberForm, require_valid
 from workspaces.sites.services import site_grant_revoke, site_grant_set
 from workspaces.teams.selectors import (
+    extra_codes,
     team_candidates,
     team_grant_in,
     team_grants,
     team_in,
     team_link_in,
     team_member_links,
+    team_size,
     teams_with_grants,
 )
 from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
@@ -145,8 +147,7 @@ class TeamDeleteView(TeamMixin, TemplateView):
     template_name = "workspaces/teams_confirm_delete.html"
 
     def get_context_data(self, **kwargs):
-        grants = self.team.site_grants.count()
-        members = self.team.team_memberships.count()
+        grants, members = team_size(self.team)
         return super().get_context_data(team=self.team, grant_count=grants, member_count=members, **kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -207,7 +208,7 @@ class TeamGrantEditView(TeamGrantMixin, TemplateView):
     template_name = "workspaces/teams_grant_form.html"
 
     def get_form(self, data=None) -> GrantForm:
-        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        codes = extra_codes(self.grant)
         initial = {"role": self.grant.role_id, "extra": codes}
         return GrantForm(data, workspace=self.workspace, initial=initial)
 
