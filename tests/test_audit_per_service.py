@@ -75,16 +75,11 @@ NOT_CHANGES = {
     "workspaces.viewer_groups.services.clean_addresses": "input cleaning",
     # Outside viewers proving an address to open a published experience: no access is granted in
     # the workspace (the groups, which are audited, decide), so no event.
-    "workspaces.viewer_groups.link_services.address_may_view": "a read",
     "workspaces.viewer_groups.link_services.grant_session": "marks the visitor's own session",
-    "workspaces.viewer_groups.link_services.hash_token": "a helper",
-    "workspaces.viewer_groups.link_services.is_restricted": "a read",
     "workspaces.viewer_groups.link_services.link_max_age": "a setting",
     "workspaces.viewer_groups.link_services.sends_per_hour": "a setting",
-    "workspaces.viewer_groups.link_services.session_may_view": "a read",
     "workspaces.viewer_groups.link_services.viewer_link_request": "e-mails a visitor a one-time link",
     "workspaces.viewer_groups.link_services.viewer_link_redeem": "uses up a visitor's one-time link",
-    "workspaces.viewer_groups.link_services.viewer_link_state": "a read",
     "workspaces.viewer_groups.link_services.viewer_link_url": "a helper",
     "permissions.services.clean_capabilities": "input cleaning",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",

@@ -22,16 +22,13 @@ from django.views.decorators.http import require_http_methods
 from workspaces.models import Experience
 from workspaces.public.selectors import published_experience
 from workspaces.viewer_groups.link_services import (
-    LinkState,
     LinkUnusable,
     grant_session,
-    is_restricted,
     link_max_age,
-    session_may_view,
     viewer_link_redeem,
     viewer_link_request,
-    viewer_link_state,
 )
+from workspaces.viewer_groups.selectors import LinkState, is_restricted, session_may_view, viewer_link_state
 
 LINK_STATUS = {LinkState.VALID: 200, LinkState.INVALID: 404}
 
