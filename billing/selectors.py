@@ -41,3 +41,12 @@ def recent_plan_changes(workspace: Workspace) -> QuerySet[PlanChangeRequest]:
 
 def invoices_of(workspace: Workspace) -> QuerySet[Invoice]:
     return Invoice.objects.filter(workspace=workspace).order_by("-issued_at", "-id")
+
+
+def open_request(workspace: Workspace) -> PlanChangeRequest | None:
+    return PlanChangeRequest.objects.filter(workspace=workspace, status=PlanChangeRequest.Status.OPEN).first()
+
+
+def contact_emails(workspace: Workspace) -> list[str]:
+    contacts = BillingContact.objects.filter(workspace=workspace).order_by(Lower("email"), "id")
+    return list(contacts.values_list("email", flat=True))

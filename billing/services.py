@@ -14,7 +14,6 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.services import record
@@ -26,6 +25,7 @@ from workspaces.models import Workspace
 from .mail import send_plan_request_email
 from .models import BillingAccount, BillingContact, PlanChangeRequest
 from .plans import default_plan, plan_by_key, plan_or_unknown
+from .selectors import contact_emails, open_request
 
 REASON_MAX = 2000
 VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9+*]{2,18}$")
@@ -35,10 +35,6 @@ def account_for_update(workspace: Workspace) -> BillingAccount:
     """The workspace's billing account, made on first use. Call with the workspace locked."""
     account, _created = BillingAccount.objects.get_or_create(workspace=workspace, defaults={"plan": default_plan().key})
     return account
-
-
-def open_request(workspace: Workspace) -> PlanChangeRequest | None:
-    return PlanChangeRequest.objects.filter(workspace=workspace, status=PlanChangeRequest.Status.OPEN).first()
 
 
 def _refuse_while_open(workspace: Workspace) -> None:
@@ -148,11 +144,6 @@ def _file_request(*, actor, account: BillingAccount, kind: str, to_plan: str, re
         lambda: send_plan_request_email(workspace=workspace, plan_request=plan_request, recipients=recipients)
     )
     return plan_request
-
-
-def contact_emails(workspace: Workspace) -> list[str]:
-    contacts = BillingContact.objects.filter(workspace=workspace).order_by(Lower("email"), "id")
-    return list(contacts.values_list("email", flat=True))
 
 
 # --- billing details -------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from workspaces.models import Workspace
 from .mail import send_plan_handled_email
 from .models import Invoice, PlanChangeRequest
 from .plans import default_plan, plan_by_key
-from .services import account_for_update, contact_emails
+from .selectors import contact_emails
+from .services import account_for_update
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 

@@ -86,8 +86,3 @@ def _note_use(key: AccessKey) -> None:
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
-
-
-def workspace_keys(workspace: Workspace):
-    """The keys of a workspace for the list page, newest first, creators loaded."""
-    return AccessKey.objects.filter(workspace=workspace).select_related("created_by").order_by("-created_at", "-id")

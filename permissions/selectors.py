@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-from .models import Role
+from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
+
+from .models import AccessKey, Role
 
 
 def roles_of(workspace, scope: str | None = None) -> QuerySet[Role]:
@@ -14,3 +17,33 @@ def roles_of(workspace, scope: str | None = None) -> QuerySet[Role]:
     if scope is not None:
         roles = roles.filter(scope=scope)
     return roles.order_by("-builtin", "position", "name").prefetch_related("permissions", "site_permissions")
+
+
+def role_usage(role: Role) -> dict[str, int]:
+    """How many rows hold the role; each would stop it from being deleted."""
+    counts = {
+        "members": Membership.objects.filter(role=role).count(),
+        "site grants": SiteGrant.objects.filter(role=role).count(),
+        "invites": Invite.objects.filter(role=role).count() + InviteSiteGrant.objects.filter(role=role).count(),
+        "join domains": JoinDomain.objects.filter(role=role).count(),
+    }
+    return {what: n for what, n in counts.items() if n}
+
+
+def workspace_keys(workspace: Workspace):
+    """The keys of a workspace for the list page, newest first, creators loaded."""
+    return AccessKey.objects.filter(workspace=workspace).select_related("created_by").order_by("-created_at", "-id")
+
+
+def custom_role_in(workspace, pk) -> Role:
+    """The custom role ``pk`` of ``workspace`` (404 otherwise; built-in roles too), with its
+    capabilities."""
+    queryset = Role.objects.prefetch_related("permissions", "site_permissions")
+    return get_object_or_404(queryset, workspace=workspace, builtin=False, pk=pk)
+
+
+def key_in(workspace: Workspace, pk) -> AccessKey:
+    """The access key ``pk`` of ``workspace`` (404 otherwise)."""
+    key = get_object_or_404(AccessKey, workspace=workspace, pk=pk)
+    key.workspace = workspace
+    return key

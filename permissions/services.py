@@ -14,11 +14,11 @@ from django.utils.text import slugify
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions.policy import Capabilities, require, require_can_give
-from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant
 
 from . import catalog, materialize
 from .models import Role
 from .roles import permissions_for, role_codes
+from .selectors import role_usage
 
 ROLE_SCOPES = (catalog.WORKSPACE, catalog.SITE)
 
@@ -162,17 +162,6 @@ def _store_codes(role: Role, caps, site_caps) -> None:
     role.permissions.set(permissions_for(role.scope, caps))
     role.site_permissions.set(permissions_for(catalog.SITE, site_caps))
     role._codes = (frozenset(caps), frozenset(site_caps))
-
-
-def role_usage(role: Role) -> dict[str, int]:
-    """How many rows hold the role; each would stop it from being deleted."""
-    counts = {
-        "members": Membership.objects.filter(role=role).count(),
-        "site grants": SiteGrant.objects.filter(role=role).count(),
-        "invites": Invite.objects.filter(role=role).count() + InviteSiteGrant.objects.filter(role=role).count(),
-        "join domains": JoinDomain.objects.filter(role=role).count(),
-    }
-    return {what: n for what, n in counts.items() if n}
 
 
 @transaction.atomic

@@ -8,14 +8,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import FormView, ListView, View
 
 from kernel.views import WorkspaceMixin
 
-from .keys import key_create, key_revoke, workspace_keys
-from .models import AccessKey
+from .keys import key_create, key_revoke
+from .selectors import key_in, workspace_keys
 
 
 class AccessKeyForm(forms.Form):
@@ -59,8 +59,7 @@ class AccessKeyRevokeView(WorkspaceMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        key = get_object_or_404(AccessKey, workspace=self.workspace, pk=kwargs["pk"])
-        key.workspace = self.workspace
+        key = key_in(self.workspace, kwargs["pk"])
         if key.revoked_at is None:
             key_revoke(actor=request.user, key=key)
             messages.success(request, f"The key “{key.name}” is revoked; calls with it are refused from now on.")

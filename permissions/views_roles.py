@@ -8,7 +8,7 @@ which check ``manage_roles`` and rule 3 again.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
@@ -20,8 +20,8 @@ from . import catalog
 from .forms import PresetForm, RoleForm
 from .models import Role
 from .presets import PRESETS, load_preset
-from .selectors import roles_of
-from .services import role_delete, role_save, role_usage
+from .selectors import custom_role_in, role_usage, roles_of
+from .services import role_delete, role_save
 
 
 def _rows(scope: str, roles: list[Role], codes_of) -> list[tuple[str, list[dict]]]:
@@ -93,8 +93,7 @@ class CustomRoleMixin(WorkspaceMixin):
 
     @cached_property
     def role(self) -> Role:
-        queryset = Role.objects.prefetch_related("permissions", "site_permissions")
-        return get_object_or_404(queryset, workspace=self.workspace, builtin=False, pk=self.kwargs["pk"])
+        return custom_role_in(self.workspace, self.kwargs["pk"])
 
     def matrix_url(self) -> str:
         return reverse("roles:matrix", args=[self.workspace.slug])

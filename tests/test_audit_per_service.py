@@ -71,46 +71,25 @@ HELPER_MODULES = {
 
 # Public functions of service modules that change nothing that belongs in the audit log, and why.
 NOT_CHANGES = {
-    "workspaces.people.deactivation.sole_owner_workspaces": "a read",
-    "workspaces.experiences.services.can_collaborate": "a read",
-    "workspaces.invites.services.expired_invites": "a read",
-    "workspaces.invites.services.invite_for_token": "a read",
-    "workspaces.invites.services.invite_outgrown": "a read",
     "workspaces.joining.services.auto_join_on_verify": "the receiver that calls auto_join, which has its own test",
-    "workspaces.joining.services.domain_for_email": "a read",
-    "workspaces.joining.services.domain_status": "a read",
-    "workspaces.joining.services.joinable_roles": "a read",
-    "workspaces.joining.services.pending_join_requests": "a read",
-    "workspaces.joining.services.workspace_join_domains": "a read",
     "workspaces.viewer_groups.services.clean_addresses": "input cleaning",
-    "workspaces.viewer_groups.services.experiences_needing": "a read",
     # Outside viewers proving an address to open a published experience: no access is granted in
     # the workspace (the groups, which are audited, decide), so no event.
-    "workspaces.viewer_groups.link_services.address_may_view": "a read",
     "workspaces.viewer_groups.link_services.grant_session": "marks the visitor's own session",
-    "workspaces.viewer_groups.link_services.hash_token": "a helper",
-    "workspaces.viewer_groups.link_services.is_restricted": "a read",
     "workspaces.viewer_groups.link_services.link_max_age": "a setting",
     "workspaces.viewer_groups.link_services.sends_per_hour": "a setting",
-    "workspaces.viewer_groups.link_services.session_may_view": "a read",
     "workspaces.viewer_groups.link_services.viewer_link_request": "e-mails a visitor a one-time link",
     "workspaces.viewer_groups.link_services.viewer_link_redeem": "uses up a visitor's one-time link",
-    "workspaces.viewer_groups.link_services.viewer_link_state": "a read",
     "workspaces.viewer_groups.link_services.viewer_link_url": "a helper",
     "permissions.services.clean_capabilities": "input cleaning",
-    "permissions.services.role_usage": "a read",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
     "permissions.keys.hash_key": "a helper",
-    "permissions.keys.workspace_keys": "a read",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
     "accounts.services.password_reset_request": "sends an e-mail, changes nothing (the new password is set later)",
     "accounts.services.clean_new_email": "input cleaning",
     "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
-    "billing.services.contact_emails": "a read",
     "billing.services.normalize_vat_id": "input cleaning",
-    "billing.services.open_request": "a read",
     "twofactor.services.two_factor_setup_start": "an unconfirmed device: nothing changes until two_factor_confirm",
-    "twofactor.services.requiring_workspaces": "a read",
 }
 
 COVERED: dict[str, str] = {}

@@ -17,7 +17,8 @@ from permissions.roles import builtin_role
 from tests.dns_server import serving
 from tests.factories import UserFactory, add_member, make_workspace
 from workspaces.joining.dns import txt_record_value
-from workspaces.joining.services import domain_for_email, join_domain_add, join_domain_verify_dns
+from workspaces.joining.selectors import domain_for_email
+from workspaces.joining.services import join_domain_add, join_domain_verify_dns
 from workspaces.models import JoinDomain
 
 pytestmark = pytest.mark.django_db

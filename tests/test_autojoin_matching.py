@@ -19,7 +19,8 @@ from workspaces.joining.dns import (
     normalize_domain,
     unicode_form,
 )
-from workspaces.joining.services import domain_for_email, join_domain_add
+from workspaces.joining.selectors import domain_for_email
+from workspaces.joining.services import join_domain_add
 from workspaces.models import JoinDomain
 
 

@@ -15,8 +15,8 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_workspace
+from workspaces.joining.selectors import domain_status
 from workspaces.joining.services import (
-    domain_status,
     join_domain_add,
     join_domain_remove,
     join_domain_update,

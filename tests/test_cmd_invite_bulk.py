@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_team
-from workspaces.invites.services import invite_for_token
+from workspaces.invites.selectors import invite_for_token
 from workspaces.models import Invite, InviteSend, InviteSiteGrant, Membership
 
 LINK = re.compile(r"/invites/([A-Za-z0-9_-]+)/")

@@ -14,11 +14,11 @@ from permissions import catalog
 from permissions.models import Role
 from permissions.roles import builtin_role, permissions_for
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
+from workspaces.invites.selectors import invite_for_token
 from workspaces.invites.services import (
     InviteBatchRefused,
     hash_token,
     invite_create,
-    invite_for_token,
     invite_resend,
     invite_revoke,
 )

@@ -18,6 +18,7 @@ from audit.services import record
 from kernel.errors import RuleViolation
 from kernel.locks import lock_account, lock_workspace
 from permissions.policy import require
+from twofactor.selectors import requiring_workspaces
 from workspaces.models import Workspace
 
 from . import devices
@@ -108,11 +109,6 @@ def backup_codes_regenerate(*, user: User, token: str) -> list[str]:
             after={"backup_codes": len(codes)},
         )
     return codes
-
-
-def requiring_workspaces(user: User) -> list[Workspace]:
-    """The workspaces the person belongs to that require two-factor authentication."""
-    return list(Workspace.objects.filter(memberships__user=user, security__two_factor_required=True).order_by("name"))
 
 
 def _refuse_while_required(user: User) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -22,9 +21,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from workspaces.models import Membership
 
-from . import devices, services, session
+from . import devices, selectors, services, session
 from .forms import AppCodeForm, CodeForm, RequirementForm, safe_next
 from .middleware import redirect_to_two_factor
 from .models import WorkspaceSecurity
@@ -43,11 +41,7 @@ class IndexView(TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        memberships = list(
-            Membership.objects.filter(user=user)
-            .select_related("workspace", "workspace__security")
-            .order_by("workspace__name")
-        )
+        memberships = selectors.memberships_with_security(user)
         workspaces = [membership.workspace for membership in memberships]
         self.request.access.prefetch(workspaces)
         rows = [
@@ -201,7 +195,7 @@ class DisableView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(requiring=services.requiring_workspaces(self.request.user), **kwargs)
+        return super().get_context_data(requiring=selectors.requiring_workspaces(self.request.user), **kwargs)
 
     def form_valid(self, form):
         try:
@@ -232,15 +226,13 @@ class WorkspacePolicyView(WorkspaceMixin, FormView):
 
     @cached_property
     def security(self) -> WorkspaceSecurity:
-        found = WorkspaceSecurity.objects.select_related("changed_by").filter(workspace=self.workspace).first()
-        return found or WorkspaceSecurity(workspace=self.workspace)
+        return selectors.security_of(self.workspace)
 
     def get_initial(self):
         return {"two_factor_required": self.security.two_factor_required}
 
     def get_context_data(self, **kwargs):
-        confirmed = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
-        without = Membership.objects.filter(workspace=self.workspace).exclude(Exists(confirmed)).count()
+        without = selectors.members_without_two_factor(self.workspace)
         return super().get_context_data(
             security=self.security,
             own_two_factor=devices.has_two_factor(self.request.user),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from permissions.policy import Access
 from workspaces.models import Site, Workspace
@@ -85,3 +86,10 @@ def may_manage_session_capture(access: Access, workspace: Workspace, sites: list
     return (
         membership is not None and membership.role.site_permissions.filter(codename="manage_session_capture").exists()
     )
+
+
+def ip_rule_in(workspace: Workspace, pk) -> IPBlockRule:
+    """The IP blocking rule ``pk`` of ``workspace`` (404 otherwise)."""
+    rule = get_object_or_404(IPBlockRule, workspace=workspace, pk=pk)
+    rule.workspace = workspace
+    return rule

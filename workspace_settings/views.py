@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
@@ -24,7 +24,6 @@ from workspaces.sites.services import site_set_session_capture
 from . import attributes, integrations, selectors
 from .cards import cards_for
 from .forms import IntegrationForm, IPBlockForm, OnOffForm, PolicyForm, SSOForm
-from .models import IPBlockRule
 from .services import (
     integration_save,
     ip_rule_remove,
@@ -103,8 +102,7 @@ class IPRuleRemoveView(WorkspaceMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        rule = get_object_or_404(IPBlockRule, workspace=self.workspace, pk=kwargs["pk"])
-        rule.workspace = self.workspace
+        rule = selectors.ip_rule_in(self.workspace, kwargs["pk"])
         ip_rule_remove(actor=request.user, rule=rule)
         messages.success(request, f"Visits from {rule.network} are tracked again.")
         return redirect("settings:ip_blocking", self.workspace.slug)

@@ -76,6 +76,11 @@ def experience_in(workspace: Workspace, pk: int) -> Experience:
     return experience
 
 
+def membership_in(workspace: Workspace, pk) -> Membership:
+    """The membership ``pk`` in ``workspace`` (404 otherwise), with account and role."""
+    return get_object_or_404(Membership.objects.select_related("user", "role"), workspace=workspace, pk=pk)
+
+
 def viewer_groups_of(workspace: Workspace) -> QuerySet[ViewerGroup]:
     return ViewerGroup.objects.filter(workspace=workspace)
 

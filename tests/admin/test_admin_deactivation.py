@@ -9,7 +9,8 @@ from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.policy import Access
 from tests.factories import UserFactory, add_member, make_workspace
-from workspaces.people.deactivation import account_deactivate, account_reactivate, sole_owner_workspaces
+from workspaces.people.deactivation import account_deactivate, account_reactivate
+from workspaces.people.selectors import sole_owner_workspaces
 from workspaces.people.services import ownership_transfer
 
 

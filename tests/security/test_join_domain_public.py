@@ -18,7 +18,8 @@ from permissions import catalog
 from permissions.roles import builtin_role, builtin_role_id
 from tests.factories import UserFactory, make_workspace
 from workspaces.joining.dns import is_public_provider, join_domain_refusal, normalize_domain
-from workspaces.joining.services import auto_join, domain_for_email, join_domain_add
+from workspaces.joining.selectors import domain_for_email
+from workspaces.joining.services import auto_join, join_domain_add
 from workspaces.models import JoinDomain, Membership
 
 pytestmark = pytest.mark.django_db

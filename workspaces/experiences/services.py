@@ -7,7 +7,7 @@ from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import catalog, materialize
 from permissions.policy import COLLABORATION, require, require_can_give
-from permissions.roles import role_codes
+from workspaces.experiences.selectors import can_collaborate
 from workspaces.models import Collaborator, Experience, Membership, Site, Workspace
 
 EXPERIENCE_FIELDS = ("title", "description", "content", "site")
@@ -20,15 +20,6 @@ def _state(experience: Experience) -> dict:
         "visibility": experience.visibility,
         "site": experience.site.slug if experience.site_id else None,
     }
-
-
-def can_collaborate(membership: Membership) -> bool:
-    """Owners, Admins and Members may collaborate; Viewers and Billing admins may not.
-
-    Put in terms of capabilities so custom roles follow the same rule: whoever may create
-    experiences may collaborate on them.
-    """
-    return "add_experience" in role_codes(membership.role)[0]
 
 
 @transaction.atomic

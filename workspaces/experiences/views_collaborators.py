@@ -9,50 +9,24 @@ workspace's experience or collaborator is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from permissions.policy import Access
 from portal.ascii_ids import is_ascii_id
+from workspaces.experiences.selectors import collaborator_in, collaborators_of, eligible_members, experience_row_in
 from workspaces.experiences.services import collaborator_add, collaborator_remove
 from workspaces.experiences.views import ExperienceMixin
-from workspaces.models import Collaborator, Experience, Membership
-
-# can_collaborate's rule as a query: the role includes the workspace capability ``add_experience``.
-COLLABORATE_CAPABILITY = {
-    "role__permissions__codename": "add_experience",
-    "role__permissions__content_type__app_label": "workspaces",
-    "role__permissions__content_type__model": "workspace",
-}
-
-
-def collaborators_of(experience: Experience) -> QuerySet[Collaborator]:
-    return (
-        Collaborator.objects.filter(experience=experience)
-        .select_related("membership__user", "membership__role", "added_by")
-        .order_by("added_at", "id")
-    )
-
-
-def eligible_members(experience: Experience) -> QuerySet[Membership]:
-    """Members who may collaborate and do not yet: the choices of the add form."""
-    return (
-        Membership.objects.filter(workspace_id=experience.workspace_id, **COLLABORATE_CAPABILITY)
-        .exclude(collaborations__experience=experience)
-        .select_related("user", "role")
-        .order_by("user__full_name", "user__email")
-    )
+from workspaces.models import Experience
+from workspaces.selectors import membership_in
 
 
 class CollaboratorsMixin(ExperienceMixin):
     @cached_property
     def experience(self) -> Experience:
-        experience = get_object_or_404(Experience, workspace=self.workspace, pk=self.kwargs["experience_pk"])
-        experience.workspace = self.workspace  # already loaded; saves the services a query
-        return experience
+        return experience_row_in(self.workspace, self.kwargs["experience_pk"])
 
     def back(self):
         return redirect("collaborators:index", self.workspace.slug, self.experience.pk)
@@ -81,9 +55,7 @@ class CollaboratorAddView(CollaboratorsMixin, View):
             messages.error(request, "Choose the member to add.")
             return self.back()
         # Looked up in this workspace only: another workspace's member is not found (404).
-        membership = get_object_or_404(
-            Membership.objects.select_related("user", "role"), workspace=self.workspace, pk=int(pk)
-        )
+        membership = membership_in(self.workspace, int(pk))
         try:
             collaborator_add(actor=request.user, experience=self.experience, membership=membership)
         except RuleViolation as exc:
@@ -99,11 +71,7 @@ class CollaboratorRemoveView(CollaboratorsMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        collaborator = get_object_or_404(
-            Collaborator.objects.select_related("membership__user"),
-            experience=self.experience,
-            pk=kwargs["collaborator_pk"],
-        )
+        collaborator = collaborator_in(self.experience, kwargs["collaborator_pk"])
         membership = collaborator.membership
         collaborator_remove(actor=request.user, experience=self.experience, membership=membership)
         messages.success(

@@ -19,6 +19,7 @@ from permissions import catalog
 from permissions.explain import explain
 from permissions.policy import load_permissions, scope_of
 from portal.ascii_ids import is_ascii_id
+from workspaces.explain.selectors import explainable_experiences, explainable_members, explainable_sites, is_member_id
 from workspaces.models import Experience, Membership, Site
 from workspaces.sites.forms_access import ExplainForm
 
@@ -32,7 +33,7 @@ class ExplainView(WorkspaceMixin, TemplateView):
         can_pick = "manage_site_access" in context["ws_perms"]
         memberships = self._memberships(can_pick)
         sites = self._sites(can_pick)
-        experiences = list(self.access.filter("view_experience", Experience.objects.filter(workspace=self.workspace)))
+        experiences = explainable_experiences(self.access, self.workspace)
         subject = self._subject(memberships)
         target = self._target(sites, experiences)
         initial = {"member": str(subject.pk), "target": self.request.GET.get("target", "")}
@@ -47,14 +48,10 @@ class ExplainView(WorkspaceMixin, TemplateView):
         return context
 
     def _memberships(self, can_pick: bool) -> list[Membership]:
-        memberships = Membership.objects.filter(workspace=self.workspace).select_related("user", "role")
-        if not can_pick:
-            memberships = memberships.filter(pk=self.membership.pk)
-        return list(memberships.order_by("user__email"))
+        return explainable_members(self.workspace, only=None if can_pick else self.membership)
 
     def _sites(self, can_pick: bool) -> list[Site]:
-        sites = Site.objects.filter(workspace=self.workspace).order_by("name", "id")
-        return list(sites if can_pick else self.access.filter("view_site", sites))
+        return explainable_sites(self.access, self.workspace, every_site=can_pick)
 
     def _subject(self, memberships: list[Membership]) -> Membership:
         """The member asked about: oneself by default; another member needs ``manage_site_access``
@@ -63,7 +60,7 @@ class ExplainView(WorkspaceMixin, TemplateView):
         for membership in memberships:
             if str(membership.pk) == wanted:
                 return membership
-        if is_ascii_id(wanted) and Membership.objects.filter(workspace=self.workspace, pk=wanted).exists():
+        if is_ascii_id(wanted) and is_member_id(self.workspace, wanted):
             raise PermissionDenied("You need the “Manage site access” capability to explain another member's access.")
         raise Http404("No such member.")
 

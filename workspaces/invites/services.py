@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Count
@@ -28,6 +27,7 @@ from permissions.models import Role
 from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
+from workspaces.invites.selectors import MAX_TOKEN_LENGTH, expired_invites, invite_outgrown
 from workspaces.invites.specs import InviteSpec
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
@@ -39,19 +39,15 @@ __all__ = [
     "InviteBatchRefused",
     "InviteResult",
     "InviteSpec",
-    "expired_invites",
     "hash_token",
     "invite_accept",
     "invite_create",
     "invite_create_bulk",
-    "invite_for_token",
     "invite_resend",
     "invite_revoke",
     "invite_url",
     "purge_expired_invites",
 ]
-
-MAX_TOKEN_LENGTH = 100  # longer strings are not our tokens: refuse them before hashing
 
 
 @dataclass
@@ -322,13 +318,6 @@ def invite_revoke(*, actor, invite: Invite) -> Invite:
     return invite
 
 
-def invite_for_token(token: str) -> Invite | None:
-    """The invitation a link's token opens (whatever its status), or None."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    return Invite.objects.select_related("workspace", "role", "invited_by").filter(token_hash=hash_token(token)).first()
-
-
 def _who_to_ask(invite: Invite) -> str:
     if invite.invited_by is not None:
         return f"Ask {invite.invited_by.email} for a new invitation."
@@ -351,18 +340,6 @@ def _refuse_unusable(invite: Invite | None, user) -> None:
             f"{where} is for {invite.email}, but you are signed in as {user.email}. "
             f"Sign out, then sign in or sign up as {invite.email}."
         )
-
-
-def invite_outgrown(invite: Invite) -> bool:
-    """Whether the invitation gives more than its inviter may give now (rule 3 at the time of
-    joining): an Admin who invited someone as Admin and was then made a Member, or who left, can no
-    longer bring anyone in that way. Invitations made by the system (no inviter) never outgrow."""
-    inviter = invite.invited_by
-    if inviter is None:
-        return False
-    grants = tuple((g.site, g.role) for g in invite.site_grants.select_related("site", "role"))
-    spec = InviteSpec(invite.email, invite.role, grants, tuple(invite.teams.all()))
-    return GrantRules(inviter, invite.workspace, [spec]).problem(spec) is not None
 
 
 @transaction.atomic
@@ -415,12 +392,6 @@ def invite_accept(*, invite_token: str, user) -> Membership:
         after={"email": invite.email, "status": "accepted", "role": invite.role.name},
     )
     return membership
-
-
-def expired_invites(older_than_days: int = 30):
-    """Pending or revoked invitations whose link expired more than ``older_than_days`` ago."""
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    return Invite.objects.filter(expires_at__lt=cutoff).exclude(status=Invite.Status.ACCEPTED)
 
 
 @transaction.atomic

@@ -30,11 +30,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views import View
 
-from accounts.models import User, normalize_email
+from accounts.models import normalize_email
 from accounts.services import account_signup, email_verify
 from kernel.errors import RuleViolation
 from workspaces.invites.mail import inviter_label
-from workspaces.invites.services import invite_accept, invite_for_token, invite_outgrown
+from workspaces.invites.selectors import has_account, invite_for_token, invite_outgrown
+from workspaces.invites.services import invite_accept
 from workspaces.models import Invite
 from workspaces.people.forms import InviteSignupForm
 
@@ -68,7 +69,7 @@ class InviteAcceptView(View):
             return "outgrown"
         if user.is_authenticated:
             return "join" if normalize_email(user.email) == normalize_email(invite.email) else "wrong_account"
-        return "signin" if User.objects.filter(email=normalize_email(invite.email)).exists() else "signup"
+        return "signin" if has_account(invite.email) else "signup"
 
     def page(self, state: str, form=None):
         invite = self.invite

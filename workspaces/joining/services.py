@@ -27,7 +27,6 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
@@ -37,7 +36,6 @@ from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access, require, require_can_give
 from permissions.roles import builtin_role
-from permissions.selectors import roles_of
 from workspaces.joining.dns import (
     DnsLookupFailed,
     InvalidDomain,
@@ -45,23 +43,12 @@ from workspaces.joining.dns import (
     has_verification_record,
     join_domain_refusal,
     normalize_domain,
-    parent_domains,
     txt_record_value,
     unicode_form,
 )
+from workspaces.joining.selectors import JOINABLE_BUILTIN_ROLES, domain_for_email, domain_status
 from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, Workspace
 from workspaces.people.services import member_add
-
-# Joining by domain gives one of these built-in roles, or a custom workspace role (never Owner,
-# Admin or Billing admin: a domain admits people nobody picked one by one).
-JOINABLE_BUILTIN_ROLES = frozenset({catalog.MEMBER, catalog.VIEWER})
-
-
-def domain_status(join_domain: JoinDomain) -> str:
-    """ "verified", "suspended" or "pending" (not verified yet)."""
-    if join_domain.verified_at is None:
-        return "pending"
-    return "suspended" if join_domain.suspended_at is not None else "verified"
 
 
 def _state(join_domain: JoinDomain) -> dict:
@@ -307,28 +294,6 @@ def _set_suspended(join_domain: JoinDomain, suspend: bool) -> None:
 # --- matching and joining -----------------------------------------------------------------------
 
 
-def domain_for_email(email: str) -> JoinDomain | None:
-    """The verified, active join domain an address belongs to, or None.
-
-    Exact after normalisation (case, IDNA), or a parent domain that includes its subdomains; the
-    most specific wins. Comparing whole labels of the normalised name is what keeps look-alikes
-    out: "evil-acme.com", "acme.com.evil.com", "acme.co" and a Cyrillic "аcme.com" are other names.
-    """
-    name = email_domain(email)
-    if name is None:
-        return None
-    candidates = JoinDomain.objects.filter(
-        domain__in=parent_domains(name), verified_at__isnull=False, suspended_at__isnull=True
-    ).select_related("workspace", "role")
-    # A domain stored before it was refusable (a free-mail provider, a public suffix) never matches.
-    matches = [
-        found
-        for found in candidates
-        if (found.domain == name or found.include_subdomains) and join_domain_refusal(found.domain) is None
-    ]
-    return max(matches, key=lambda found: len(found.domain), default=None)
-
-
 def _has_pending_invite(workspace: Workspace, email: str) -> bool:
     return Invite.objects.filter(
         workspace=workspace,
@@ -449,30 +414,3 @@ def join_request_decline(*, actor, join_request: JoinRequest) -> JoinRequest:
         after={"user": join_request.user.email, "status": "declined"},
     )
     return join_request
-
-
-# --- reads for the pages ------------------------------------------------------------------------
-
-
-def workspace_join_domains(workspace: Workspace):
-    return JoinDomain.objects.filter(workspace=workspace).select_related("role", "added_by").order_by("domain")
-
-
-def pending_join_requests(workspace: Workspace):
-    """Pending requests of people who are not members yet (an invite may have admitted them since)."""
-    members = Membership.objects.filter(workspace=workspace).values("user_id")
-    return (
-        JoinRequest.objects.filter(workspace=workspace, status=JoinRequest.Status.PENDING)
-        .exclude(user_id__in=members)
-        .select_related("user", "domain__role")
-        .order_by("created_at", "pk")
-    )
-
-
-def joinable_roles(workspace: Workspace):
-    """The roles a join domain may give: built-in Member and Viewer, and this workspace's custom roles."""
-    return (
-        roles_of(workspace, catalog.WORKSPACE)
-        .filter(Q(builtin=False) | Q(key__in=JOINABLE_BUILTIN_ROLES))
-        .prefetch_related(None)
-    )

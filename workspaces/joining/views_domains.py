@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
@@ -18,14 +18,12 @@ from kernel.views import WorkspaceMixin
 from permissions import catalog
 from permissions.roles import builtin_role_id
 from workspaces.joining.dns import txt_record_value, unicode_form
+from workspaces.joining.selectors import domain_status, join_domain_in, joinable_roles, workspace_join_domains
 from workspaces.joining.services import (
-    domain_status,
     join_domain_add,
     join_domain_remove,
     join_domain_update,
     join_domain_verify_dns,
-    joinable_roles,
-    workspace_join_domains,
 )
 from workspaces.models import JoinDomain
 from workspaces.overview.views import add_rule_violation
@@ -74,11 +72,7 @@ class JoinDomainMixin(WorkspaceMixin):
 
     @cached_property
     def join_domain(self) -> JoinDomain:
-        found = get_object_or_404(
-            JoinDomain.objects.select_related("role"), workspace=self.workspace, pk=self.kwargs["pk"]
-        )
-        found.workspace = self.workspace
-        return found
+        return join_domain_in(self.workspace, self.kwargs["pk"])
 
     def done(self):
         return redirect("join_domains:index", self.workspace.slug)

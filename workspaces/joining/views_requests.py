@@ -8,14 +8,15 @@ field in the POST sends the person back to the page they came from.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import ListView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from workspaces.joining.services import join_request_approve, join_request_decline, pending_join_requests
+from workspaces.joining.selectors import join_request_in, pending_join_requests
+from workspaces.joining.services import join_request_approve, join_request_decline
 from workspaces.models import JoinRequest
 
 
@@ -36,11 +37,7 @@ class JoinRequestDecisionView(WorkspaceMixin, View):
 
     @cached_property
     def join_request(self) -> JoinRequest:
-        found = get_object_or_404(
-            JoinRequest.objects.select_related("user"), workspace=self.workspace, pk=self.kwargs["pk"]
-        )
-        found.workspace = self.workspace
-        return found
+        return join_request_in(self.workspace, self.kwargs["pk"])
 
     def decide(self, join_request: JoinRequest) -> str:
         raise NotImplementedError

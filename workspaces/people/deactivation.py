@@ -13,23 +13,8 @@ from accounts.models import User
 from audit.services import record
 from kernel.errors import RuleViolation
 from kernel.locks import answer_deadlocks, lock_account, lock_workspaces
-from permissions import catalog
-from permissions.roles import builtin_role_id
-from workspaces.models import Membership, Workspace
-
-
-def sole_owner_workspaces(user: User) -> list[Workspace]:
-    """The workspaces where ``user`` is the only active owner. Two queries, any number of workspaces."""
-    owner_role = builtin_role_id(catalog.OWNER)
-    owned = list(Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"))
-    if not owned:
-        return []
-    with_other_owner = set(
-        Membership.objects.filter(workspace__in=owned, role_id=owner_role, user__is_active=True)
-        .exclude(user=user)
-        .values_list("workspace_id", flat=True)
-    )
-    return [workspace for workspace in owned if workspace.pk not in with_other_owner]
+from workspaces.models import Membership
+from workspaces.people.selectors import sole_owner_workspaces
 
 
 @answer_deadlocks

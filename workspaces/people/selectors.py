@@ -11,10 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
+from permissions.roles import builtin_role_id
 from permissions.selectors import roles_of
 from workspaces.models import Invite, JoinRequest, Membership, Site, Team, Workspace
 
@@ -70,3 +73,36 @@ def role_choices(workspace: Workspace, access: Access) -> RoleChoices:
         site_roles=[r for r in roles if r.scope == catalog.SITE],
         givable=access.givable_roles(workspace_roles, workspace),
     )
+
+
+def sole_owner_workspaces(user: User) -> list[Workspace]:
+    """The workspaces where ``user`` is the only active owner. Two queries, any number of workspaces."""
+    owner_role = builtin_role_id(catalog.OWNER)
+    owned = list(Workspace.objects.filter(memberships__user=user, memberships__role_id=owner_role).order_by("pk"))
+    if not owned:
+        return []
+    with_other_owner = set(
+        Membership.objects.filter(workspace__in=owned, role_id=owner_role, user__is_active=True)
+        .exclude(user=user)
+        .values_list("workspace_id", flat=True)
+    )
+    return [workspace for workspace in owned if workspace.pk not in with_other_owner]
+
+
+def workspace_teams(workspace: Workspace) -> list[Team]:
+    """The workspace's teams: the choices of the invite form."""
+    return list(Team.objects.filter(workspace=workspace))
+
+
+def member_in(workspace: Workspace, pk) -> Membership:
+    """The member ``pk`` of ``workspace`` (404 otherwise), with account and role."""
+    member = get_object_or_404(Membership.objects.select_related("user", "role"), workspace=workspace, pk=pk)
+    member.workspace = workspace
+    return member
+
+
+def invite_in(workspace: Workspace, pk) -> Invite:
+    """The invitation ``pk`` of ``workspace`` (404 otherwise), with role and inviter."""
+    invite = get_object_or_404(Invite.objects.select_related("role", "invited_by"), workspace=workspace, pk=pk)
+    invite.workspace = workspace
+    return invite

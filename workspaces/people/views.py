@@ -11,16 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
-from workspaces.models import Invite, Membership, Team
+from workspaces.models import Invite, Membership
 from workspaces.people.forms import InviteForm, RoleChangeForm, SuccessorForm, TransferForm
-from workspaces.people.selectors import invites_pending, join_requests_pending, role_choices, sites_owned, team_members
+from workspaces.people.selectors import (
+    invite_in,
+    invites_pending,
+    join_requests_pending,
+    member_in,
+    role_choices,
+    sites_owned,
+    team_members,
+    workspace_teams,
+)
 from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
 from workspaces.selectors import visible_sites
 
@@ -58,7 +67,7 @@ class PeoplePageMixin(WorkspaceMixin):
             givable=self.roles.givable,
             sites=list(visible_sites(self.access, self.workspace)),
             site_roles=self.roles.site_roles,
-            teams=list(Team.objects.filter(workspace=self.workspace)),
+            teams=workspace_teams(self.workspace),
         )
 
     def get_context_data(self, **kwargs):
@@ -111,16 +120,10 @@ class MemberActionView(WorkspaceMixin, View):
 
     def member(self) -> Membership:
         """The member named in the URL, in this workspace only (another workspace's id is a 404)."""
-        queryset = Membership.objects.select_related("user", "role")
-        member = get_object_or_404(queryset, workspace=self.workspace, pk=self.kwargs["member_pk"])
-        member.workspace = self.workspace
-        return member
+        return member_in(self.workspace, self.kwargs["member_pk"])
 
     def invite(self) -> Invite:
-        queryset = Invite.objects.select_related("role", "invited_by")
-        invite = get_object_or_404(queryset, workspace=self.workspace, pk=self.kwargs["invite_pk"])
-        invite.workspace = self.workspace
-        return invite
+        return invite_in(self.workspace, self.kwargs["invite_pk"])
 
 
 class ChangeRoleView(MemberActionView):

@@ -15,22 +15,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from workspaces.models import Experience
+from workspaces.public.selectors import published_experience
 from workspaces.viewer_groups.link_services import (
-    LinkState,
     LinkUnusable,
     grant_session,
-    is_restricted,
     link_max_age,
-    session_may_view,
     viewer_link_redeem,
     viewer_link_request,
-    viewer_link_state,
 )
+from workspaces.viewer_groups.selectors import LinkState, is_restricted, session_may_view, viewer_link_state
 
 LINK_STATUS = {LinkState.VALID: 200, LinkState.INVALID: 404}
 
@@ -43,9 +41,7 @@ class AddressForm(forms.Form):
 
 
 def _published(public_token: str) -> Experience:
-    return get_object_or_404(
-        Experience.objects.select_related("workspace"), public_token=public_token, status=Experience.Status.PUBLISHED
-    )
+    return published_experience(public_token)
 
 
 def _may_view(request, experience: Experience) -> bool:

@@ -11,52 +11,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from permissions import catalog
-from permissions.models import Role
-from permissions.selectors import roles_of
 from workspaces.models import Membership, SiteGrant, Team
 from workspaces.selectors import site_in
 from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid
+from workspaces.sites.selectors import grant_candidates, grant_teams, site_grant_in, site_grants, workspace_wide_roles
 from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
-from workspaces.teams.views import flash_errors, with_extra_caps
-
-ALL_SITE_CODES = frozenset(catalog.codenames(catalog.SITE))
-
-
-def workspace_wide_roles(workspace) -> list[Role]:
-    """Workspace roles whose site capabilities reach every site, with how many members hold each
-    and ``site_caps`` (catalog entries, or None for "every site capability"): two queries."""
-    roles = roles_of(workspace, catalog.WORKSPACE).annotate(
-        member_count=Count("memberships", filter=Q(memberships__workspace=workspace))
-    )
-    found = []
-    for role in roles:
-        codes = {p.codename for p in role.site_permissions.all()}
-        if codes:
-            role.site_caps = (
-                None if codes == ALL_SITE_CODES else [c for c in catalog.SITE_CAPABILITIES if c.codename in codes]
-            )
-            found.append(role)
-    return found
-
-
-def site_grants(site, *, teams: bool) -> list[SiteGrant]:
-    grants = SiteGrant.objects.filter(site=site).select_related("role").prefetch_related("extra_permissions")
-    if teams:
-        grants = grants.filter(team__isnull=False).select_related("team").order_by("team__name")
-        grants = grants.annotate(member_count=Count("team__team_memberships"))
-    else:
-        grants = grants.filter(membership__isnull=False).select_related("membership__user", "membership__role")
-        grants = grants.order_by("membership__user__email")
-    return with_extra_caps(grants)
+from workspaces.teams.selectors import extra_codes
+from workspaces.teams.views import flash_errors
 
 
 class SiteAccessMixin(WorkspaceMixin):
@@ -76,12 +44,11 @@ class SiteAccessMixin(WorkspaceMixin):
 
     @cached_property
     def memberships(self) -> list[Membership]:
-        queryset = Membership.objects.filter(workspace=self.workspace).select_related("user").order_by("user__email")
-        return list(queryset)
+        return grant_candidates(self.workspace)
 
     @cached_property
     def teams(self) -> list[Team]:
-        return list(Team.objects.filter(workspace=self.workspace).order_by("name"))
+        return grant_teams(self.workspace)
 
     def grant_form(self, data=None) -> SiteGrantForm:
         return SiteGrantForm(
@@ -142,10 +109,7 @@ class SiteOwnerSetView(SiteAccessActionView):
 class SiteGrantMixin(SiteAccessMixin):
     @cached_property
     def grant(self) -> SiteGrant:
-        queryset = SiteGrant.objects.select_related("role", "team", "membership__user")
-        grant = get_object_or_404(queryset, site=self.site, pk=self.kwargs["grant_pk"])
-        grant.site = self.site
-        return grant
+        return site_grant_in(self.site, self.kwargs["grant_pk"])
 
     def grantee_name(self) -> str:
         grant = self.grant
@@ -158,7 +122,7 @@ class SiteGrantEditView(SiteGrantMixin, TemplateView):
     template_name = "workspaces/site_access_grant_form.html"
 
     def get_form(self, data=None) -> GrantForm:
-        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        codes = extra_codes(self.grant)
         return GrantForm(data, workspace=self.workspace, initial={"role": self.grant.role_id, "extra": codes})
 
     def get_context_data(self, **kwargs):

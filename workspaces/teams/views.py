@@ -11,47 +11,30 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from permissions import catalog
-from workspaces.models import Membership, SiteGrant, Team, TeamMembership
+from workspaces.models import Membership, SiteGrant, Team
 from workspaces.sites.forms_access import GrantForm, TeamForm, TeamGrantForm, TeamMemberForm, require_valid
 from workspaces.sites.services import site_grant_revoke, site_grant_set
+from workspaces.teams.selectors import (
+    extra_codes,
+    team_candidates,
+    team_grant_in,
+    team_grants,
+    team_in,
+    team_link_in,
+    team_member_links,
+    team_size,
+    teams_with_grants,
+)
 from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
 
 GRANT_CAPABILITIES = ("manage_teams", "manage_site_access")
-
-
-def with_extra_caps(grants) -> list[SiteGrant]:
-    """Grants with ``extra_caps``: catalog entries of their prefetched extra capabilities."""
-    grants = list(grants)
-    for grant in grants:
-        grant.extra_caps = [catalog.CAPABILITIES[p.codename] for p in grant.extra_permissions.all()]
-    return grants
-
-
-def _team_grants():
-    grants = SiteGrant.objects.select_related("site", "role").prefetch_related("extra_permissions")
-    return grants.order_by("site__name", "site_id")
-
-
-def teams_with_grants(workspace) -> list[Team]:
-    """The workspace's teams with their member counts and site grants: three queries, any size."""
-    teams = list(
-        Team.objects.filter(workspace=workspace)
-        .annotate(member_count=Count("team_memberships"))
-        .prefetch_related(Prefetch("site_grants", queryset=_team_grants()))
-        .order_by("name")
-    )
-    for team in teams:
-        team.grants = with_extra_caps(team.site_grants.all())
-    return teams
 
 
 def flash_errors(request, errors) -> None:
@@ -92,9 +75,7 @@ class TeamMixin(WorkspaceMixin):
 
     @cached_property
     def team(self) -> Team:
-        team = get_object_or_404(Team, workspace=self.workspace, pk=self.kwargs["pk"])
-        team.workspace = self.workspace  # already loaded; saves the services a query
-        return team
+        return team_in(self.workspace, self.kwargs["pk"])
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -103,13 +84,7 @@ class TeamMixin(WorkspaceMixin):
 
     def candidates(self) -> list[Membership]:
         """Members of the workspace who are not in the team yet."""
-        memberships = (
-            Membership.objects.filter(workspace=self.workspace)
-            .exclude(team_memberships__team=self.team)
-            .select_related("user")
-            .order_by("user__email")
-        )
-        return list(memberships)
+        return team_candidates(self.workspace, self.team)
 
     def team_url(self) -> str:
         return reverse("teams:detail", args=[self.workspace.slug, self.team.pk])
@@ -124,15 +99,10 @@ class TeamDetailView(TeamMixin, TemplateView):
         ws_perms = context["ws_perms"]
         can_manage = "manage_teams" in ws_perms
         can_grant = any(code in ws_perms for code in GRANT_CAPABILITIES)
-        members = (
-            TeamMembership.objects.filter(team=self.team)
-            .select_related("membership__user", "membership__role")
-            .order_by("membership__user__email")
-        )
         context.update(
             team=self.team,
-            members=list(members),
-            grants=with_extra_caps(_team_grants().filter(team=self.team)),
+            members=team_member_links(self.team),
+            grants=team_grants(self.team),
             can_manage=can_manage,
             can_grant=can_grant,
         )
@@ -177,8 +147,7 @@ class TeamDeleteView(TeamMixin, TemplateView):
     template_name = "workspaces/teams_confirm_delete.html"
 
     def get_context_data(self, **kwargs):
-        grants = self.team.site_grants.count()
-        members = self.team.team_memberships.count()
+        grants, members = team_size(self.team)
         return super().get_context_data(team=self.team, grant_count=grants, member_count=members, **kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -203,11 +172,7 @@ class TeamMemberRemoveView(TeamActionView):
     required_capability = "manage_teams"
 
     def act(self, request) -> None:
-        link = get_object_or_404(
-            TeamMembership.objects.select_related("membership__user"),
-            team=self.team,
-            membership_id=self.kwargs["membership_pk"],
-        )
+        link = team_link_in(self.team, self.kwargs["membership_pk"])
         team_remove_member(actor=request.user, team=self.team, membership=link.membership)
         messages.success(request, f"{link.membership.user.display_name} is no longer in the team “{self.team.name}”.")
 
@@ -224,11 +189,7 @@ class TeamGrantMixin(TeamMixin):
 
     @cached_property
     def grant(self) -> SiteGrant:
-        queryset = SiteGrant.objects.select_related("site", "role")
-        grant = get_object_or_404(queryset, team=self.team, pk=self.kwargs["grant_pk"])
-        grant.team = self.team
-        grant.site.workspace = self.workspace
-        return grant
+        return team_grant_in(self.team, self.kwargs["grant_pk"])
 
 
 class TeamGrantSetView(TeamGrantMixin, TeamActionView):
@@ -247,7 +208,7 @@ class TeamGrantEditView(TeamGrantMixin, TemplateView):
     template_name = "workspaces/teams_grant_form.html"
 
     def get_form(self, data=None) -> GrantForm:
-        codes = sorted(self.grant.extra_permissions.values_list("codename", flat=True))
+        codes = extra_codes(self.grant)
         initial = {"role": self.grant.role_id, "extra": codes}
         return GrantForm(data, workspace=self.workspace, initial=initial)
 

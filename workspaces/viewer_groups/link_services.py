@@ -3,9 +3,9 @@
 - ``viewer_link_request``: if the address is in one of the experience's viewer groups (and under
   the rate limit) a link is made and mailed. Its outcome is for tests and logs only: the page
   shows the same words whatever happened, so it never reveals who may view.
-- ``viewer_link_state`` (for the GET of the link, which changes nothing, so mail scanners that open
-  links cannot use them up) and ``viewer_link_redeem`` (for the POST, which uses the link).
-- ``grant_session`` / ``session_may_view``: the session remembers which address was proven for
+- ``viewer_link_state`` (in ``selectors``, for the GET of the link, which changes nothing, so mail
+  scanners that open links cannot use them up) and ``viewer_link_redeem`` (for the POST, which uses the link).
+- ``grant_session`` / ``session_may_view`` (in ``selectors``): the session remembers which address was proven for
   which experience; the address is checked against the groups again on every view, so removing it
   from a group ends its access.
 
@@ -17,23 +17,28 @@ logged anywhere.
 from __future__ import annotations
 
 import enum
-import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import normalize_email
-from workspaces.models import Experience, ViewerGroupMember, ViewerLink
+from workspaces.models import Experience, ViewerLink
+from workspaces.viewer_groups.selectors import (
+    SESSION_KEY,
+    LinkState,
+    address_may_view,
+    hash_token,
+    is_restricted,
+    link_state_of,
+)
 
 TOKEN_BYTES = 32  # 256 bits; at least 128 are asked for
-SESSION_KEY = "viewer_access"
 # Rows are kept a day, for the "already used" / "expired" explanations and the rate limit; older
 # ones are purged (they hold the addresses of outside people, so they do not stay forever).
 KEEP_LINKS_FOR = timedelta(days=1)
@@ -54,38 +59,10 @@ class LinkRequest(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
 
 
-class LinkState(enum.StrEnum):
-    VALID = "valid"
-    USED = "used"
-    EXPIRED = "expired"
-    INVALID = "invalid"  # unknown token, or a token of another experience
-    WITHDRAWN = "withdrawn"  # the address left the experience's viewer groups, or it is no longer restricted
-
-
 class LinkUnusable(Exception):
     def __init__(self, state: LinkState):
         super().__init__(state)
         self.state = state
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def is_restricted(experience: Experience) -> bool:
-    return (
-        experience.status == Experience.Status.PUBLISHED and experience.visibility == Experience.Visibility.RESTRICTED
-    )
-
-
-def address_may_view(experience: Experience, email: str) -> bool:
-    """Is the address in one of the experience's viewer groups? One query."""
-    return (
-        ViewerGroupMember.objects.filter(group__experiences=experience)
-        .annotate(address=Lower("email"))
-        .filter(address=normalize_email(email))
-        .exists()
-    )
 
 
 def viewer_link_request(*, experience: Experience, email: str) -> LinkRequest:
@@ -133,24 +110,6 @@ def _send_link_email(experience: Experience, link: ViewerLink, token: str) -> No
     message.send()
 
 
-def _state_of(experience: Experience, link: ViewerLink | None) -> LinkState:
-    if link is None or link.experience_id != experience.pk:
-        return LinkState.INVALID
-    if link.used_at is not None:
-        return LinkState.USED
-    if link.is_expired:
-        return LinkState.EXPIRED
-    if not is_restricted(experience) or not address_may_view(experience, link.email):
-        return LinkState.WITHDRAWN
-    return LinkState.VALID
-
-
-def viewer_link_state(*, experience: Experience, token: str) -> LinkState:
-    """What the link would do if used now; reading it changes nothing."""
-    link = ViewerLink.objects.filter(token_hash=hash_token(token)).first()
-    return _state_of(experience, link)
-
-
 @transaction.atomic
 def viewer_link_redeem(*, experience: Experience, token: str) -> str:
     """Use the link up and return the address it proves; ``LinkUnusable`` says why it cannot be used.
@@ -158,7 +117,7 @@ def viewer_link_redeem(*, experience: Experience, token: str) -> str:
     The row is locked, so two clicks at the same moment use it once.
     """
     link = ViewerLink.objects.select_for_update().filter(token_hash=hash_token(token)).first()
-    state = _state_of(experience, link)
+    state = link_state_of(experience, link)
     if state != LinkState.VALID:
         raise LinkUnusable(state)
     link.used_at = timezone.now()
@@ -172,8 +131,3 @@ def grant_session(session, experience: Experience, email: str) -> None:
     session[SESSION_KEY] = granted
     # A new session key once access is proven, so a session id planted before cannot ride on it.
     session.cycle_key()
-
-
-def session_may_view(session, experience: Experience) -> bool:
-    address = session.get(SESSION_KEY, {}).get(str(experience.pk))
-    return bool(address) and address_may_view(experience, address)

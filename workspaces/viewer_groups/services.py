@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.db.models.functions import Lower
 
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions.policy import require
-from workspaces.models import Experience, ViewerGroup, ViewerGroupMember, Workspace
+from workspaces.models import ViewerGroup, ViewerGroupMember, Workspace
+from workspaces.viewer_groups.selectors import experiences_needing
 
 MANAGE = "manage_viewer_groups"
 NAME_MAX_LENGTH = ViewerGroup._meta.get_field("name").max_length
@@ -65,23 +65,6 @@ def viewer_group_update(*, actor, group: ViewerGroup, name: str) -> ViewerGroup:
         after={"name": group.name},
     )
     return group
-
-
-def experiences_needing(group: ViewerGroup) -> list[Experience]:
-    """Published restricted experiences whose ONLY viewer group is ``group``.
-
-    Deleting the group would leave them open to nobody, which publishing itself refuses.
-    """
-    using = group.experiences.filter(
-        status=Experience.Status.PUBLISHED, visibility=Experience.Visibility.RESTRICTED
-    ).values("pk")
-    # Counted in a second step: counting on the join that selects by this group would count 1.
-    return list(
-        Experience.objects.filter(pk__in=using)
-        .annotate(groups=Count("viewer_groups"))
-        .filter(groups=1)
-        .order_by("title")
-    )
 
 
 @transaction.atomic

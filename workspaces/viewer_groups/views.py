@@ -10,14 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from workspaces.models import ViewerGroup, ViewerGroupMember
+from workspaces.models import ViewerGroup
+from workspaces.viewer_groups.selectors import group_member_in, groups_with_counts, viewer_group_in
 from workspaces.viewer_groups.services import (
     viewer_group_create,
     viewer_group_delete,
@@ -50,9 +50,7 @@ class ViewerGroupListView(WorkspaceMixin, FormView):
     form_class = ViewerGroupForm
 
     def get_context_data(self, **kwargs):
-        groups = ViewerGroup.objects.filter(workspace=self.workspace).annotate(
-            address_count=Count("members", distinct=True), experience_count=Count("experiences", distinct=True)
-        )
+        groups = groups_with_counts(self.workspace)
         return super().get_context_data(groups=groups, **kwargs)
 
     def form_valid(self, form):
@@ -70,9 +68,7 @@ class GroupMixin(WorkspaceMixin):
 
     @cached_property
     def group(self) -> ViewerGroup:
-        group = get_object_or_404(ViewerGroup, workspace=self.workspace, pk=self.kwargs["group_pk"])
-        group.workspace = self.workspace  # already loaded; saves the services a query
-        return group
+        return viewer_group_in(self.workspace, self.kwargs["group_pk"])
 
     def back(self):
         return redirect("viewer_groups:detail", self.workspace.slug, self.group.pk)
@@ -148,7 +144,7 @@ class ViewerGroupMemberRemoveView(GroupMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        member = get_object_or_404(ViewerGroupMember, group=self.group, pk=kwargs["member_pk"])
+        member = group_member_in(self.group, kwargs["member_pk"])
         viewer_group_member_remove(actor=request.user, group=self.group, member=member)
         messages.success(request, f"{member.email} is removed from “{self.group.name}”.")
         return self.back()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.invites.services import expired_invites, purge_expired_invites
+from workspaces.invites.selectors import expired_invites
+from workspaces.invites.services import purge_expired_invites
 
 
 class Command(BaseCommand):

@@ -1,0 +1,37 @@
+"""Reads of two-factor authentication. They change nothing; the writes are in ``twofactor.services``."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from workspaces.models import Membership, Workspace
+
+from .models import WorkspaceSecurity
+
+
+def requiring_workspaces(user: User) -> list[Workspace]:
+    """The workspaces the person belongs to that require two-factor authentication."""
+    return list(Workspace.objects.filter(memberships__user=user, security__two_factor_required=True).order_by("name"))
+
+
+def memberships_with_security(user: User) -> list[Membership]:
+    """The person's memberships with workspace and its security settings, by workspace name."""
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("workspace", "workspace__security")
+        .order_by("workspace__name")
+    )
+
+
+def security_of(workspace: Workspace) -> WorkspaceSecurity:
+    """The workspace's security settings with who changed them last, or unsaved defaults."""
+    found = WorkspaceSecurity.objects.select_related("changed_by").filter(workspace=workspace).first()
+    return found or WorkspaceSecurity(workspace=workspace)
+
+
+def members_without_two_factor(workspace: Workspace) -> int:
+    """How many members have no confirmed authenticator app: one query."""
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    return Membership.objects.filter(workspace=workspace).exclude(Exists(confirmed)).count()
