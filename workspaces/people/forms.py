@@ -131,34 +131,70 @@ class RoleChangeForm(forms.Form):
         self.fields["role"].queryset = roles_of(workspace, catalog.WORKSPACE).prefetch_related(None)
 
 
+def _member_by_email(workspace: Workspace, email: str, *, excluding: Membership) -> Membership | None:
+    """The other member of ``workspace`` with that address (one query), or None."""
+    address = normalize_email(email)
+    if not address:
+        return None
+    return _members_of(workspace, excluding=excluding).filter(user__email__iexact=address).first()
+
+
 class SuccessorForm(forms.Form):
-    """Who owns the leaving member's sites from now on (needed only when they own some)."""
+    """Who owns the leaving member's sites from now on (needed only when they own some): a member
+    named by e-mail address (the page's field, one input whatever the number of members) or by id."""
 
     successor = forms.ModelChoiceField(
         queryset=None,
         required=False,
         error_messages={"invalid_choice": "Choose a member of this workspace to own the sites."},
     )
+    successor_email = forms.CharField(required=False, max_length=254)
 
     def __init__(self, *args, workspace: Workspace, leaving: Membership, **kwargs):
         super().__init__(*args, **kwargs)
+        self.workspace, self.leaving = workspace, leaving
         self.fields["successor"].queryset = _members_of(workspace, excluding=leaving)
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("successor_email")
+        if email and cleaned.get("successor") is None and "successor" not in self.errors:
+            cleaned["successor"] = _member_by_email(self.workspace, email, excluding=self.leaving)
+            if cleaned["successor"] is None:
+                self.add_error("successor", "No other member of this workspace has that e-mail address.")
+        return cleaned
 
 
 class TransferForm(forms.Form):
+    """The new owner, named by e-mail address (``to_email``, the page's field) or by id (``to``)."""
+
     to = forms.ModelChoiceField(
         label="New owner",
         queryset=None,
-        error_messages={
-            "required": "Choose the member who becomes an owner.",
-            "invalid_choice": "Choose another member of this workspace.",
-        },
+        required=False,
+        error_messages={"invalid_choice": "Choose another member of this workspace."},
     )
+    to_email = forms.CharField(label="New owner (e-mail address)", required=False, max_length=254)
     step_down = forms.BooleanField(label="Step down to Admin", required=False)
 
     def __init__(self, *args, workspace: Workspace, actor_membership: Membership, **kwargs):
         super().__init__(*args, **kwargs)
+        self.workspace, self.actor_membership = workspace, actor_membership
         self.fields["to"].queryset = _members_of(workspace, excluding=actor_membership)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "to" in self.errors:
+            return cleaned
+        if cleaned.get("to") is None:
+            email = cleaned.get("to_email")
+            if not email:
+                self.add_error("to", "Choose the member who becomes an owner.")
+            else:
+                cleaned["to"] = _member_by_email(self.workspace, email, excluding=self.actor_membership)
+                if cleaned["to"] is None:
+                    self.add_error("to", "No other member of this workspace has that e-mail address.")
+        return cleaned
 
 
 class InviteSignupForm(SignupForm):

@@ -7,11 +7,15 @@ service (rules 1, 3 and 4 live in ``services.members`` and ``services.invites``)
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from permissions import catalog
@@ -19,14 +23,8 @@ from permissions.models import Role
 from permissions.policy import Access
 from permissions.roles import builtin_role_id
 from permissions.selectors import roles_of
-from workspaces.models import Invite, JoinRequest, Membership, Site, Team, Workspace
-
-
-def team_members(workspace: Workspace) -> list[Membership]:
-    """Every member with account, role and teams: two queries."""
-    teams = Prefetch("teams", queryset=Team.objects.order_by("name"))
-    members = Membership.objects.filter(workspace=workspace).select_related("user", "role").prefetch_related(teams)
-    return list(members.order_by("joined_at", "id"))
+from workspaces.models import Invite, JoinRequest, Membership, Site, SiteGrant, Team, Workspace
+from workspaces.people.search import DEFAULT_SORT, EXPORT_CHUNK, SORTS, export_row
 
 
 def sites_owned(workspace: Workspace) -> dict[int, list[str]]:
@@ -106,3 +104,68 @@ def invite_in(workspace: Workspace, pk) -> Invite:
     invite = get_object_or_404(Invite.objects.select_related("role", "invited_by"), workspace=workspace, pk=pk)
     invite.workspace = workspace
     return invite
+
+
+# --- the people page's search and the members export --------------------------------------------
+
+
+def members_matching(workspace: Workspace, criteria: dict) -> QuerySet[Membership]:
+    """The workspace's members matching ``criteria`` (from ``MemberFilterForm.criteria``), in the
+    asked order, with account and role joined and ``has_two_factor`` annotated. One query per
+    evaluation; teams are the caller's to prefetch (a page) or join (the export)."""
+    two_factor = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    members = (
+        Membership.objects.filter(workspace=workspace)
+        .select_related("user", "role")
+        .annotate(has_two_factor=Exists(two_factor))
+    )
+    if text := criteria.get("q"):
+        members = members.filter(Q(user__full_name__icontains=text) | Q(user__email__icontains=text))
+    if criteria.get("role") is not None:
+        members = members.filter(role_id=criteria["role"])
+    if criteria.get("team") is not None:
+        members = members.filter(teams__id=criteria["team"], teams__workspace=workspace)
+    if criteria.get("two_factor") == "yes":
+        members = members.filter(has_two_factor=True)
+    elif criteria.get("two_factor") == "no":
+        members = members.filter(has_two_factor=False)
+    since = criteria.get("joined_since")
+    if since is not None and 1 < since.year < 9999:  # the extremes may not convert to UTC
+        members = members.filter(
+            joined_at__gte=timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+        )
+    return members.order_by(*SORTS.get(criteria.get("sort"), SORTS[DEFAULT_SORT]))
+
+
+def teams_of(workspace: Workspace) -> list[Team]:
+    return list(Team.objects.filter(workspace=workspace).order_by("name", "id"))
+
+
+def active_owner_count(workspace: Workspace) -> int:
+    """Owners whose account is active (rule 1 counts these): one query."""
+    return Membership.objects.filter(
+        workspace=workspace, role__builtin=True, role__key=catalog.OWNER, user__is_active=True
+    ).count()
+
+
+def with_export_details(members: QuerySet[Membership]) -> QuerySet[Membership]:
+    """The members with what an export row needs: account and role joined, own site grants and
+    teams prefetched (two more queries per chunk of members)."""
+    return members.select_related("user", "role").prefetch_related(
+        Prefetch("site_grants", queryset=SiteGrant.objects.select_related("site", "role").order_by("site__slug")),
+        Prefetch("teams", queryset=Team.objects.order_by("name")),
+    )
+
+
+def members_page(workspace: Workspace, criteria: dict) -> QuerySet[Membership]:
+    """``members_matching`` with each member's teams, in name order, for a page of the list."""
+    return members_matching(workspace, criteria).prefetch_related(
+        Prefetch("teams", queryset=Team.objects.order_by("name"))
+    )
+
+
+def export_rows(members: QuerySet[Membership]) -> Iterator[dict]:
+    """One dict per member, read ``EXPORT_CHUNK`` at a time (a server-side cursor on PostgreSQL),
+    so memory does not grow with the number of members."""
+    for member in with_export_details(members).iterator(chunk_size=EXPORT_CHUNK):
+        yield export_row(member)

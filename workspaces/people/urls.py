@@ -5,12 +5,14 @@ Every control is a POST to its own URL; ids in the URL are looked up inside the 
 
 from django.urls import path
 
-from workspaces.people import views as views
+from workspaces.people import export_views, views
 
 app_name = "people"
 
 urlpatterns = [
     path("", views.PeopleView.as_view(), name="index"),
+    path("export.csv", export_views.MembersExportView.as_view(), {"format": "csv"}, name="export_csv"),
+    path("export.json", export_views.MembersExportView.as_view(), {"format": "json"}, name="export_json"),
     path("members/<int:member_pk>/role/", views.ChangeRoleView.as_view(), name="change_role"),
     path("members/<int:member_pk>/remove/", views.RemoveView.as_view(), name="remove"),
     path("leave/", views.LeaveView.as_view(), name="leave"),

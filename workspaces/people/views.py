@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
@@ -20,15 +21,17 @@ from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
 from workspaces.models import Invite, Membership
 from workspaces.people.forms import InviteForm, RoleChangeForm, SuccessorForm, TransferForm
+from workspaces.people.search import PAGE_SIZE, MemberFilterForm, filter_query, page_links
 from workspaces.people.selectors import (
+    active_owner_count,
     invite_in,
     invites_pending,
     join_requests_pending,
     member_in,
+    members_page,
     role_choices,
     sites_owned,
-    team_members,
-    workspace_teams,
+    teams_of,
 )
 from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
 from workspaces.selectors import visible_sites
@@ -60,6 +63,10 @@ class PeoplePageMixin(WorkspaceMixin):
     def roles(self):
         return role_choices(self.workspace, self.access)
 
+    @cached_property
+    def teams(self) -> list:
+        return teams_of(self.workspace)
+
     def invite_form(self, data=None) -> InviteForm:
         return InviteForm(
             data,
@@ -67,7 +74,7 @@ class PeoplePageMixin(WorkspaceMixin):
             givable=self.roles.givable,
             sites=list(visible_sites(self.access, self.workspace)),
             site_roles=self.roles.site_roles,
-            teams=workspace_teams(self.workspace),
+            teams=self.teams,
         )
 
     def get_context_data(self, **kwargs):
@@ -75,13 +82,24 @@ class PeoplePageMixin(WorkspaceMixin):
         perms = context["ws_perms"]
         if "view_members" in perms:
             context.update(self._members_context(perms))
+            context["invites"] = Paginator(invites_pending(self.workspace), PAGE_SIZE).get_page(
+                self.request.GET.get("ipage")
+            )
+            context["invites_pager"] = page_links(self.request.GET, context["invites"], "ipage")
         if "invite_members" in perms:
-            context["join_requests"] = list(join_requests_pending(self.workspace))
+            context["join_requests"] = Paginator(join_requests_pending(self.workspace), PAGE_SIZE).get_page(
+                self.request.GET.get("rpage")
+            )
+            context["join_requests_pager"] = page_links(self.request.GET, context["join_requests"], "rpage")
             context.setdefault("invite_form", self.invite_form())
         return context
 
     def _members_context(self, perms) -> dict:
-        members = team_members(self.workspace)
+        """One page of the members matching the URL's search, filters and order (docs: People at scale)."""
+        filters = MemberFilterForm(self.request.GET, roles=self.roles.workspace_roles, teams=self.teams)
+        criteria = filters.criteria()
+        matching = members_page(self.workspace, criteria)
+        members = Paginator(matching, PAGE_SIZE).get_page(self.request.GET.get("page"))
         owned = sites_owned(self.workspace)
         me = self.membership
         may_change = perms & {"change_member_roles", "manage_owners"}
@@ -95,13 +113,15 @@ class PeoplePageMixin(WorkspaceMixin):
                     row.role_options = givable if member.role in givable else [member.role, *givable]
                 row.can_remove = (guard or "remove_members") in perms
             rows.append(row)
-        active_owners = [m for m in members if m.role.is_owner and m.user.is_active]
         return {
             "rows": rows,
-            "others": [m for m in members if m.pk != me.pk],
+            "members_page": members,
+            "members_pager": page_links(self.request.GET, members, "page"),
+            "export_query": filter_query(self.request.GET),
+            "filters": filters,
+            "filtered": any(criteria[key] for key in ("q", "role", "team", "two_factor", "joined_since")),
             "my_sites": owned.get(me.pk, []),
-            "last_owner": me.role.is_owner and len(active_owners) <= 1,
-            "invites": list(invites_pending(self.workspace)),
+            "last_owner": me.role.is_owner and active_owner_count(self.workspace) <= 1,
             "may_change_roles": bool(may_change),
         }
 
@@ -155,7 +175,7 @@ class RemoveView(MemberActionView):
         member = self.member()
         form = SuccessorForm(request.POST, workspace=self.workspace, leaving=member)
         if not form.is_valid():
-            messages.error(request, form.errors["successor"][0])
+            messages.error(request, next(iter(form.errors.values()))[0])
             return self.back()
         try:
             member_remove(actor=request.user, membership=member, site_successor=form.cleaned_data["successor"])
@@ -178,7 +198,7 @@ class LeaveView(MemberActionView):
     def post(self, request, *args, **kwargs):
         form = SuccessorForm(request.POST, workspace=self.workspace, leaving=self.membership)
         if not form.is_valid():
-            messages.error(request, form.errors["successor"][0])
+            messages.error(request, next(iter(form.errors.values()))[0])
             return self.back()
         try:
             member_leave(membership=self.membership, site_successor=form.cleaned_data["successor"])

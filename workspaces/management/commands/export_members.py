@@ -5,37 +5,19 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Prefetch
 
 from portal.csv_export import write_csv
-from workspaces.models import Membership, SiteGrant, Team, Workspace
+from workspaces.models import Membership, Workspace
+from workspaces.people.search import EXPORT_COLUMNS, export_cells, export_row
+from workspaces.people.selectors import with_export_details
 
-COLUMNS = ("email", "name", "role", "sites", "teams", "joined")
+COLUMNS = EXPORT_COLUMNS  # shared with the people page's download
 
 
 def member_rows(workspace: Workspace) -> list[dict]:
     """One dict per member, in four queries whatever the number of members."""
-    members = (
-        Membership.objects.filter(workspace=workspace)
-        .select_related("user", "role")
-        .prefetch_related(
-            Prefetch("site_grants", queryset=SiteGrant.objects.select_related("site", "role").order_by("site__slug")),
-            Prefetch("teams", queryset=Team.objects.order_by("name")),
-        )
-        .order_by("user__email")
-    )
-    return [
-        {
-            "email": m.user.email,
-            "name": m.user.full_name,
-            "role": m.role.name,
-            # The member's own grants (slug:role), the format invite_bulk reads; team grants come with "teams".
-            "sites": [f"{grant.site.slug}:{grant.role.name}" for grant in m.site_grants.all()],
-            "teams": [team.name for team in m.teams.all()],
-            "joined": m.joined_at.isoformat(),
-        }
-        for m in members
-    ]
+    members = with_export_details(Membership.objects.filter(workspace=workspace)).order_by("user__email")
+    return [export_row(m) for m in members]
 
 
 class Command(BaseCommand):
@@ -58,7 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
             # The shared CSV writer: a name or team that a spreadsheet would run as a formula is defused.
-            lines = ([";".join(row[c]) if isinstance(row[c], list) else row[c] for c in COLUMNS] for row in rows)
-            write_csv(self.stdout, COLUMNS, lines)
+            write_csv(self.stdout, COLUMNS, map(export_cells, rows))
         if verbosity >= 2:
             self.stderr.write(f"{len(rows)} member(s) of {found}.")
