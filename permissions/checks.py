@@ -119,7 +119,7 @@ def run_checks(workspace: Workspace, checks: Sequence[Check]) -> list[bool]:
     held = {}
     for scope, ids in objects.items():
         users = {member_ids[c.email] for c in checks if c.scope == scope and c.email in member_ids}
-        held[scope] = load_permissions(users, scope, ids.values()) if users else {}
+        held[scope] = load_permissions(users, scope, ids.values(), workspace_id=workspace.pk) if users else {}
     answers = []
     for check in checks:
         user_id = member_ids.get(check.email)
@@ -162,16 +162,18 @@ def member_permissions(workspace: Workspace, email: str) -> dict | None:
     user_id = _member_ids(workspace, {normalize_email(email)}).get(normalize_email(email))
     if user_id is None:
         return None
-    workspace_perms = load_permissions([user_id], catalog.WORKSPACE, [workspace.pk]).get((user_id, workspace.pk))
+    workspace_perms = load_permissions([user_id], catalog.WORKSPACE, [workspace.pk], workspace_id=workspace.pk).get(
+        (user_id, workspace.pk)
+    )
     sites = dict(Site.objects.filter(workspace=workspace).values_list("id", "slug"))
     experiences = {pk: str(pk) for pk in Experience.objects.filter(workspace=workspace).values_list("id", flat=True)}
     return {
         "workspace": sorted(workspace_perms or ()),
-        "sites": _held_by_name(user_id, catalog.SITE, sites),
-        "experiences": _held_by_name(user_id, catalog.EXPERIENCE, experiences),
+        "sites": _held_by_name(user_id, catalog.SITE, sites, workspace.pk),
+        "experiences": _held_by_name(user_id, catalog.EXPERIENCE, experiences, workspace.pk),
     }
 
 
-def _held_by_name(user_id: int, scope: str, names: dict[int, str]) -> dict[str, list[str]]:
-    held = load_permissions([user_id], scope, names)
+def _held_by_name(user_id: int, scope: str, names: dict[int, str], workspace_id: int) -> dict[str, list[str]]:
+    held = load_permissions([user_id], scope, names, workspace_id=workspace_id)
     return {names[obj_id]: sorted(codes) for (_, obj_id), codes in sorted(held.items()) if codes}
