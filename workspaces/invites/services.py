@@ -29,6 +29,7 @@ from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
 from workspaces.invites.specs import InviteSpec
+from workspaces.invites.staged import RefusedUnderLock, write_staged
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
 from workspaces.people.services import member_add
@@ -88,47 +89,69 @@ def _invite_many(
     dry_run: bool = False,
     refresh_action: str = "invite.refresh",
     on_mail_progress: Callable[[int, int], None] | None = None,
+    staged: bool = False,
 ) -> InviteResult:
     """Check every spec, then write the good ones in bulk (or none, unless ``skip_invalid``).
 
     ``renew_pending``: a pending invitation gets a new link (and e-mail) even while its link still
     works. Without it (the CSV import) a live link is kept and not mailed again, so re-running a
     file never spams anyone; an expired link, or one never e-mailed, is renewed.
+
+    ``staged`` (the CSV import): check without any lock, then write through ``invites.staged``,
+    which holds the workspace lock only for a short last step that checks again what could have
+    changed. Otherwise the whole call holds the workspace lock (a form's few addresses).
     """
     require(actor, "invite_members", workspace)
     specs = [replace(spec, email=normalize_email(spec.email)) for spec in specs]
+    options = {"send_email": send_email, "renew_pending": renew_pending, "members_are_problems": members_are_problems}
+    if staged:
+        result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=False, **options)
+        if dry_run:
+            return _dry_run(workspace, plan, result)
+        try:
+            mails = write_staged(actor, workspace, plan, result, send_email=send_email, refresh_action=refresh_action)
+        except RefusedUnderLock as exc:
+            raise InviteBatchRefused({}, exc.reasons) from exc
+        _mail_after_commit(workspace, actor, mails, on_mail_progress)
+        return result
     with transaction.atomic():
         # The workspace lock serialises invitations per workspace: the daily limits and the
         # one-pending-invitation-per-address rule hold when two admins invite at the same moment.
         workspace = lock_workspace(workspace)
-        problems = address_problems(specs)
-        rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
-        _refuse_beyond_rule_3(rules, specs, problems)
-        plan, already_members = _plan(
-            workspace,
-            specs,
-            problems,
-            send_email=send_email,
-            renew_pending=renew_pending,
-            members_are_problems=members_are_problems,
-        )
-        _refuse_foreign_refreshes(rules, plan, problems)
-        _check_limits(actor, workspace, specs, plan, problems)
-        if problems and not skip_invalid:
-            raise InviteBatchRefused(problems)
-        result = InviteResult(already_members=already_members, invalid=problems, emails=len(plan.mail_indexes))
+        result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=True, **options)
         if dry_run:
-            result.invited = [Invite(workspace=workspace, email=s.email, role=s.role) for _, s in plan.new]
-            result.refreshed = [p.invite for _, _, p, _ in plan.refresh]
-            return result
+            return _dry_run(workspace, plan, result)
         mails = write_plan(actor, workspace, plan, result, send_email=send_email, refresh_action=refresh_action)
-        if mails:
-            transaction.on_commit(
-                lambda: send_invite_emails(
-                    workspace=workspace, inviter=actor, invites_and_tokens=mails, on_progress=on_mail_progress
-                )
-            )
+        _mail_after_commit(workspace, actor, mails, on_mail_progress)
     return result
+
+
+def _check(actor, workspace, specs, *, skip_invalid: bool, lock: bool, **options) -> tuple[InviteResult, Plan]:
+    """Every check of the core; raises InviteBatchRefused unless ``skip_invalid``."""
+    problems = address_problems(specs)
+    rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
+    _refuse_beyond_rule_3(rules, specs, problems)
+    plan, already_members = _plan(workspace, specs, problems, lock=lock, **options)
+    _refuse_foreign_refreshes(rules, plan, problems)
+    _check_limits(actor, workspace, specs, plan, problems)
+    if problems and not skip_invalid:
+        raise InviteBatchRefused(problems)
+    return InviteResult(already_members=already_members, invalid=problems, emails=len(plan.mail_indexes)), plan
+
+
+def _dry_run(workspace, plan: Plan, result: InviteResult) -> InviteResult:
+    result.invited = [Invite(workspace=workspace, email=s.email, role=s.role) for _, s in plan.new]
+    result.refreshed = [p.invite for _, _, p, _ in plan.refresh]
+    return result
+
+
+def _mail_after_commit(workspace, actor, mails, on_mail_progress) -> None:
+    if mails:
+        transaction.on_commit(
+            lambda: send_invite_emails(
+                workspace=workspace, inviter=actor, invites_and_tokens=mails, on_progress=on_mail_progress
+            )
+        )
 
 
 def _refuse_beyond_rule_3(rules: GrantRules, specs: Sequence[InviteSpec], problems: dict[int, str]) -> None:
@@ -159,11 +182,12 @@ def _plan(
     send_email: bool,
     renew_pending: bool,
     members_are_problems: bool,
+    lock: bool = True,
 ) -> tuple[Plan, list[str]]:
     """Sort the good specs into new invitations and pending ones to refresh; returns the plan and
     the addresses that are already members (or adds them to ``problems``)."""
     members = member_addresses(workspace)
-    pending = pending_invites(workspace)
+    pending = pending_invites(workspace, lock=lock)
     plan, already_members = Plan(), []
     for index, spec in enumerate(specs):
         if index in problems:
@@ -268,6 +292,7 @@ def invite_create_bulk(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         on_mail_progress=on_mail_progress,
+        staged=True,
     )
 
 
