@@ -46,9 +46,10 @@ def _file(tmp_path, rows=ROWS):
 
 
 class PausedImport:
-    """Run invite_bulk in a thread; it pauses in the middle of writing until ``meanwhile`` is done."""
+    """Run invite_bulk in a thread; it pauses in the middle of writing (or, with ``at_last_step``,
+    holding the invitations lock in its last step) until ``meanwhile`` is done."""
 
-    def __init__(self, monkeypatch, workspace, path, meanwhile):
+    def __init__(self, monkeypatch, workspace, path, meanwhile, at_last_step=False):
         self.writing, self.other_done, self.finished = threading.Event(), threading.Event(), threading.Event()
         self.other_done_before_resuming = None
         self.error, self.other_error = None, None
@@ -61,7 +62,17 @@ class PausedImport:
                 self.other_done_before_resuming = self.other_done.wait(PAUSE)
             return original(**kwargs)
 
-        monkeypatch.setattr(staged, "record_many", record_many)
+        if at_last_step:
+            refuse_changes = staged._refuse_changes
+
+            def paused_refuse_changes(*args):
+                self.writing.set()
+                self.other_done_before_resuming = self.other_done.wait(PAUSE)
+                return refuse_changes(*args)
+
+            monkeypatch.setattr(staged, "_refuse_changes", paused_refuse_changes)
+        else:
+            monkeypatch.setattr(staged, "record_many", record_many)
 
         def run_import():
             try:
@@ -110,7 +121,10 @@ def team(db):
     return workspace, owner, add_member(workspace, catalog.ADMIN)
 
 
-def test_a_role_change_touching_the_owner_role_is_answered_while_the_import_writes(monkeypatch, tmp_path, team):
+@pytest.mark.parametrize("at_last_step", [False, True], ids=["while-writing", "during-the-last-step"])
+def test_a_role_change_touching_the_owner_role_is_answered_while_the_import_runs(
+    monkeypatch, tmp_path, team, at_last_step
+):
     """Failed before: the role change waited for the import's workspace lock until the import's
     pause timed out, so it was not done before the import resumed."""
     workspace, _, admin = team
@@ -119,6 +133,7 @@ def test_a_role_change_touching_the_owner_role_is_answered_while_the_import_writ
         workspace,
         _file(tmp_path),
         lambda: member_change_role(actor=None, membership=admin, role=builtin_role(catalog.OWNER)),
+        at_last_step=at_last_step,
     )
     paused.run()
     assert paused.other_done_before_resuming, "the role change waited for the import"

@@ -23,13 +23,13 @@ from django.utils import timezone
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_accounts, lock_workspace
+from kernel.locks import lock_accounts, lock_invitations
 from permissions.models import Role
 from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
 from workspaces.invites.specs import InviteSpec
-from workspaces.invites.staged import RefusedUnderLock, write_staged
+from workspaces.invites.staged import NewInvite, RefusedUnderLock, write_staged
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
 from workspaces.people.services import member_add
@@ -57,7 +57,8 @@ MAX_TOKEN_LENGTH = 100  # longer strings are not our tokens: refuse them before 
 
 @dataclass
 class InviteResult:
-    invited: list[Invite] = field(default_factory=list)
+    # Invites; a bulk import (or a dry run) keeps only staged.NewInvite (pk, email, role) of each
+    invited: list[Invite | NewInvite] = field(default_factory=list)
     refreshed: list[Invite] = field(default_factory=list)  # had a pending invitation, brought up to date
     already_members: list[str] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)  # index in the specs → why it was refused
@@ -98,11 +99,13 @@ def _invite_many(
     file never spams anyone; an expired link, or one never e-mailed, is renewed.
 
     ``staged`` (the CSV import): check without any lock, then write through ``invites.staged``,
-    which holds the workspace lock only for a short last step that checks again what could have
-    changed. Otherwise the whole call holds the workspace lock (a form's few addresses).
+    which holds the invitations lock only for a last step that checks again what could have
+    changed. Otherwise the whole call holds that lock (a form's few addresses).
     """
     require(actor, "invite_members", workspace)
-    specs = [replace(spec, email=normalize_email(spec.email)) for spec in specs]
+    specs = [
+        spec if spec.email == (email := normalize_email(spec.email)) else replace(spec, email=email) for spec in specs
+    ]
     options = {"send_email": send_email, "renew_pending": renew_pending, "members_are_problems": members_are_problems}
     if staged:
         result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=False, **options)
@@ -115,9 +118,9 @@ def _invite_many(
         _mail_after_commit(workspace, actor, mails, on_mail_progress)
         return result
     with transaction.atomic():
-        # The workspace lock serialises invitations per workspace: the daily limits and the
+        # The invitations lock serialises invitations per workspace: the daily limits and the
         # one-pending-invitation-per-address rule hold when two admins invite at the same moment.
-        workspace = lock_workspace(workspace)
+        lock_invitations(workspace)
         result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=True, **options)
         if dry_run:
             return _dry_run(workspace, plan, result)
@@ -140,7 +143,7 @@ def _check(actor, workspace, specs, *, skip_invalid: bool, lock: bool, **options
 
 
 def _dry_run(workspace, plan: Plan, result: InviteResult) -> InviteResult:
-    result.invited = [Invite(workspace=workspace, email=s.email, role=s.role) for _, s in plan.new]
+    result.invited = [NewInvite(None, s.email, s.role) for _, s in plan.new]
     result.refreshed = [p.invite for _, _, p, _ in plan.refresh]
     return result
 
@@ -303,8 +306,8 @@ def invite_resend(*, actor, invite: Invite) -> Invite:
     Counts toward the daily limits, and the resender must be allowed to give what it carries.
     """
     require(actor, "invite_members", invite.workspace)
-    # Workspace first, as in _invite_many, so the two never wait for each other's locks.
-    lock_workspace(invite.workspace)
+    # The invitations lock first, as in _invite_many, so the two never wait for each other's locks.
+    lock_invitations(invite.workspace)
     invite = Invite.objects.select_related("workspace", "role").get(pk=invite.pk)
     if invite.status != Invite.Status.PENDING:
         raise RuleViolation(

@@ -1,7 +1,8 @@
 """Writing a bulk import (``invite_create_bulk``) without holding the workspace for it.
 
-The file's promise stays all or nothing, but the workspace lock, which a role change touching the
-Owner role and every other invitation write also take, is held only for a short last step:
+The file's promise stays all or nothing. Invitations serialise per workspace on
+``kernel.locks.lock_invitations`` (never on the workspace row, which a role change touching the
+Owner role locks), and the import holds it only for its last step:
 
 1. The caller checked every row without any lock (``pending_invites(lock=False)``): syntax,
    duplicates, rule 3, members, pending invitations, the daily limits.
@@ -9,7 +10,7 @@ Owner role and every other invitation write also take, is held only for a short 
    does not grow with the file), with their site grants, teams and audit events, as
    ``Invite.Status.STAGED``: outside the one-pending-invitation-per-address index, and without
    locking any row another change locks, so nothing waits for this transaction meanwhile.
-3. Still in that transaction, it locks the workspace and checks again what could have changed since
+3. Still in that transaction, it takes the invitations lock and checks again what could have changed since
    step 1: an address that became a member or got a pending invitation, a pending invitation to
    refresh that someone changed, withdrew or accepted, and the per-inviter and per-workspace daily
    limits. Anything changed refuses the whole file (``InviteBatchRefused``; the transaction rolls
@@ -31,7 +32,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.services import Change, record_many
-from kernel.locks import lock_workspace
+from kernel.locks import lock_invitations
 from workspaces.invites.checks import DailyLimits
 from workspaces.invites.writes import (
     Plan,
@@ -51,6 +52,22 @@ CHUNK = 2_000  # rows per insert batch: big enough to be quick, small enough to 
 SHOWN = 10  # addresses named in a "changed meanwhile" message
 
 
+class NewInvite:
+    """What an import keeps of each invitation it made, to report it: an Invite instance costs
+    about 1.4 KB, this about 70 bytes. Its ``_meta`` and ``pk`` name it like the Invite it stands
+    for (the audit log's target)."""
+
+    __slots__ = ("pk", "email", "role")
+    _meta = Invite._meta
+    status = Invite.Status.PENDING
+
+    def __init__(self, pk: int | None, email: str, role):
+        self.pk, self.email, self.role = pk, email, role
+
+    def __str__(self) -> str:
+        return f"Invite for {self.email}"
+
+
 class RefusedUnderLock(Exception):
     """Something the rows were checked against changed before the lock, or the daily limits would
     now be passed; ``reasons`` say what. Raised inside the transaction, so nothing stays."""
@@ -68,7 +85,7 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 def write_staged(
     actor, workspace: Workspace, plan: Plan, result: InviteResult, *, send_email: bool, refresh_action: str
 ) -> list[tuple[Invite, str]]:
-    """Write the plan in one transaction, locking the workspace only for its last step; returns the
+    """Write the plan in one transaction, holding the invitations lock only for its last step; returns the
     (invite, token) pairs to e-mail after commit. Raises RefusedUnderLock with nothing written."""
     now = timezone.now()
     expires = now + timedelta(days=settings.INVITE_EXPIRY_DAYS)
@@ -80,23 +97,21 @@ def write_staged(
     with transaction.atomic():
         for chunk in _chunks(plan.new, CHUNK):
             _stage_new(actor, workspace, chunk, plan.mail_indexes, now, expires, mails, result)
-        locked = lock_workspace(workspace)
-        _refuse_changes(locked, plan)
+        lock_invitations(workspace)
+        _refuse_changes(workspace, plan)
         if send_email:
-            limits = DailyLimits(actor, locked).batch_problems(len(plan.mail_indexes))
+            limits = DailyLimits(actor, workspace).batch_problems(len(plan.mail_indexes))
             if limits:
                 raise RefusedUnderLock(limits)
         events: list[tuple[str, Invite, dict | None, dict]] = []
         rewritten = _write_refreshes(actor, plan, now, expires, mails, events, refresh_action)
         _write_grants_and_teams(rewritten)
-        record_many(actor=actor, workspace=locked, changes=[Change(*event) for event in events])
+        record_many(actor=actor, workspace=workspace, changes=[Change(*event) for event in events])
         if send_email:
             InviteSend.objects.bulk_create(
-                [InviteSend(workspace=locked, inviter=actor, email=invite.email, sent_at=now) for invite, _ in mails]
+                [InviteSend(workspace=workspace, inviter=actor, email=invite.email, sent_at=now) for invite, _ in mails]
             )
-        Invite.objects.filter(workspace=locked, status=Invite.Status.STAGED).update(status=Invite.Status.PENDING)
-    for invite in result.invited:
-        invite.status = Invite.Status.PENDING
+        Invite.objects.filter(workspace=workspace, status=Invite.Status.STAGED).update(status=Invite.Status.PENDING)
     result.refreshed = refreshed
     return mails
 
@@ -132,11 +147,11 @@ def _stage_new(actor, workspace, chunk, mail_indexes, now, expires, mails: list,
             for invite, spec in created
         ],
     )
-    result.invited.extend(invite for invite, _ in created)
+    result.invited.extend(NewInvite(invite.pk, invite.email, spec.role) for invite, spec in created)
 
 
 def _refuse_changes(workspace: Workspace, plan: Plan) -> None:
-    """Under the workspace lock: what changed since the rows were checked without it."""
+    """Under the invitations lock: what changed since the rows were checked without it."""
     staged = Invite.objects.filter(workspace=workspace, status=Invite.Status.STAGED).values("email")
     reasons = []
     members = list(

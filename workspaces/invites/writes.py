@@ -75,7 +75,7 @@ def pending_invites(
     three queries.
 
     ``lock=False`` reads without locking (a bulk import's check, outside any transaction); what it
-    plans is checked again under the workspace lock before it is written (``invites.staged``)."""
+    plans is checked again under the invitations lock before it is written (``invites.staged``)."""
     rows = Invite.objects.filter(workspace=workspace, status=Invite.Status.PENDING)
     grants = InviteSiteGrant.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)
     links = Invite.teams.through.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)

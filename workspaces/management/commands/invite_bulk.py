@@ -104,6 +104,7 @@ class Command(BaseCommand):
         except InviteFileError as exc:
             raise CommandError(f"{options['file']}: {exc} Nothing was written.") from exc
         problems = parsed.problems | resolved.problems
+        parsed.rows = []  # resolved: the file's text rows are not needed any more (memory)
 
         # With a bad row and no --skip-invalid nothing will be written, but the service still checks
         # the other rows (as a dry run) so that the operator sees every problem at once.
