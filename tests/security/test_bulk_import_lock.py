@@ -49,7 +49,7 @@ class PausedImport:
     """Run invite_bulk in a thread; it pauses in the middle of writing (or, with ``at_last_step``,
     holding the invitations lock in its last step) until ``meanwhile`` is done."""
 
-    def __init__(self, monkeypatch, workspace, path, meanwhile, at_last_step=False):
+    def __init__(self, monkeypatch, workspace, path, meanwhile, at_last_step=False, email=False):
         self.writing, self.other_done, self.finished = threading.Event(), threading.Event(), threading.Event()
         self.other_done_before_resuming = None
         self.error, self.other_error = None, None
@@ -82,7 +82,7 @@ class PausedImport:
                     workspace.slug,
                     "--file",
                     str(path),
-                    "--no-email",
+                    *([] if email else ["--no-email"]),
                     stdout=io.StringIO(),
                     stderr=self.stderr,
                 )
@@ -190,3 +190,26 @@ def test_a_pending_invitation_withdrawn_meanwhile_is_not_refreshed(monkeypatch, 
     pending.refresh_from_db()
     assert (pending.status, pending.role.key) == ("revoked", catalog.VIEWER)
     assert Invite.objects.filter(workspace=workspace).count() == 1
+
+
+def test_invitations_sent_meanwhile_count_toward_the_daily_limit(monkeypatch, tmp_path, team, settings):
+    """50 rows fit the workspace's limit of 51 when checked; two invitations sent meanwhile do not."""
+    settings.INVITE_LIMIT_PER_WORKSPACE_PER_DAY = 51
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    workspace, owner, _ = team
+    paused = PausedImport(
+        monkeypatch,
+        workspace,
+        _file(tmp_path, rows=50),
+        lambda: invite_create(
+            actor=owner, workspace=workspace, emails=["a@other.test", "b@other.test"], role=builtin_role(catalog.MEMBER)
+        ),
+        email=True,
+    )
+    paused.run()
+    assert paused.other_done_before_resuming
+    assert paused.error is not None and "would pass the limit of 51 a day per workspace" in str(paused.error)
+    assert sorted(Invite.objects.filter(workspace=workspace).values_list("email", flat=True)) == [
+        "a@other.test",
+        "b@other.test",
+    ]

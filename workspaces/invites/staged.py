@@ -183,7 +183,7 @@ def _refuse_changes(workspace: Workspace, plan: Plan) -> None:
         if changed:
             reasons.append(f"The pending invitation of {_listed(changed)} changed while the file was being checked.")
     if reasons:
-        raise RefusedUnderLock([*reasons, "Nothing was written; run the file again."])
+        raise RefusedUnderLock([*reasons, "Run the file again."])
 
 
 def _listed(addresses: Sequence[str]) -> str:
