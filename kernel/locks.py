@@ -8,7 +8,8 @@ order (a service skips the levels it does not need, never goes back up one):
    membership the change is about, and the acting owner of a transfer;
 2. **workspaces**, several at once in id order: the workspace(s) whose owners, members or sites
    the change touches;
-3. **anything inside a workspace** afterwards (an invitation, a site, a join request, ...).
+3. **anything inside a workspace** afterwards (an invitation, a site, a join request, ...), and
+   a workspace's invitations as a whole (``lock_invitations``, before any invitation row).
 
 Two changes that take locks in the same order can wait for each other but never deadlock. Every
 check that depends on what the locks protect (is this account active? is this person still a
@@ -76,6 +77,28 @@ def lock_workspace(workspace):
     _in_transaction()
     workspace_id = workspace if isinstance(workspace, int) else workspace.pk
     return Workspace.objects.select_for_update(no_key=True).get(pk=workspace_id)
+
+
+INVITATIONS_LOCK = 0x696E76  # the namespace of lock_invitations' advisory locks ("inv")
+
+
+def lock_invitations(workspace) -> None:
+    """Serialise the invitation writes of one workspace (level 3 of the order): the daily limits
+    and the one-pending-invitation-per-address rule are decided on what the others committed.
+
+    A PostgreSQL advisory lock for the transaction, not the workspace row: invitations never
+    change who owns the workspace, so a role change touching the Owner role, which locks the row,
+    never waits for an invitation, nor for a bulk import's last step. Re-entrant within the
+    transaction. On SQLite a no-op (its IMMEDIATE transactions serialise writers).
+    """
+    _in_transaction()
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    with connection.cursor() as cursor:
+        # The two-int form: (namespace, workspace id folded into 31 bits; a collision only serialises more).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INVITATIONS_LOCK, workspace_id & 0x7FFFFFFF])
 
 
 def _is_deadlock(exc: OperationalError) -> bool:

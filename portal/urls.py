@@ -19,6 +19,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),
+    path("w/<slug:workspace_slug>/people/invite/bulk/", include("workspaces.invites.urls_bulk")),
     path("w/<slug:workspace_slug>/people/", include("workspaces.people.urls")),
     path("w/<slug:workspace_slug>/join-requests/", include("workspaces.joining.urls_requests")),
     path("w/<slug:workspace_slug>/teams/", include("workspaces.teams.urls")),

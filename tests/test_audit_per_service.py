@@ -67,6 +67,7 @@ HELPER_MODULES = {
     "kernel.services": "capability checks, slugs and the workspace lock",
     "workspaces.invites.checks": "the checks of an invitation batch, before anything is written",
     "workspaces.invites.writes": "the bulk writes of invite_create*, tested through them (record_many)",
+    "workspaces.invites.staged": "the bulk writes of invite_create_bulk, tested through it (record_many)",
 }
 
 # Public functions of service modules that change nothing that belongs in the audit log, and why.

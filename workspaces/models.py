@@ -230,6 +230,9 @@ class Invite(models.Model):
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         REVOKED = "revoked", "Revoked"
+        # Written by a bulk import before it takes the workspace lock, made pending under it in the
+        # same transaction (invites.staged): never committed, so never seen by anyone else.
+        STAGED = "staged", "Being imported"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invites")
     email = models.EmailField()

@@ -22,13 +22,14 @@ from django.utils import timezone
 from accounts.models import normalize_email
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_accounts, lock_workspace
+from kernel.locks import lock_accounts, lock_invitations
 from permissions.models import Role
 from permissions.policy import require, require_can_give
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
 from workspaces.invites.selectors import MAX_TOKEN_LENGTH, expired_invites, invite_outgrown
 from workspaces.invites.specs import InviteSpec
+from workspaces.invites.staged import NewInvite, RefusedUnderLock, write_staged
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
 from workspaces.people.services import member_add
@@ -52,7 +53,8 @@ __all__ = [
 
 @dataclass
 class InviteResult:
-    invited: list[Invite] = field(default_factory=list)
+    # Invites; a bulk import (or a dry run) keeps only staged.NewInvite (pk, email, role) of each
+    invited: list[Invite | NewInvite] = field(default_factory=list)
     refreshed: list[Invite] = field(default_factory=list)  # had a pending invitation, brought up to date
     already_members: list[str] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)  # index in the specs → why it was refused
@@ -84,47 +86,71 @@ def _invite_many(
     dry_run: bool = False,
     refresh_action: str = "invite.refresh",
     on_mail_progress: Callable[[int, int], None] | None = None,
+    staged: bool = False,
 ) -> InviteResult:
     """Check every spec, then write the good ones in bulk (or none, unless ``skip_invalid``).
 
     ``renew_pending``: a pending invitation gets a new link (and e-mail) even while its link still
     works. Without it (the CSV import) a live link is kept and not mailed again, so re-running a
     file never spams anyone; an expired link, or one never e-mailed, is renewed.
+
+    ``staged`` (the CSV import): check without any lock, then write through ``invites.staged``,
+    which holds the invitations lock only for a last step that checks again what could have
+    changed. Otherwise the whole call holds that lock (a form's few addresses).
     """
     require(actor, "invite_members", workspace)
-    specs = [replace(spec, email=normalize_email(spec.email)) for spec in specs]
-    with transaction.atomic():
-        # The workspace lock serialises invitations per workspace: the daily limits and the
-        # one-pending-invitation-per-address rule hold when two admins invite at the same moment.
-        workspace = lock_workspace(workspace)
-        problems = address_problems(specs)
-        rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
-        _refuse_beyond_rule_3(rules, specs, problems)
-        plan, already_members = _plan(
-            workspace,
-            specs,
-            problems,
-            send_email=send_email,
-            renew_pending=renew_pending,
-            members_are_problems=members_are_problems,
-        )
-        _refuse_foreign_refreshes(rules, plan, problems)
-        _check_limits(actor, workspace, specs, plan, problems)
-        if problems and not skip_invalid:
-            raise InviteBatchRefused(problems)
-        result = InviteResult(already_members=already_members, invalid=problems, emails=len(plan.mail_indexes))
+    specs = [
+        spec if spec.email == (email := normalize_email(spec.email)) else replace(spec, email=email) for spec in specs
+    ]
+    options = {"send_email": send_email, "renew_pending": renew_pending, "members_are_problems": members_are_problems}
+    if staged:
+        result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=False, **options)
         if dry_run:
-            result.invited = [Invite(workspace=workspace, email=s.email, role=s.role) for _, s in plan.new]
-            result.refreshed = [p.invite for _, _, p, _ in plan.refresh]
-            return result
+            return _dry_run(workspace, plan, result)
+        try:
+            mails = write_staged(actor, workspace, plan, result, send_email=send_email, refresh_action=refresh_action)
+        except RefusedUnderLock as exc:
+            raise InviteBatchRefused({}, exc.reasons) from exc
+        _mail_after_commit(workspace, actor, mails, on_mail_progress)
+        return result
+    with transaction.atomic():
+        # The invitations lock serialises invitations per workspace: the daily limits and the
+        # one-pending-invitation-per-address rule hold when two admins invite at the same moment.
+        lock_invitations(workspace)
+        result, plan = _check(actor, workspace, specs, skip_invalid=skip_invalid, lock=True, **options)
+        if dry_run:
+            return _dry_run(workspace, plan, result)
         mails = write_plan(actor, workspace, plan, result, send_email=send_email, refresh_action=refresh_action)
-        if mails:
-            transaction.on_commit(
-                lambda: send_invite_emails(
-                    workspace=workspace, inviter=actor, invites_and_tokens=mails, on_progress=on_mail_progress
-                )
-            )
+        _mail_after_commit(workspace, actor, mails, on_mail_progress)
     return result
+
+
+def _check(actor, workspace, specs, *, skip_invalid: bool, lock: bool, **options) -> tuple[InviteResult, Plan]:
+    """Every check of the core; raises InviteBatchRefused unless ``skip_invalid``."""
+    problems = address_problems(specs)
+    rules = GrantRules(actor, workspace, [s for i, s in enumerate(specs) if i not in problems])
+    _refuse_beyond_rule_3(rules, specs, problems)
+    plan, already_members = _plan(workspace, specs, problems, lock=lock, **options)
+    _refuse_foreign_refreshes(rules, plan, problems)
+    _check_limits(actor, workspace, specs, plan, problems)
+    if problems and not skip_invalid:
+        raise InviteBatchRefused(problems)
+    return InviteResult(already_members=already_members, invalid=problems, emails=len(plan.mail_indexes)), plan
+
+
+def _dry_run(workspace, plan: Plan, result: InviteResult) -> InviteResult:
+    result.invited = [NewInvite(None, s.email, s.role) for _, s in plan.new]
+    result.refreshed = [p.invite for _, _, p, _ in plan.refresh]
+    return result
+
+
+def _mail_after_commit(workspace, actor, mails, on_mail_progress) -> None:
+    if mails:
+        transaction.on_commit(
+            lambda: send_invite_emails(
+                workspace=workspace, inviter=actor, invites_and_tokens=mails, on_progress=on_mail_progress
+            )
+        )
 
 
 def _refuse_beyond_rule_3(rules: GrantRules, specs: Sequence[InviteSpec], problems: dict[int, str]) -> None:
@@ -155,11 +181,12 @@ def _plan(
     send_email: bool,
     renew_pending: bool,
     members_are_problems: bool,
+    lock: bool = True,
 ) -> tuple[Plan, list[str]]:
     """Sort the good specs into new invitations and pending ones to refresh; returns the plan and
     the addresses that are already members (or adds them to ``problems``)."""
     members = member_addresses(workspace)
-    pending = pending_invites(workspace)
+    pending = pending_invites(workspace, lock=lock)
     plan, already_members = Plan(), []
     for index, spec in enumerate(specs):
         if index in problems:
@@ -264,6 +291,7 @@ def invite_create_bulk(
         skip_invalid=skip_invalid,
         dry_run=dry_run,
         on_mail_progress=on_mail_progress,
+        staged=True,
     )
 
 
@@ -274,8 +302,8 @@ def invite_resend(*, actor, invite: Invite) -> Invite:
     Counts toward the daily limits, and the resender must be allowed to give what it carries.
     """
     require(actor, "invite_members", invite.workspace)
-    # Workspace first, as in _invite_many, so the two never wait for each other's locks.
-    lock_workspace(invite.workspace)
+    # The invitations lock first, as in _invite_many, so the two never wait for each other's locks.
+    lock_invitations(invite.workspace)
     invite = Invite.objects.select_related("workspace", "role").get(pk=invite.pk)
     if invite.status != Invite.Status.PENDING:
         raise RuleViolation(

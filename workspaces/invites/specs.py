@@ -8,7 +8,7 @@ from permissions.models import Role
 from workspaces.models import Site, Team
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InviteSpec:
     """One address to invite and what the invitation carries."""
 

@@ -68,18 +68,30 @@ def _spec_state(spec: InviteSpec) -> dict:
     }
 
 
-def pending_invites(workspace: Workspace) -> dict[str, PendingInvite]:
-    """Every pending invitation of the workspace with its grants and teams: three queries."""
-    # Locked, so that an accept running now waits for us, and we never renew a link just used.
-    rows = Invite.objects.select_for_update(of=("self",)).filter(workspace=workspace, status=Invite.Status.PENDING)
+def pending_invites(
+    workspace: Workspace, *, lock: bool = True, ids: Sequence[int] | None = None
+) -> dict[str, PendingInvite]:
+    """Every pending invitation of the workspace (or those of ``ids``) with its grants and teams:
+    three queries.
+
+    ``lock=False`` reads without locking (a bulk import's check, outside any transaction); what it
+    plans is checked again under the invitations lock before it is written (``invites.staged``)."""
+    rows = Invite.objects.filter(workspace=workspace, status=Invite.Status.PENDING)
+    grants = InviteSiteGrant.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)
+    links = Invite.teams.through.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)
+    if ids is not None:
+        rows, grants, links = rows.filter(pk__in=ids), grants.filter(invite_id__in=ids), links.filter(invite_id__in=ids)
+    if lock:
+        # Locked, so that an accept running now waits for us, and we never renew a link just used.
+        rows = rows.select_for_update(of=("self",))
     pending = {invite.email.lower(): PendingInvite(invite) for invite in rows.select_related("role")}
     by_id = {p.invite.pk: p for p in pending.values()}
-    grants = InviteSiteGrant.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)
     for invite_id, *grant in grants.values_list("invite_id", "site_id", "site__slug", "role_id", "role__name"):
-        by_id[invite_id].grants.append(tuple(grant))
-    links = Invite.teams.through.objects.filter(invite__workspace=workspace, invite__status=Invite.Status.PENDING)
+        if invite_id in by_id:  # unlocked, an invitation may have become pending between the queries
+            by_id[invite_id].grants.append(tuple(grant))
     for invite_id, team_id, name in links.values_list("invite_id", "team_id", "team__name"):
-        by_id[invite_id].teams.append((team_id, name))
+        if invite_id in by_id:
+            by_id[invite_id].teams.append((team_id, name))
     return pending
 
 

@@ -34,6 +34,11 @@ exits with status 0 only when every row was handled.
 The daily limits (settings INVITE_LIMIT_PER_*) count e-mails sent in the last 24 hours: those per
 workspace and per address always apply, the one per person with --inviter. --no-email sends none.
 
+Role changes and the rest of the workspace do not wait for the import: the file is checked
+without any lock, and the workspace's invitations are locked only for the import's last step. If
+an address of the file joins the workspace or is invited while the file is being written, nothing
+is written: run the file again.
+
 Running the same file again is safe: people who are already members are reported as such, and a
 pending invitation is brought up to date (role, sites, teams) without a second e-mail while its link
 still works; an expired link is renewed and e-mailed again.
@@ -104,6 +109,7 @@ class Command(BaseCommand):
         except InviteFileError as exc:
             raise CommandError(f"{options['file']}: {exc} Nothing was written.") from exc
         problems = parsed.problems | resolved.problems
+        parsed.rows = []  # resolved: the file's text rows are not needed any more (memory)
 
         # With a bad row and no --skip-invalid nothing will be written, but the service still checks
         # the other rows (as a dry run) so that the operator sees every problem at once.
