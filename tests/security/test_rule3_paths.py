@@ -235,3 +235,22 @@ def test_the_join_domain_picker_offers_only_roles_the_person_may_give(client, wo
     offered = {name for _, name in page.context["form"].fields["role"].choices}
     assert "Viewer" in offered
     assert "Member" not in offered
+
+
+def test_the_site_grant_picker_offers_only_roles_the_person_may_give(client, workspace):
+    """A site manager who only views the site is offered Site viewer, not Editor or Site admin."""
+    manager_role = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Access keeper",
+        capabilities={"view_workspace", "view_members", "manage_site_access"},
+        site_capabilities=catalog.SITE_VIEW_CAPABILITIES | {"add_highlights"},  # what Site viewer holds
+    )
+    keeper = add_member(workspace, manager_role)
+    site = make_site(workspace, "Shop")
+    client.force_login(keeper.user)
+    page = client.get(f"/w/{workspace.slug}/sites/{site.slug}/access/")
+    offered = {name for _, name in page.context["grant_form"].fields["role"].choices}
+    assert "Site viewer" in offered
+    assert not offered & {"Editor", "Site admin"}

@@ -115,8 +115,11 @@ class SiteGrantForm(GrantForm):
     )
     field_order = ["grantee", "role", "extra"]
 
-    def __init__(self, *args, workspace, memberships: list[Membership], teams: list[Team], **kwargs):
+    def __init__(self, *args, workspace, memberships: list[Membership], teams: list[Team], givable, **kwargs):
         super().__init__(*args, workspace=workspace, **kwargs)
+        # Offer only the site roles the person may give on this site (rule 3, as the policy answers
+        # it); any other stays valid input, so a forged choice reaches the service and its message.
+        self.fields["role"].choices = [(role.pk, role.name) for role in givable]
         self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
         choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
         if teams:

@@ -20,7 +20,7 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.models import Membership, SiteGrant, Team
 from workspaces.selectors import site_in
-from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid
+from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid, site_roles_of
 from workspaces.sites.selectors import grant_candidates, grant_teams, site_grant_in, site_grants, workspace_wide_roles
 from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
 from workspaces.teams.selectors import extra_codes
@@ -51,8 +51,14 @@ class SiteAccessMixin(WorkspaceMixin):
         return grant_teams(self.workspace)
 
     def grant_form(self, data=None) -> SiteGrantForm:
+        givable = self.access.givable_roles(site_roles_of(self.workspace), self.site)
         return SiteGrantForm(
-            data, workspace=self.workspace, memberships=self.memberships, teams=self.teams, prefix="grant"
+            data,
+            workspace=self.workspace,
+            memberships=self.memberships,
+            teams=self.teams,
+            givable=givable,
+            prefix="grant",
         )
 
     def get_context_data(self, **kwargs):
