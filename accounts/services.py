@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
+from kernel.locks import lock_account
 from workspaces.models import Membership
 
 from . import throttle
@@ -145,7 +146,7 @@ def email_verify(user: User) -> bool:
     triggers it.
     """
     # The lock makes two simultaneous clicks on the link verify (and audit) once.
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = lock_account(user)
     if locked.email_verified_at is not None:
         user.email_verified_at = locked.email_verified_at
         return False
@@ -197,15 +198,8 @@ def account_password_set(*, actor, user: User, password: str | None, via: str) -
     """
     if via not in PASSWORD_SET_WAYS:
         raise TypeError(f"Not a way of setting a password: {via}")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        try:
-            validate_password(password, user=user)
-        except ValidationError as exc:
-            raise RuleViolation(exc.messages) from exc
-        user.set_password(password)
+    user = lock_account(user)  # the one lock order (kernel.locks)
+    _set_password(user, password)
     user.save(update_fields=["password"])
     record(
         action="account.password_set",
@@ -214,6 +208,18 @@ def account_password_set(*, actor, user: User, password: str | None, via: str) -
         after={"email": user.email, "usable_password": user.has_usable_password(), "via": via},
     )
     return user
+
+
+def _set_password(user: User, password: str | None) -> None:
+    """Set a checked password on ``user`` (not saved), or an unusable one for None."""
+    if password is None:
+        user.set_unusable_password()
+        return
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise RuleViolation(exc.messages) from exc
+    user.set_password(password)
 
 
 # --- staff and operators ---------------------------------------------------------------------------
@@ -247,14 +253,7 @@ def account_create(*, actor, email: str, password: str | None = None) -> User:
     password-reset e-mail. Refuses an address already registered in any letter case.
     """
     user = User(email=clean_new_email(email))
-    if password is None:
-        user.set_unusable_password()
-    else:
-        try:
-            validate_password(password, user=user)
-        except ValidationError as exc:
-            raise RuleViolation(exc.messages) from exc
-        user.set_password(password)
+    _set_password(user, password)
     try:
         # A savepoint: a concurrent creation of the same address (the case-insensitive unique
         # constraint) becomes the same refusal.
@@ -286,7 +285,7 @@ def account_update(*, actor, user: User, changes: dict, permissions=None) -> Use
     unknown = set(changes) - STAFF_FIELDS
     if unknown:
         raise TypeError(f"Not an account field staff change here: {', '.join(sorted(unknown))}")
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_account(user)  # the one lock order (kernel.locks)
     if "email" in changes:
         changes = {**changes, "email": clean_new_email(changes["email"], excluding=user)}
     if "full_name" in changes:
@@ -317,7 +316,7 @@ def account_delete(*, actor, user: User) -> None:
     A member's account is refused: removing them from a workspace goes through that workspace's
     rules (the last owner stays, site owners are replaced), and deactivating keeps their history.
     """
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = lock_account(user)  # the one lock order (kernel.locks)
     memberships = list(Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name"))
     if memberships:
         names = ", ".join(f"“{m.workspace.name}”" for m in memberships)
