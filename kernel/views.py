@@ -10,7 +10,11 @@ again in the service on every write.
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils.functional import cached_property
+from django.views.generic import View
 
 from workspaces.models import Workspace
 
@@ -45,3 +49,33 @@ class WorkspaceMixin:
             ws_perms=self.access.perms(self.workspace),
         )
         return context
+
+
+def flash_errors(request, errors) -> None:
+    """Each message of a refusal, as an error message on the next page."""
+    for message in errors:
+        messages.error(request, message)
+
+
+class WorkspaceActionView(View):
+    """A POST-only control that does one thing and ends on a page with a message.
+
+    Subclasses (after their workspace mixin) define ``act(request)``, which calls one service, and
+    ``done_url()``, the page to go back to. Bad input and a rule's refusal (a ValidationError, which
+    ``RuleViolation`` is) are shown as messages; nothing was written.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            self.act(request)
+        except ValidationError as exc:
+            flash_errors(request, exc.messages)
+        return redirect(self.done_url())
+
+    def act(self, request) -> None:
+        raise NotImplementedError
+
+    def done_url(self) -> str:
+        raise NotImplementedError

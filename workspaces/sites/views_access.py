@@ -10,21 +10,19 @@ they do not hold on that site); their refusals are shown as messages and nothing
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.views.generic import TemplateView, View
+from django.views.generic import TemplateView
 
 from kernel.errors import RuleViolation
-from kernel.views import WorkspaceMixin
+from kernel.views import WorkspaceActionView, WorkspaceMixin
 from workspaces.models import Membership, SiteGrant, Team
 from workspaces.selectors import site_in
 from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid, site_roles_of
 from workspaces.sites.selectors import grant_candidates, grant_teams, site_grant_in, site_grants, workspace_wide_roles
 from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
 from workspaces.teams.selectors import extra_codes
-from workspaces.teams.views import flash_errors
 
 
 class SiteAccessMixin(WorkspaceMixin):
@@ -79,20 +77,11 @@ class SiteAccessView(SiteAccessMixin, TemplateView):
         )
 
 
-class SiteAccessActionView(SiteAccessMixin, View):
+class SiteAccessActionView(SiteAccessMixin, WorkspaceActionView):
     """A POST that ends on the access page with a message."""
 
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        try:
-            self.act(request)
-        except ValidationError as exc:  # bad input or a rule's refusal: say why; nothing was written
-            flash_errors(request, exc.messages)
-        return redirect(self.page_url())
-
-    def act(self, request) -> None:
-        raise NotImplementedError
+    def done_url(self) -> str:
+        return self.page_url()
 
 
 class SiteGrantSetView(SiteAccessActionView):

@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
-from kernel.views import WorkspaceMixin
+from kernel.views import WorkspaceActionView, WorkspaceMixin, flash_errors
 from workspaces.models import Membership, SiteGrant, Team
 from workspaces.sites.forms_access import GrantForm, TeamForm, TeamGrantForm, TeamMemberForm, require_valid
 from workspaces.sites.services import site_grant_revoke, site_grant_set
@@ -35,11 +35,6 @@ from workspaces.teams.selectors import (
 from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
 
 GRANT_CAPABILITIES = ("manage_teams", "manage_site_access")
-
-
-def flash_errors(request, errors) -> None:
-    for message in errors:
-        messages.error(request, message)
 
 
 class TeamListView(WorkspaceMixin, TemplateView):
@@ -114,20 +109,11 @@ class TeamDetailView(TeamMixin, TemplateView):
         return context
 
 
-class TeamActionView(TeamMixin, View):
+class TeamActionView(TeamMixin, WorkspaceActionView):
     """A POST on one team that ends on the team's page with a message."""
 
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        try:
-            self.act(request)
-        except ValidationError as exc:  # bad input or a rule's refusal: say why; nothing was written
-            flash_errors(request, exc.messages)
-        return redirect(self.team_url())
-
-    def act(self, request) -> None:
-        raise NotImplementedError
+    def done_url(self) -> str:
+        return self.team_url()
 
 
 class TeamUpdateView(TeamActionView):
