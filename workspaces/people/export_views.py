@@ -9,9 +9,6 @@ grow with the number of rows; CSV cells go through the one formula-safe writer.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.generic import View
@@ -20,16 +17,9 @@ from kernel.views import WorkspaceMixin
 from permissions import catalog
 from permissions.selectors import roles_of
 from portal.csv_export import csv_lines
+from portal.json_export import json_lines
 from workspaces.people.search import EXPORT_COLUMNS, MemberFilterForm, export_cells
 from workspaces.people.selectors import export_rows, members_matching, teams_of
-
-
-def json_lines(rows: Iterator[dict]) -> Iterator[str]:
-    """A JSON array written one member per line, never held whole."""
-    yield "["
-    for n, row in enumerate(rows):
-        yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
-    yield "\n]\n"
 
 
 class MembersExportView(WorkspaceMixin, View):

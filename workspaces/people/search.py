@@ -12,8 +12,6 @@ from __future__ import annotations
 from django import forms
 from django.http import QueryDict
 
-from workspaces.models import Membership
-
 PAGE_SIZE = 50  # members per page; invitations and join requests are paged the same way
 SEARCH_MAX = 100  # characters of the search text used
 
@@ -113,18 +111,6 @@ def page_links(query: QueryDict, page, param: str) -> dict:
 
 EXPORT_COLUMNS = ("email", "name", "role", "sites", "teams", "joined")
 EXPORT_CHUNK = 1000  # members read per query (and per prefetch of their grants and teams)
-
-
-def export_row(member: Membership) -> dict:
-    return {
-        "email": member.user.email,
-        "name": member.user.full_name,
-        "role": member.role.name,
-        # The member's own grants (slug:role), the format invite_bulk reads; team grants come with "teams".
-        "sites": [f"{grant.site.slug}:{grant.role.name}" for grant in member.site_grants.all()],
-        "teams": [team.name for team in member.teams.all()],
-        "joined": member.joined_at.isoformat(),
-    }
 
 
 def export_cells(row: dict) -> list[str]:

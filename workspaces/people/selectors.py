@@ -23,8 +23,8 @@ from permissions.models import Role
 from permissions.policy import Access
 from permissions.roles import builtin_role_id
 from permissions.selectors import roles_of
-from workspaces.models import Invite, JoinRequest, Membership, Site, SiteGrant, Team, Workspace
-from workspaces.people.search import DEFAULT_SORT, EXPORT_CHUNK, SORTS, export_row
+from workspaces.models import Invite, JoinRequest, Membership, Site, SiteGrant, Team, TeamMembership, Workspace
+from workspaces.people.search import DEFAULT_SORT, EXPORT_CHUNK, SORTS
 
 
 def sites_owned(workspace: Workspace) -> dict[int, list[str]]:
@@ -148,15 +148,6 @@ def active_owner_count(workspace: Workspace) -> int:
     ).count()
 
 
-def with_export_details(members: QuerySet[Membership]) -> QuerySet[Membership]:
-    """The members with what an export row needs: account and role joined, own site grants and
-    teams prefetched (two more queries per chunk of members)."""
-    return members.select_related("user", "role").prefetch_related(
-        Prefetch("site_grants", queryset=SiteGrant.objects.select_related("site", "role").order_by("site__slug")),
-        Prefetch("teams", queryset=Team.objects.order_by("name")),
-    )
-
-
 def members_page(workspace: Workspace, criteria: dict) -> QuerySet[Membership]:
     """``members_matching`` with each member's teams, in name order, for a page of the list."""
     return members_matching(workspace, criteria).prefetch_related(
@@ -165,7 +156,44 @@ def members_page(workspace: Workspace, criteria: dict) -> QuerySet[Membership]:
 
 
 def export_rows(members: QuerySet[Membership]) -> Iterator[dict]:
-    """One dict per member, read ``EXPORT_CHUNK`` at a time (a server-side cursor on PostgreSQL),
-    so memory does not grow with the number of members."""
-    for member in with_export_details(members).iterator(chunk_size=EXPORT_CHUNK):
-        yield export_row(member)
+    """One dict per member (``EXPORT_COLUMNS``), in the order of ``members``.
+
+    Members are read ``EXPORT_CHUNK`` at a time (a server-side cursor on PostgreSQL) as plain
+    values, not model instances, and each chunk's own site grants and teams come in two more
+    queries: memory does not grow with the members, and a row costs a few microseconds."""
+    values = members.values_list("id", "user__email", "user__full_name", "role__name", "joined_at")
+    for chunk in _chunks(values.iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+        ids = [row[0] for row in chunk]
+        grants = SiteGrant.objects.filter(membership_id__in=ids).order_by("site__slug", "id")
+        # The member's own grants as slug:role, the format invite_bulk reads; team grants come with "teams".
+        sites = _grouped(grants.values_list("membership_id", "site__slug", "role__name"), "{}:{}")
+        teams = TeamMembership.objects.filter(membership_id__in=ids).order_by("team__name", "team_id")
+        names = _grouped(teams.values_list("membership_id", "team__name"), "{}")
+        for pk, email, name, role, joined in chunk:
+            yield {
+                "email": email,
+                "name": name,
+                "role": role,
+                "sites": sites.get(pk, []),
+                "teams": names.get(pk, []),
+                "joined": joined.isoformat(),
+            }
+
+
+def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _grouped(rows, template: str) -> dict[int, list[str]]:
+    """(key, *parts) rows → {key: [template filled with parts, ...]}, in the rows' order."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for key, *parts in rows:
+        grouped[key].append(template.format(*parts))
+    return grouped
