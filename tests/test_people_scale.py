@@ -109,6 +109,14 @@ def test_sorting_by_name_email_joined_and_last_sign_in(client, workspace, owner,
     assert latest.index("Grace Hopper") < latest.index("Ada Lovelace")
 
 
+@pytest.mark.parametrize("sort", ["last_sign_in", "-last_sign_in"])
+def test_those_who_never_signed_in_come_last_in_either_order(client, workspace, owner, crowd, sort):
+    User.objects.filter(pk=owner.pk).update(last_login=timezone.now())
+    order = names(get(client, owner, workspace, {"sort": sort}))
+    signed_in = {"Ada Lovelace", "Grace Hopper", "Olivia Owner"}
+    assert set(order[:3]) == signed_in and set(order[3:]) == {"Alan Turing", "Linus Adams"}
+
+
 def test_equal_names_keep_one_order_across_pages(client, workspace, owner):
     twins = [person(workspace, "Sam Same", f"sam{n:03d}@x.test") for n in range(60)]
     seen = []

@@ -10,6 +10,7 @@ annotation, not a query per row); a second reads the page's teams.
 from __future__ import annotations
 
 from django import forms
+from django.db.models import F
 from django.http import QueryDict
 
 PAGE_SIZE = 50  # members per page; invitations and join requests are paged the same way
@@ -23,8 +24,9 @@ SORTS = {
     "-email": ("-user__email", "-id"),
     "joined": ("joined_at", "id"),
     "-joined": ("-joined_at", "-id"),
-    "last_sign_in": ("user__last_login", "id"),
-    "-last_sign_in": ("-user__last_login", "-id"),
+    # Those who never signed in come last both ways (indexes: accounts migration 0004).
+    "last_sign_in": (F("user__last_login").asc(nulls_last=True), "id"),
+    "-last_sign_in": (F("user__last_login").desc(nulls_last=True), "-id"),
 }
 SORT_LABELS = {
     "joined": "Joined, oldest first",
