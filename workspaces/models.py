@@ -53,7 +53,11 @@ class Membership(models.Model):
         ordering = ["joined_at", "id"]
         constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="membership_one_per_workspace")]
         # The people page's default order: a page of 50 is read off this index, not sorted from all.
-        indexes = [models.Index(fields=["workspace", "joined_at", "id"], name="membership_workspace_joined")]
+        indexes = [
+            models.Index(fields=["workspace", "joined_at", "id"], name="membership_workspace_joined"),
+            # A workspace's owners (rule 1's count) and the role filter, without reading every member.
+            models.Index(fields=["workspace", "role"], name="membership_workspace_role"),
+        ]
 
     def __str__(self):
         return f"{self.user_id} in {self.workspace_id}"

@@ -144,7 +144,7 @@ def teams_of(workspace: Workspace) -> list[Team]:
 def active_owner_count(workspace: Workspace) -> int:
     """Owners whose account is active (rule 1 counts these): one query."""
     return Membership.objects.filter(
-        workspace=workspace, role__builtin=True, role__key=catalog.OWNER, user__is_active=True
+        workspace=workspace, role_id=builtin_role_id(catalog.OWNER), user__is_active=True
     ).count()
 
 
