@@ -213,18 +213,18 @@ def _bulk_role_change(owner, workspace, members, repeat: int) -> tuple[float, in
     """Median milliseconds and queries of moving BULK_CHANGE members to Viewer and back."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from workspaces.people.bulk import bulk_change_role
+    from workspaces.people.bulk import members_change_role
 
     from permissions import catalog
     from permissions.roles import builtin_role
 
-    chosen = members[:BULK_CHANGE]
+    chosen = [m.pk for m in members[:BULK_CHANGE]]
     roles = [builtin_role(catalog.VIEWER), builtin_role(catalog.MEMBER)]
     runs = []
     for n in range(min(repeat, 3) * 2):
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
-            bulk_change_role(actor=owner, workspace=workspace, memberships=chosen, role=roles[n % 2])
+            members_change_role(actor=owner, workspace=workspace, member_ids=chosen, role=roles[n % 2])
             runs.append(((time.perf_counter() - start) * 1000, len(queries)))
     return statistics.median(r[0] for r in runs), runs[0][1]
 
