@@ -7,12 +7,12 @@ so other ids are a 404.
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from permissions import catalog
 from workspaces.models import Membership, Site, SiteGrant, Team, TeamMembership, Workspace
+from workspaces.selectors import count_per_row
 
 GRANTS_SHOWN = 3  # site grants named per team on the teams list; the team's page lists them all
 
@@ -30,13 +30,6 @@ def _team_grants() -> QuerySet[SiteGrant]:
     return grants.order_by("site__name", "site_id")
 
 
-def _count_per_team(model) -> Coalesce:
-    """The number of ``model`` rows of each team, as a subquery (two counts joined in one query
-    would multiply each other's rows: members × grants)."""
-    rows = model.objects.filter(team=OuterRef("pk")).order_by().values("team").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 def teams_matching(workspace: Workspace, q: str = "") -> QuerySet[Team]:
     """The workspace's teams whose name contains ``q`` (any case), by name, with ``member_count``,
     ``grant_count`` and their first ``GRANTS_SHOWN`` grants (``first_grants``): a page of them costs
@@ -46,7 +39,7 @@ def teams_matching(workspace: Workspace, q: str = "") -> QuerySet[Team]:
         teams = teams.filter(name__icontains=q)
     first_grants = Prefetch("site_grants", queryset=_team_grants()[:GRANTS_SHOWN], to_attr="first_grants")
     return (
-        teams.annotate(member_count=_count_per_team(TeamMembership), grant_count=_count_per_team(SiteGrant))
+        teams.annotate(member_count=count_per_row(TeamMembership, "team"), grant_count=count_per_row(SiteGrant, "team"))
         .prefetch_related(first_grants)
         .order_by("name", "id")
     )
