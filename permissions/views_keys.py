@@ -1,4 +1,5 @@
-"""Access-key pages in the workspace settings: list, create (the key is shown once), revoke.
+"""Access-key pages in the workspace settings: list (paged, newest first), create (the key is
+shown once), revoke.
 
 Every page needs ``view_access_keys``; the services check it again on every write.
 """
@@ -10,8 +11,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
-from django.views.generic import FormView, ListView, View
+from django.views.generic import FormView, TemplateView, View
 
+from kernel.paging import paged
 from kernel.views import WorkspaceMixin
 
 from .keys import key_create, key_revoke
@@ -24,13 +26,14 @@ class AccessKeyForm(forms.Form):
     )
 
 
-class AccessKeyListView(WorkspaceMixin, ListView):
+class AccessKeyListView(WorkspaceMixin, TemplateView):
+    """The workspace's keys, revoked ones too, a page at a time (``?page=``)."""
+
     required_capability = "view_access_keys"
     template_name = "permissions/access_keys.html"
-    context_object_name = "keys"
 
-    def get_queryset(self):
-        return workspace_keys(self.workspace)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(keys_pager=paged(workspace_keys(self.workspace), self.request.GET), **kwargs)
 
 
 class AccessKeyCreateView(WorkspaceMixin, FormView):

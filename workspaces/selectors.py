@@ -7,7 +7,8 @@ ids and slugs are simply not found (404).
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from permissions.policy import Access
@@ -38,6 +39,17 @@ def visible_sites(access: Access, workspace: Workspace) -> QuerySet[Site]:
     return access.filter("view_site", sites)
 
 
+COLLABORATORS_SHOWN = 3  # collaborators named per experience in a list; the experience's page names them all
+
+
+def count_per_row(model, field: str) -> Coalesce:
+    """The number of ``model`` rows whose ``field`` is the outer row, as a subquery: an annotation
+    that costs no query of its own, and that several of can share a query without multiplying each
+    other's rows (as two ``Count`` over joins would: members × grants)."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def _collaborators() -> Prefetch:
     return Prefetch(
         "collaborations",
@@ -45,13 +57,27 @@ def _collaborators() -> Prefetch:
     )
 
 
-def visible_experiences(access: Access, workspace: Workspace) -> QuerySet[Experience]:
-    """Experiences of the workspace the person holds ``view_experience`` on, with site, creator and
-    collaborators."""
+def _first_collaborators() -> Prefetch:
+    """The first ``COLLABORATORS_SHOWN`` collaborators of each experience, as ``first_collaborators``:
+    one query for a page of experiences, whatever the number of collaborators."""
+    first = Collaborator.objects.select_related("membership__user").order_by("added_at", "id")
+    return Prefetch("collaborations", queryset=first[:COLLABORATORS_SHOWN], to_attr="first_collaborators")
+
+
+def visible_experiences(access: Access, workspace: Workspace, q: str = "", status: str = "") -> QuerySet[Experience]:
+    """Experiences of the workspace the person holds ``view_experience`` on, whose title contains
+    ``q`` (any case) and with ``status`` (when given), most recently changed first, with site,
+    creator, ``collaborator_count`` and their first collaborators: a page of them costs two queries."""
+    experiences = Experience.objects.filter(workspace=workspace)
+    if q:
+        experiences = experiences.filter(title__icontains=q)
+    if status:
+        experiences = experiences.filter(status=status)
     experiences = (
-        Experience.objects.filter(workspace=workspace)
-        .select_related("site", "created_by")
-        .prefetch_related(_collaborators())
+        experiences.select_related("site", "created_by")
+        .annotate(collaborator_count=count_per_row(Collaborator, "experience"))
+        .prefetch_related(_first_collaborators())
+        .order_by("-updated_at", "-id")
     )
     return access.filter("view_experience", experiences)
 

@@ -72,7 +72,9 @@ def test_through_the_browser_the_check_api_stays_false(client, workspace, team_k
     """The attack as it was run: POST the team's member form, then ask the check API."""
     team, site = editors_team
     client.force_login(team_keeper.user)
-    response = client.post(f"/w/{workspace.slug}/teams/{team.pk}/members/", {"membership": team_keeper.pk}, follow=True)
+    response = client.post(
+        f"/w/{workspace.slug}/teams/{team.pk}/members/", {"email": team_keeper.user.email}, follow=True
+    )
     assert response.status_code == 200
     assert "You cannot give capabilities you do not hold" in response.content.decode()
     raw = key_create(actor=None, workspace=workspace, name="Platform")[1]

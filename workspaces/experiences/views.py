@@ -1,4 +1,5 @@
-"""Experience pages: create, view, edit, publish or unpublish, delete.
+"""Experience pages: the list (searched by title, filtered by status, paged), create, view, edit,
+publish or unpublish, delete.
 
 Every page finds the experience inside the URL's workspace (another workspace's id is a 404) and
 checks its capability on that experience (403 for a member without it). Collaborator management
@@ -13,11 +14,13 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import paged, search_text
 from kernel.views import WorkspaceMixin
 from workspaces.experiences.services import experience_create, experience_delete, experience_publish, experience_update
+from workspaces.models import Experience
 from workspaces.overview.forms import ExperienceForm, PublishForm
 from workspaces.overview.views import add_rule_violation
-from workspaces.selectors import experience_in, site_choices, viewer_groups_of
+from workspaces.selectors import experience_in, site_choices, viewer_groups_of, visible_experiences
 
 
 class ExperienceMixin(WorkspaceMixin):
@@ -38,6 +41,27 @@ class ExperienceMixin(WorkspaceMixin):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             experience=self.experience, exp_perms=self.access.perms(self.experience), **kwargs
+        )
+
+
+class ExperienceListView(WorkspaceMixin, TemplateView):
+    """The experiences the person may see, most recently changed first, a page at a time; ``q``
+    searches the titles and ``status`` keeps drafts or published ones (any other value is ignored)."""
+
+    template_name = "workspaces/experiences.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET
+        q = search_text(query)
+        status = query.get("status", "")
+        status = status if status in Experience.Status.values else ""
+        experiences = visible_experiences(self.access, self.workspace, q=q, status=status)
+        return super().get_context_data(
+            experiences_pager=paged(experiences, query),
+            q=q,
+            status=status,
+            statuses=Experience.Status.choices,
+            **kwargs,
         )
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path(SITE + "edit/", views_sites.SiteEditView.as_view(), name="site_edit"),
     path(SITE + "delete/", views_sites.SiteDeleteView.as_view(), name="site_delete"),
     path(SITE + "session-capture/", views_sites.SiteSessionCaptureView.as_view(), name="site_session_capture"),
+    path(WS + "experiences/", views_experiences.ExperienceListView.as_view(), name="experience_list"),
     path(WS + "experiences/new/", views_experiences.ExperienceCreateView.as_view(), name="experience_create"),
     path(EXPERIENCE, views_experiences.ExperienceDetailView.as_view(), name="experience_detail"),
     path(EXPERIENCE + "edit/", views_experiences.ExperienceEditView.as_view(), name="experience_edit"),

@@ -48,14 +48,21 @@ class WorkspaceCreateView(FormView):
         return redirect(workspace)
 
 
+RECENT_EXPERIENCES = 10  # experiences on the workspace page; the experiences page lists them all
+
+
 class WorkspaceDetailView(WorkspaceMixin, TemplateView):
-    """The sites and experiences the person may see, with the controls they may use."""
+    """The sites and the most recently changed experiences the person may see, with the controls
+    they may use."""
 
     template_name = "workspaces/workspace_detail.html"
 
     def get_context_data(self, **kwargs):
+        # One more than shown, to know whether to say that there are more (no count query).
+        recent = list(visible_experiences(self.access, self.workspace)[: RECENT_EXPERIENCES + 1])
         return super().get_context_data(
             sites=visible_sites(self.access, self.workspace),
-            experiences=visible_experiences(self.access, self.workspace),
+            experiences=recent[:RECENT_EXPERIENCES],
+            more_experiences=len(recent) > RECENT_EXPERIENCES,
             **kwargs,
         )

@@ -13,8 +13,7 @@ from django import forms
 from django.db.models import F
 from django.http import QueryDict
 
-PAGE_SIZE = 50  # members per page; invitations and join requests are paged the same way
-SEARCH_MAX = 100  # characters of the search text used
+from kernel.paging import clean_text
 
 # sort parameter → order (id last, so equal names, dates or empty sign-ins keep one stable order)
 SORTS = {
@@ -40,11 +39,6 @@ SORT_LABELS = {
 }
 DEFAULT_SORT = "joined"
 FILTER_PARAMS = ("q", "role", "team", "two_factor", "joined_since", "sort")
-
-
-def _clean_text(value: str) -> str:
-    """The search text without NUL or other control characters (PostgreSQL refuses a NUL), trimmed."""
-    return "".join(ch for ch in value if ch.isprintable())[:SEARCH_MAX].strip()
 
 
 class MemberFilterForm(forms.Form):
@@ -73,9 +67,8 @@ class MemberFilterForm(forms.Form):
         """The valid parameters only; anything that does not parse counts as not given."""
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
-        raw_q = self.data.get("q", "") if self.data else ""
         return {
-            "q": _clean_text(raw_q if isinstance(raw_q, str) else ""),
+            "q": clean_text(self.data.get("q", "") if self.data else ""),
             "role": cleaned.get("role"),
             "team": cleaned.get("team"),
             "two_factor": cleaned.get("two_factor") or "",
@@ -91,22 +84,6 @@ def filter_query(query: QueryDict) -> str:
         if value := query.get(key):
             params[key] = value
     return "?" + params.urlencode() if params else ""
-
-
-def page_links(query: QueryDict, page, param: str) -> dict:
-    """Links to the previous and next page of ``page`` (a Paginator page) under the ``param``
-    parameter, keeping every other parameter of the URL (the search, filters and other lists' pages)."""
-
-    def link(number: int) -> str:
-        params = query.copy()
-        params[param] = str(number)
-        return "?" + params.urlencode()
-
-    return {
-        "page": page,
-        "previous": link(page.previous_page_number()) if page.has_previous() else "",
-        "next": link(page.next_page_number()) if page.has_next() else "",
-    }
 
 
 # --- the members export (manage.py export_members and the people page's download) ----------------

@@ -17,11 +17,12 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import PAGE_SIZE, page_links
 from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
 from workspaces.models import Invite, Membership
 from workspaces.people.forms import InviteForm, RoleChangeForm, SuccessorForm, TransferForm
-from workspaces.people.search import PAGE_SIZE, MemberFilterForm, filter_query, page_links
+from workspaces.people.search import MemberFilterForm, filter_query
 from workspaces.people.selectors import (
     active_owner_count,
     invite_in,

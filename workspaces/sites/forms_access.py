@@ -1,4 +1,5 @@
-"""Forms of the teams pages, the site access page and the access explainer.
+"""Forms of the site access page and the access explainer, and the site grant form the teams pages
+share (``GrantForm``).
 
 Plain forms that only shape the input: the services (``services.teams``, ``services.sites``) check
 the capabilities and the rules. Choices that list members or teams are built from lists the view
@@ -91,22 +92,6 @@ class GrantForm(forms.Form):
         return {"role": self.cleaned_data["role"], "extra": set(self.cleaned_data["extra"])}
 
 
-class TeamGrantForm(GrantForm):
-    """On a team's page: which site, which role."""
-
-    site = forms.ModelChoiceField(
-        label="Site",
-        queryset=Site.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": "Choose a site of this workspace."},
-    )
-    field_order = ["site", "role", "extra"]
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, workspace=workspace, **kwargs)
-        self.fields["site"].queryset = Site.objects.filter(workspace=workspace).order_by("name", "id")
-
-
 class SiteGrantForm(GrantForm):
     """On a site's access page: one member or one team, in one select."""
 
@@ -147,26 +132,6 @@ class SiteOwnerForm(forms.Form):
     @property
     def chosen_owner(self) -> Membership:
         return self._memberships[self.cleaned_data["owner"]]
-
-
-class TeamForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100, error_messages={"required": "Give the team a name."})
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class TeamMemberForm(forms.Form):
-    membership = forms.ChoiceField(
-        label="Member", error_messages={"invalid_choice": "Choose a member of this workspace who is not in the team."}
-    )
-
-    def __init__(self, *args, candidates: list[Membership], **kwargs):
-        super().__init__(*args, **kwargs)
-        self._candidates = {str(m.pk): m for m in candidates}
-        self.fields["membership"].choices = [("", "Choose…")] + [(str(m.pk), member_label(m)) for m in candidates]
-
-    @property
-    def chosen(self) -> Membership:
-        return self._candidates[self.cleaned_data["membership"]]
 
 
 class ExplainForm(forms.Form):

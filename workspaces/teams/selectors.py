@@ -1,15 +1,20 @@
-"""Reads of the teams pages: the teams with their grants, one team, its members and grants, and the
-members who may join it. Each costs a fixed number of queries whatever the number of rows; every
-lookup from a URL is scoped to the URL's workspace (or team), so other ids are a 404.
+"""Reads of the teams pages: a page of teams with their counts and first grants, one team, a page of
+its members and of its grants, a member named by address, and the sites the grant form offers. Each
+costs a fixed number of queries whatever the number of teams, members, sites or grants (the lists are
+paged through ``kernel.paging``); every lookup from a URL is scoped to the URL's workspace (or team),
+so other ids are a 404.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from permissions import catalog
-from workspaces.models import Membership, SiteGrant, Team, TeamMembership, Workspace
+from workspaces.models import Membership, Site, SiteGrant, Team, TeamMembership, Workspace
+from workspaces.selectors import count_per_row
+
+GRANTS_SHOWN = 3  # site grants named per team on the teams list; the team's page lists them all
 
 
 def with_extra_caps(grants) -> list[SiteGrant]:
@@ -25,17 +30,19 @@ def _team_grants() -> QuerySet[SiteGrant]:
     return grants.order_by("site__name", "site_id")
 
 
-def teams_with_grants(workspace) -> list[Team]:
-    """The workspace's teams with their member counts and site grants: three queries, any size."""
-    teams = list(
-        Team.objects.filter(workspace=workspace)
-        .annotate(member_count=Count("team_memberships"))
-        .prefetch_related(Prefetch("site_grants", queryset=_team_grants()))
-        .order_by("name")
+def teams_matching(workspace: Workspace, q: str = "") -> QuerySet[Team]:
+    """The workspace's teams whose name contains ``q`` (any case), by name, with ``member_count``,
+    ``grant_count`` and their first ``GRANTS_SHOWN`` grants (``first_grants``): a page of them costs
+    three queries (teams, grants, their extra capabilities) plus the paginator's count."""
+    teams = Team.objects.filter(workspace=workspace)
+    if q:
+        teams = teams.filter(name__icontains=q)
+    first_grants = Prefetch("site_grants", queryset=_team_grants()[:GRANTS_SHOWN], to_attr="first_grants")
+    return (
+        teams.annotate(member_count=count_per_row(TeamMembership, "team"), grant_count=count_per_row(SiteGrant, "team"))
+        .prefetch_related(first_grants)
+        .order_by("name", "id")
     )
-    for team in teams:
-        team.grants = with_extra_caps(team.site_grants.all())
-    return teams
 
 
 def team_in(workspace: Workspace, pk) -> Team:
@@ -45,30 +52,41 @@ def team_in(workspace: Workspace, pk) -> Team:
     return team
 
 
-def team_candidates(workspace: Workspace, team: Team) -> list[Membership]:
-    """Members of the workspace who are not in the team yet, with their accounts."""
-    memberships = (
-        Membership.objects.filter(workspace=workspace)
-        .exclude(team_memberships__team=team)
-        .select_related("user")
-        .order_by("user__email")
-    )
-    return list(memberships)
+def member_by_address(workspace: Workspace, address: str) -> Membership | None:
+    """The member of ``workspace`` whose account has the (canonical) address, with it: one query by
+    the unique address, or None."""
+    if not address:
+        return None
+    return Membership.objects.filter(workspace=workspace, user__email=address).select_related("user").first()
 
 
-def team_member_links(team: Team) -> list[TeamMembership]:
-    """The team's members (as their team memberships), with account and role: one query."""
-    members = (
-        TeamMembership.objects.filter(team=team)
-        .select_related("membership__user", "membership__role")
-        .order_by("membership__user__email")
-    )
-    return list(members)
+def is_in_team(team: Team, membership: Membership) -> bool:
+    return TeamMembership.objects.filter(team=team, membership=membership).exists()
 
 
-def team_grants(team: Team) -> list[SiteGrant]:
-    """The team's site grants with site, role and extra capabilities: two queries."""
-    return with_extra_caps(_team_grants().filter(team=team))
+def team_members_matching(team: Team, q: str = "") -> QuerySet[TeamMembership]:
+    """The team's members (as their team memberships) whose name or address contains ``q``, with
+    account and role, by address."""
+    members = TeamMembership.objects.filter(team=team)
+    if q:
+        members = members.filter(Q(membership__user__full_name__icontains=q) | Q(membership__user__email__icontains=q))
+    return members.select_related("membership__user", "membership__role").order_by("membership__user__email", "id")
+
+
+def team_grants(team: Team) -> QuerySet[SiteGrant]:
+    """The team's site grants with site, role and extra capabilities (``with_extra_caps`` on a page
+    of them), by site name."""
+    return _team_grants().filter(team=team)
+
+
+def sites_to_offer(workspace: Workspace, q: str = "", limit: int = 20) -> tuple[list[Site], bool]:
+    """Up to ``limit`` sites of the workspace whose name or address name (slug) contains ``q``, by
+    name, and whether there are more: one query."""
+    sites = Site.objects.filter(workspace=workspace)
+    if q:
+        sites = sites.filter(Q(name__icontains=q) | Q(slug__icontains=q))
+    found = list(sites.only("pk", "name").order_by("name", "id")[: limit + 1])
+    return found[:limit], len(found) > limit
 
 
 def team_link_in(team: Team, membership_pk) -> TeamMembership:

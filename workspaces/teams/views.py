@@ -5,6 +5,10 @@ renaming, deleting a team and changing its members need ``manage_teams``; its si
 ``manage_teams`` or ``manage_site_access`` (the service decides the same way and also applies
 rule 3). Every action is a POST that answers with a message and a redirect to the team's page.
 Another workspace's team, member or grant id is a 404.
+
+The lists are paged and searched through ``kernel.paging`` (teams by name, a team's members by name
+or address), and no control lists every member or site: a member is added by e-mail address, and the
+grant form offers the sites of a site search (``site_q``), so a page costs the same at any size.
 """
 
 from __future__ import annotations
@@ -17,20 +21,25 @@ from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import paged, search_text
 from kernel.views import WorkspaceActionView, WorkspaceMixin, flash_errors
-from workspaces.models import Membership, SiteGrant, Team
-from workspaces.sites.forms_access import GrantForm, TeamForm, TeamGrantForm, TeamMemberForm, require_valid
+from workspaces.models import SiteGrant, Team
+from workspaces.sites.forms_access import GrantForm, require_valid
 from workspaces.sites.services import site_grant_revoke, site_grant_set
+from workspaces.teams.forms import SITES_SHOWN, TeamForm, TeamGrantForm, TeamMemberForm
 from workspaces.teams.selectors import (
     extra_codes,
-    team_candidates,
+    is_in_team,
+    member_by_address,
+    sites_to_offer,
     team_grant_in,
     team_grants,
     team_in,
     team_link_in,
-    team_member_links,
+    team_members_matching,
     team_size,
-    teams_with_grants,
+    teams_matching,
+    with_extra_caps,
 )
 from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
 
@@ -43,7 +52,11 @@ class TeamListView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(teams=teams_with_grants(self.workspace), can_manage="manage_teams" in context["ws_perms"])
+        q = search_text(self.request.GET)
+        pager = paged(teams_matching(self.workspace, q), self.request.GET)
+        for team in pager["page"]:
+            team.first_grants = with_extra_caps(team.first_grants)
+        context.update(teams_pager=pager, q=q, can_manage="manage_teams" in context["ws_perms"])
         if context["can_manage"]:
             context["form"] = kwargs.get("form") or TeamForm()
         return context
@@ -77,10 +90,6 @@ class TeamMixin(WorkspaceMixin):
             self.team  # noqa: B018 -- outsiders and other workspaces' ids get 404 before any 403
         return super().dispatch(request, *args, **kwargs)
 
-    def candidates(self) -> list[Membership]:
-        """Members of the workspace who are not in the team yet."""
-        return team_candidates(self.workspace, self.team)
-
     def team_url(self) -> str:
         return reverse("teams:detail", args=[self.workspace.slug, self.team.pk])
 
@@ -94,19 +103,36 @@ class TeamDetailView(TeamMixin, TemplateView):
         ws_perms = context["ws_perms"]
         can_manage = "manage_teams" in ws_perms
         can_grant = any(code in ws_perms for code in GRANT_CAPABILITIES)
+        query = self.request.GET
+        q = search_text(query)
+        grants = paged(team_grants(self.team), query, "gpage")
+        grants["page"].object_list = with_extra_caps(grants["page"].object_list)
         context.update(
             team=self.team,
-            members=team_member_links(self.team),
-            grants=team_grants(self.team),
+            q=q,
+            members_pager=paged(team_members_matching(self.team, q), query),
+            grants_pager=grants,
             can_manage=can_manage,
             can_grant=can_grant,
         )
         if can_manage:
-            context["member_form"] = TeamMemberForm(candidates=self.candidates())
+            context["member_form"] = TeamMemberForm()
             context["team_form"] = TeamForm(initial={"name": self.team.name, "description": self.team.description})
         if can_grant:
-            context["grant_form"] = TeamGrantForm(workspace=self.workspace, prefix="grant")
+            context.update(self._grant_form_context(query))
         return context
+
+    def _grant_form_context(self, query) -> dict:
+        """The grant form with the sites of the site search (``site_q``), at most ``SITES_SHOWN``."""
+        site_q = search_text(query, "site_q")
+        sites, more = sites_to_offer(self.workspace, site_q, SITES_SHOWN)
+        return {
+            "grant_form": TeamGrantForm(workspace=self.workspace, sites=sites, prefix="grant"),
+            "site_q": site_q,
+            "sites_offered": sites,
+            "more_sites": more,
+            "sites_shown": SITES_SHOWN,
+        }
 
 
 class TeamActionView(TeamMixin, WorkspaceActionView):
@@ -147,9 +173,14 @@ class TeamMemberAddView(TeamActionView):
     required_capability = "manage_teams"
 
     def act(self, request) -> None:
-        form = TeamMemberForm(request.POST, candidates=self.candidates())
+        form = TeamMemberForm(request.POST)
         require_valid(form)
-        membership = form.chosen
+        address = form.address()
+        membership = member_by_address(self.workspace, address)
+        if membership is None:
+            raise ValidationError(f"No member of this workspace has the address {address}.")
+        if is_in_team(self.team, membership):
+            raise ValidationError(f"{membership.user.display_name} is already in the team “{self.team.name}”.")
         team_add_member(actor=request.user, team=self.team, membership=membership)
         messages.success(request, f"{membership.user.display_name} is in the team “{self.team.name}” now.")
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import normalize_email
 from workspaces.models import Experience, ViewerGroup, ViewerGroupMember, ViewerLink, Workspace
+from workspaces.selectors import count_per_row
 
 
 def experiences_needing(group: ViewerGroup) -> list[Experience]:
@@ -32,11 +33,29 @@ def experiences_needing(group: ViewerGroup) -> list[Experience]:
     )
 
 
-def groups_with_counts(workspace: Workspace) -> QuerySet[ViewerGroup]:
-    """The workspace's groups with ``address_count`` and ``experience_count``: one query."""
-    return ViewerGroup.objects.filter(workspace=workspace).annotate(
-        address_count=Count("members", distinct=True), experience_count=Count("experiences", distinct=True)
-    )
+def groups_with_counts(workspace: Workspace, q: str = "") -> QuerySet[ViewerGroup]:
+    """The workspace's groups whose name contains ``q`` (any case), by name, with ``address_count``
+    and ``experience_count`` (subqueries: a page of groups is one query, however many addresses)."""
+    groups = ViewerGroup.objects.filter(workspace=workspace)
+    if q:
+        groups = groups.filter(name__icontains=q)
+    return groups.annotate(
+        address_count=count_per_row(ViewerGroupMember, "group"),
+        experience_count=count_per_row(Experience.viewer_groups.through, "viewergroup"),
+    ).order_by("name", "id")
+
+
+def group_addresses(group: ViewerGroup, q: str = "") -> QuerySet[ViewerGroupMember]:
+    """The group's addresses that contain ``q`` (any case), in order."""
+    members = group.members.all()
+    if q:
+        members = members.filter(email__icontains=q)
+    return members.order_by("email", "id")
+
+
+def group_experiences(group: ViewerGroup) -> QuerySet[Experience]:
+    """The experiences restricted to the group, by title."""
+    return group.experiences.order_by("title", "id")
 
 
 def viewer_group_in(workspace: Workspace, pk) -> ViewerGroup:

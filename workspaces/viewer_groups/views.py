@@ -2,7 +2,9 @@
 
 Every page needs ``manage_viewer_groups`` (the addresses are outside people's, so only those who
 manage the groups see them); another workspace's group or address is a 404. Writes go through
-``services.viewer_groups``, which checks the capability again and records the audit events.
+``services.viewer_groups``, which checks the capability again and records the audit events. The
+groups (by name), a group's addresses (by address) and its experiences are searched and paged
+through ``kernel.paging``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import paged, search_text
 from kernel.views import WorkspaceMixin
 from workspaces.models import ViewerGroup
-from workspaces.viewer_groups.selectors import group_member_in, groups_with_counts, viewer_group_in
+from workspaces.viewer_groups.selectors import (
+    group_addresses,
+    group_experiences,
+    group_member_in,
+    groups_with_counts,
+    viewer_group_in,
+)
 from workspaces.viewer_groups.services import (
     viewer_group_create,
     viewer_group_delete,
@@ -50,8 +59,9 @@ class ViewerGroupListView(WorkspaceMixin, FormView):
     form_class = ViewerGroupForm
 
     def get_context_data(self, **kwargs):
-        groups = groups_with_counts(self.workspace)
-        return super().get_context_data(groups=groups, **kwargs)
+        q = search_text(self.request.GET)
+        groups = paged(groups_with_counts(self.workspace, q), self.request.GET)
+        return super().get_context_data(groups_pager=groups, q=q, **kwargs)
 
     def form_valid(self, form):
         try:
@@ -85,9 +95,12 @@ class ViewerGroupDetailView(GroupMixin, FormView):
     form_class = AddressesForm
 
     def get_context_data(self, **kwargs):
+        query = self.request.GET
+        q = search_text(query)
         return super().get_context_data(
-            members=self.group.members.order_by("email"),
-            experiences=self.group.experiences.order_by("title"),
+            q=q,
+            addresses_pager=paged(group_addresses(self.group, q), query),
+            experiences_pager=paged(group_experiences(self.group), query, "epage"),
             rename_form=ViewerGroupForm(initial={"name": self.group.name}, auto_id="rename_%s"),
             public_base=settings.PORTAL_BASE_URL.rstrip("/"),
             **kwargs,
