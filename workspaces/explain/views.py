@@ -61,7 +61,8 @@ class ExplainView(WorkspaceMixin, TemplateView):
             if str(membership.pk) == wanted:
                 return membership
         if is_ascii_id(wanted) and is_member_id(self.workspace, wanted):
-            raise PermissionDenied("You need the “Manage site access” capability to explain another member's access.")
+            label = catalog.CAPABILITIES["manage_site_access"].label
+            raise PermissionDenied(f"You need the “{label}” capability to explain another member's access.")
         raise Http404("No such member.")
 
     def _target(self, sites: list[Site], experiences: list[Experience]):
