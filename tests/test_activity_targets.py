@@ -17,7 +17,16 @@ from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site
 from workspaces.people.services import member_change_role
 
-PROJECT_APPS = ("accounts", "workspaces", "permissions", "audit", "workspace_settings", "billing", "privacy", "twofactor")
+PROJECT_APPS = (
+    "accounts",
+    "workspaces",
+    "permissions",
+    "audit",
+    "workspace_settings",
+    "billing",
+    "privacy",
+    "twofactor",
+)
 # Rows no service names as an event's target: throttling counters, the derived permission rows and
 # the groups that carry them, team and viewer-group rows (their team or group is the target), the
 # log itself.
@@ -76,7 +85,12 @@ def test_every_model_that_can_be_a_target_has_words():
         ("joindomain", "demo.test", {}, "join domain demo.test"),
         ("site", "Shop", {}, "site Shop"),
         ("membership", "7 in 3", {"after": {"user": "ann@example.com"}}, "member ann@example.com"),
-        ("invite", "Invite for bo@example.com", {"before": {"email": "bo@example.com"}}, "invitation to bo@example.com"),
+        (
+            "invite",
+            "Invite for bo@example.com",
+            {"before": {"email": "bo@example.com"}},
+            "invitation to bo@example.com",
+        ),
         ("accesskey", "CI (pk_ab…)", {}, "access key CI (pk_ab…)"),
         ("viewergroup", "Press", {}, "viewer group Press"),
         ("billingaccount", "Billing of workspace 3", {}, "billing details"),

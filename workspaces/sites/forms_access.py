@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from permissions import catalog
+from permissions.forms import role_choice_label
 from permissions.models import Role
 from permissions.selectors import roles_of
 from workspaces.models import Membership, Site, Team
@@ -47,7 +48,7 @@ def require_valid(form: forms.Form) -> None:
 
 class SiteRoleChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, role: Role) -> str:
-        return role.name if role.builtin else f"{role.name} (custom)"
+        return role_choice_label(role)
 
 
 class GrantForm(forms.Form):
@@ -119,7 +120,7 @@ class SiteGrantForm(GrantForm):
         super().__init__(*args, workspace=workspace, **kwargs)
         # Offer only the site roles the person may give on this site (rule 3, as the policy answers
         # it); any other stays valid input, so a forged choice reaches the service and its message.
-        self.fields["role"].choices = [(role.pk, role.name) for role in givable]
+        self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in givable]
         self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
         choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
         if teams:
