@@ -171,7 +171,7 @@ SITE_CAPABILITIES = _caps(
         ("view_basic_performance", "Performance", "See basic performance only", "Limited: basic metrics"),
         ("configure_alerts", "Performance", "Configure performance alerts", "Configure alerts"),
         ("modify_thresholds", "Performance", "Change performance thresholds", "Modify thresholds"),
-        ("tag_comments", "Comments", "Tag people in comments", "Tag comments (may be added to any site grant)"),
+        ("tag_comments", "Comments", "Add tags to comments", "Tag comments (may be added to any site grant)"),
     ],
 )
 

@@ -279,7 +279,7 @@ def test_team_grant_with_an_extra_capability_then_change_then_revoke(client, wor
     assert not access.has("change_dashboards", site)
     assert AuditEvent.objects.count() == events + 1
     page = client.get(url("detail", workspace, team.pk)).content.decode()
-    assert "Tag comments" in page and url("grant_edit", workspace, team.pk, grant.pk) in page
+    assert "Add tags to comments" in page and url("grant_edit", workspace, team.pk, grant.pk) in page
 
     edit = client.get(url("grant_edit", workspace, team.pk, grant.pk))
     assert (
@@ -428,7 +428,7 @@ def test_teams_index_query_count_does_not_grow(client, workspace, owner, django_
     assert response.status_code == 200
     listed = response.context["teams"]
     assert len(listed) == teams and listed[0].member_count == members
-    assert response.content.decode().count("Site 1: Editor + Tag comments") == teams
+    assert response.content.decode().count("Site 1: Editor + Add tags to comments") == teams
 
 
 @pytest.mark.parametrize("members", [5, 300])

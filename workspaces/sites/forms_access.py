@@ -65,7 +65,7 @@ class GrantForm(forms.Form):
         choices=SITE_CAPABILITY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Given on top of the role, e.g. “Tag comments”.",
+        help_text=f"Given on top of the role, e.g. “{catalog.CAPABILITIES['tag_comments'].label}”.",
     )
 
     def __init__(self, *args, workspace, **kwargs):
