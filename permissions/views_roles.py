@@ -169,6 +169,8 @@ class RoleCreateView(CustomRoleMixin, FormView):
 
     def get_form_kwargs(self):
         scope = self.request.GET.get("scope")
+        if scope not in (catalog.WORKSPACE, catalog.SITE):
+            scope = None  # anything else: a workspace role, the usual kind
         if self.start_role is not None:
             scope = self.start_role.scope
         return {**super().get_form_kwargs(), "role": self.editing(), "scope": scope}

@@ -3,6 +3,8 @@ the capabilities of the chosen kind of role."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -16,7 +18,7 @@ from tests.factories import add_member, make_workspace
 
 def _new(workspace, **query) -> str:
     base = reverse("roles:create", args=[workspace.slug])
-    return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    return base + ("?" + urlencode(query) if query else "")
 
 
 def _area(scope: str, name: str) -> set[str]:
@@ -130,6 +132,14 @@ def test_a_site_role_page_lists_site_capabilities_only(client, workspace, owner)
     assert 'name="workspace_capabilities" value="view_members"' in workspace_page
     assert "Site capabilities, on every site" in workspace_page
     assert '<input type="hidden" name="scope" value="workspace"' in workspace_page
+
+
+@pytest.mark.parametrize("scope", ["experience", "", "\x00", "site" * 30])
+def test_an_unknown_kind_asked_for_is_a_workspace_role(client, workspace, owner, scope):
+    client.force_login(owner)
+    response = client.get(_new(workspace, scope=scope))
+    assert response.status_code == 200
+    assert '<input type="hidden" name="scope" value="workspace"' in response.content.decode()
 
 
 def test_editing_a_site_role_lists_site_capabilities_only(client, workspace, owner):
