@@ -91,9 +91,42 @@ ACTION_WORDS = {
     "data_request.status": "Data request moved along",
 }
 
-# Targets whose own name means nothing to a reader (a membership prints as ids): name the person
-# from the event's state instead.
-NAMED_BY_STATE = {"membership": "user"}
+# What each kind of target is called, by the model name the audit log stores as its type. The one
+# place a type becomes words: the activity page shows "join domain demo.test", not "joindomain".
+# An empty word: the target's own text already says what it is ("Data export request 12").
+TARGET_WORDS = {
+    "workspace": "workspace",
+    "workspacesecurity": "two-factor requirement",
+    "membership": "member",
+    "user": "account",
+    "invite": "invitation to",
+    "joindomain": "join domain",
+    "joinrequest": "request to join from",
+    "role": "role",
+    "team": "team",
+    "site": "site",
+    "sitegrant": "site grant",
+    "experience": "experience",
+    "collaborator": "collaborator",
+    "viewergroup": "viewer group",
+    "viewerlink": "",
+    "accesskey": "access key",
+    "ipblockrule": "blocked addresses",
+    "integrationsetting": "integration",
+    "userattributesetting": "user attribute",
+    "workspacepolicy": "data-collection policy",
+    "ssoconfiguration": "single sign-on",
+    "billingaccount": "billing details",
+    "billingcontact": "billing e-mail",
+    "planchangerequest": "",
+    "invoice": "invoice",
+    "datarequest": "",
+}
+# Targets whose own text means nothing to a reader (a membership prints as ids, an invitation as
+# "Invite for …"): name them from the event's state instead.
+NAMED_BY_STATE = {"membership": "user", "invite": "email", "joinrequest": "user"}
+# Targets whose word says everything: their text ("Billing of workspace 3") is not shown.
+UNNAMED = frozenset({"billingaccount", "workspacesecurity", "workspacepolicy"})
 
 
 def action_label(action: str) -> str:
@@ -105,10 +138,15 @@ def action_label(action: str) -> str:
 
 
 def target_type_label(target_type: str) -> str:
+    """The words for a target type; a type added later reads as its model name with spaces."""
+    if target_type in TARGET_WORDS:
+        return TARGET_WORDS[target_type]
     return target_type.replace("_", " ")
 
 
 def target_label(target_type: str, target_repr: str, before: dict | None, after: dict | None) -> str:
+    if target_type in UNNAMED:
+        return ""
     key = NAMED_BY_STATE.get(target_type)
     if key is not None:
         for state in (after, before):

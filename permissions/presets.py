@@ -448,3 +448,10 @@ def load_preset(*, actor, workspace, name: str) -> list[Role]:
         )
         for spec in preset.roles
     ]
+
+
+def preset_title(name: str) -> str:
+    """The short title of the preset called ``name`` ("Organization roles"), which tells its roles
+    from another preset's of the same name; the stored name when no preset has it any more."""
+    preset = PRESETS.get(name)
+    return preset.title.partition(":")[0] if preset is not None else name

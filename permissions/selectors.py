@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
@@ -17,6 +18,34 @@ def roles_of(workspace, scope: str | None = None) -> QuerySet[Role]:
     if scope is not None:
         roles = roles.filter(scope=scope)
     return roles.order_by("-builtin", "position", "name").prefetch_related("permissions", "site_permissions")
+
+
+def _count_of(queryset) -> Subquery:
+    """A correlated ``COUNT(*)`` of ``queryset`` (already filtered on ``OuterRef``), 0 when empty."""
+    counted = queryset.order_by().values("role").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def roles_with_holders(workspace, search: str = "") -> QuerySet[Role]:
+    """The roles list: built-in roles and the workspace's custom ones, built-in first, each with
+    ``member_count`` (members of this workspace with the role) and ``grant_count`` (site grants in
+    this workspace naming it). One query whatever the number of roles, members and grants; ``search``
+    narrows by name or description."""
+    roles = Role.objects.filter(Q(workspace__isnull=True) | Q(workspace=workspace))
+    if search:
+        roles = roles.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return roles.annotate(
+        member_count=_count_of(Membership.objects.filter(workspace=workspace, role=OuterRef("pk"))),
+        grant_count=_count_of(SiteGrant.objects.filter(site__workspace=workspace, role=OuterRef("pk"))),
+    ).order_by("-builtin", "-scope", "position", "name", "pk")
+
+
+def start_role_in(workspace, pk) -> Role | None:
+    """The role ``pk`` a new custom role may start from: a built-in one or one of ``workspace``'s
+    custom ones, with its capabilities; None for anything else (another workspace's, or no id)."""
+    if not (isinstance(pk, str) and pk.isascii() and pk.isdigit() and len(pk) < 12):
+        return None
+    return roles_of(workspace).filter(pk=pk).first()
 
 
 def role_usage(role: Role) -> dict[str, int]:

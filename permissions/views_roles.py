@@ -1,5 +1,5 @@
-"""The roles pages: the read-only matrix for every member, and for ``manage_roles`` the custom-role
-editor and the preset loader.
+"""The roles pages: the roles list (what each role is for, who holds it) and the capability matrix
+for every member; for ``manage_roles`` the custom-role editor and the preset loader.
 
 Views stay thin: every write goes through ``permissions.services`` (or ``presets.load_preset``),
 which check ``manage_roles`` and rule 3 again.
@@ -8,6 +8,8 @@ which check ``manage_roles`` and rule 3 again.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -17,10 +19,11 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
 from . import catalog
-from .forms import PresetForm, RoleForm
+from .forms import PresetForm, RoleForm, role_choice_label, role_origin
 from .models import Role
 from .presets import PRESETS, load_preset
-from .selectors import custom_role_in, role_usage, roles_of
+from .roles import role_codes
+from .selectors import custom_role_in, role_usage, roles_of, roles_with_holders, start_role_in
 from .services import role_delete, role_save
 
 
@@ -67,21 +70,50 @@ def role_tables(roles: list[Role]) -> list[dict]:
     ]
 
 
-class RoleMatrixView(WorkspaceMixin, TemplateView):
+ROLES_PER_PAGE = 50
+
+
+def search_text(value: str) -> str:
+    """The search box's text: printable characters only (PostgreSQL refuses a NUL), spaces folded."""
+    return " ".join("".join(ch for ch in value if ch.isprintable()).split())[:100]
+
+
+class RoleListView(WorkspaceMixin, TemplateView):
+    """Every role of the workspace, built-in first: what it is for, its kind, where it comes from,
+    and how many hold it. The counts come with the page's one query of roles."""
+
     template_name = "permissions/roles.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        roles = list(roles_of(self.workspace))
+        search = search_text(self.request.GET.get("q", ""))
+        page = Paginator(roles_with_holders(self.workspace, search), ROLES_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
         can_manage = "manage_roles" in context["ws_perms"]
         presets = PRESETS if can_manage else {}
         context.update(
-            tables=role_tables(roles),
-            custom_roles=[role for role in roles if not role.builtin],
+            page=page,
+            rows=[{"role": role, "origin": role_origin(role)} for role in page.object_list],
+            search=search,
             can_manage=can_manage,
             presets=presets.values(),
             preset_form=PresetForm(presets=presets) if presets else None,
         )
+        return context
+
+
+class RoleMatrixView(WorkspaceMixin, TemplateView):
+    """Which capability each role gives, side by side."""
+
+    template_name = "permissions/roles_matrix.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        roles = list(roles_of(self.workspace))
+        for role in roles:
+            role.origin = role_origin(role)  # two presets' "Admin" columns tell themselves apart
+        context.update(tables=role_tables(roles), custom_roles=[role for role in roles if not role.builtin])
         return context
 
 
@@ -95,22 +127,76 @@ class CustomRoleMixin(WorkspaceMixin):
     def role(self) -> Role:
         return custom_role_in(self.workspace, self.kwargs["pk"])
 
-    def matrix_url(self) -> str:
-        return reverse("roles:matrix", args=[self.workspace.slug])
+    def list_url(self) -> str:
+        return reverse("roles:index", args=[self.workspace.slug])
+
+
+def _start_groups(roles) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The "start from" choices: every role, workspace roles then site roles, labelled as pickers do."""
+    groups = {catalog.WORKSPACE: [], catalog.SITE: []}
+    for role in roles:
+        groups[role.scope].append((role.pk, role_choice_label(role)))
+    return [("Workspace roles", groups[catalog.WORKSPACE]), ("Site roles", groups[catalog.SITE])]
 
 
 class RoleCreateView(CustomRoleMixin, FormView):
+    """A new custom role. ``?scope=site`` makes it a site role; ``?from=<role id>`` starts from any
+    role of the workspace (built-in or custom), with its kind and those of its capabilities the
+    person holds ticked."""
+
     template_name = "permissions/roles_form.html"
     form_class = RoleForm
 
     def editing(self) -> Role | None:
         return None
 
+    @cached_property
+    def start_role(self) -> Role | None:
+        """The role named by ``?from=``; 404 for one that is not a role of this workspace."""
+        wanted = self.request.GET.get("from")
+        if self.editing() is not None or wanted is None:
+            return None
+        role = start_role_in(self.workspace, wanted)
+        if role is None:
+            raise Http404("No such role here.")
+        return role
+
+    def get_initial(self):
+        if self.start_role is None:
+            return {}
+        initial = RoleForm.initial_for(self.start_role, held=role_codes(self.membership.role))
+        return {**initial, "name": "", "description": ""}
+
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "role": self.editing()}
+        scope = self.request.GET.get("scope")
+        if scope not in (catalog.WORKSPACE, catalog.SITE):
+            scope = None  # anything else: a workspace role, the usual kind
+        if self.start_role is not None:
+            scope = self.start_role.scope
+        return {**super().get_form_kwargs(), "role": self.editing(), "scope": scope}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(role=self.editing(), **kwargs)
+        context = super().get_context_data(role=self.editing(), **kwargs)
+        if self.editing() is None:
+            context.update(
+                start_role=self.start_role,
+                not_held=self._not_held(),
+                start_groups=_start_groups(roles_of(self.workspace)),
+            )
+        return context
+
+    def _not_held(self) -> list[str]:
+        """The start role's capabilities the person does not hold, so the page can say why they are
+        not ticked (rule 3: they could not give them)."""
+        if self.start_role is None:
+            return []
+        caps, site_caps = role_codes(self.start_role)
+        held, held_site = role_codes(self.membership.role)
+        if self.start_role.scope == catalog.SITE:
+            missing = caps - held_site
+        else:
+            missing = (caps - held - catalog.OWNER_ONLY) | (site_caps - held_site)
+        return [catalog.CAPABILITIES[code].label for code in sorted(missing)]
 
     def form_valid(self, form):
         try:
@@ -121,7 +207,7 @@ class RoleCreateView(CustomRoleMixin, FormView):
             form.add_error(None, exc)
             return self.form_invalid(form)
         messages.success(self.request, f"The role “{role.name}” is saved; its holders have its capabilities now.")
-        return redirect(self.matrix_url())
+        return redirect(self.list_url())
 
 
 class RoleEditView(RoleCreateView):
@@ -146,7 +232,7 @@ class RoleDeleteView(CustomRoleMixin, TemplateView):
                 messages.error(request, message)
             return self.get(request, *args, **kwargs)
         messages.success(request, f"The role “{name}” is deleted.")
-        return redirect(self.matrix_url())
+        return redirect(self.list_url())
 
 
 class PresetLoadView(WorkspaceMixin, View):
@@ -168,4 +254,4 @@ class PresetLoadView(WorkspaceMixin, View):
             else:
                 names = ", ".join(role.name for role in roles)
                 messages.success(request, f"The preset “{preset.title}” is loaded: {names}.")
-        return redirect("roles:matrix", self.workspace.slug)
+        return redirect("roles:index", self.workspace.slug)

@@ -128,7 +128,7 @@ def test_role_above_the_inviters_is_refused(run, workspace):
 
 def test_inviter_without_invite_capability_is_refused(run, workspace):
     member = add_member(workspace, catalog.MEMBER).user
-    with pytest.raises(CommandError, match="You need the “Invite members” capability."):
+    with pytest.raises(CommandError, match="You need the “Invite people” capability."):
         run("email\nann@example.com\n", "--inviter", member.email)
     assert written()["invites"] == 0
 

@@ -1,4 +1,4 @@
-"""The roles pages: matrix for every member; editor, delete and presets for manage_roles only."""
+"""The roles pages: list and matrix for every member; editor, delete and presets for manage_roles only."""
 
 import pytest
 from django.urls import reverse
@@ -39,14 +39,21 @@ def _url(name, workspace, *args):
 
 
 @pytest.mark.parametrize("role_key", [r.key for r in catalog.BUILTIN_WORKSPACE_ROLES])
-def test_every_member_sees_the_matrix(client, workspace, owner, role_key):
+def test_every_member_sees_the_list_and_the_matrix(client, workspace, owner, role_key):
     user = owner if role_key == catalog.OWNER else add_member(workspace, role_key).user
     custom = _role(workspace)
-    response = _client_for(client, user).get(_url("matrix", workspace))
+    client = _client_for(client, user)
+    matrix = client.get(_url("matrix", workspace))
+    assert matrix.status_code == 200
+    for spec in catalog.BUILTIN_ROLES:
+        assert spec.name in matrix.content.decode()
+    assert _url("index", workspace) in matrix.content.decode()  # the matrix links back to the list
+    response = client.get(_url("index", workspace))
     assert response.status_code == 200
     html = response.content.decode()
     for spec in catalog.BUILTIN_ROLES:
         assert spec.name in html
+    assert _url("matrix", workspace) in html
     shows_controls = role_key in (catalog.OWNER, catalog.ADMIN)
     assert (_url("create", workspace) in html) == shows_controls
     assert (_url("load_preset", workspace) in html) == shows_controls
@@ -54,9 +61,10 @@ def test_every_member_sees_the_matrix(client, workspace, owner, role_key):
     assert (_url("delete", workspace, custom.pk) in html) == shows_controls
 
 
-def test_matrix_is_404_for_non_members(client, workspace):
-    response = _client_for(client, UserFactory()).get(_url("matrix", workspace))
-    assert response.status_code == 404
+def test_list_and_matrix_are_404_for_non_members(client, workspace):
+    client = _client_for(client, UserFactory())
+    assert client.get(_url("matrix", workspace)).status_code == 404
+    assert client.get(_url("index", workspace)).status_code == 404
 
 
 def test_matrix_cells_follow_the_catalog(client, workspace, owner):
@@ -81,11 +89,12 @@ def test_matrix_cells_follow_the_catalog(client, workspace, owner):
         assert escape(area) in html
 
 
-def test_matrix_hides_other_workspaces_custom_roles(client, workspace, owner):
+def test_list_and_matrix_hide_other_workspaces_custom_roles(client, workspace, owner):
     other = make_workspace(name="Other")
     _role(other, "Secret elsewhere")
-    response = _client_for(client, owner).get(_url("matrix", workspace))
-    assert "Secret elsewhere" not in response.content.decode()
+    client = _client_for(client, owner)
+    for name in ("matrix", "index"):
+        assert "Secret elsewhere" not in client.get(_url(name, workspace)).content.decode()
 
 
 @pytest.mark.parametrize("count", [2, 20])

@@ -159,7 +159,7 @@ def test_the_page_shows_every_way_in(client, workspace, owner, site):
     assert lines["Owner"].member_count == 1 and lines["Owner"].site_caps is None
     assert [c.codename for c in lines["Perf"].site_caps] == ["view_performance", "view_basic_performance"]
     assert "Everyone with workspace role <strong>Viewer</strong>" in page
-    assert "tagger@acme.test" in page and "Tag comments" in page
+    assert "tagger@acme.test" in page and "Add tags to comments" in page
     assert "Growth" in page and "Editor" in page
     assert "owner@acme.test" in page  # the site owner
     assert f'href="{url("index", site)}"' in login(client, owner).get(site.get_absolute_url()).content.decode()
@@ -392,4 +392,6 @@ def test_access_page_query_count_does_not_grow(client, workspace, owner, site, d
     assert response.status_code == 200
     assert len(response.context["member_grants"]) == size
     assert len(response.context["team_grants"]) == len(range(0, size, 10))
-    assert response.content.decode().count(">Tag comments</span>") == size + len(response.context["team_grants"])
+    assert response.content.decode().count(">Add tags to comments</span>") == size + len(
+        response.context["team_grants"]
+    )

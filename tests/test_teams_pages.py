@@ -295,7 +295,7 @@ def test_team_grant_with_an_extra_capability_then_change_then_revoke(client, wor
     assert not access.has("change_dashboards", site)
     assert AuditEvent.objects.count() == events + 1
     page = client.get(url("detail", workspace, team.pk)).content.decode()
-    assert "Tag comments" in page and url("grant_edit", workspace, team.pk, grant.pk) in page
+    assert "Add tags to comments" in page and url("grant_edit", workspace, team.pk, grant.pk) in page
 
     edit = client.get(url("grant_edit", workspace, team.pk, grant.pk))
     assert (

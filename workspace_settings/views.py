@@ -16,6 +16,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
+from permissions import catalog
 from workspaces.overview.forms import WorkspaceForm
 from workspaces.overview.services import workspace_update
 from workspaces.selectors import site_in
@@ -222,7 +223,8 @@ class SessionCaptureView(WorkspaceMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         sites = list(selectors.session_capture_sites(self.access, self.workspace))
         if not selectors.may_manage_session_capture(self.access, self.workspace, sites):
-            raise PermissionDenied("You need the “Manage session capture” capability on a site of this workspace.")
+            label = catalog.CAPABILITIES["manage_session_capture"].label
+            raise PermissionDenied(f"You need the “{label}” capability on a site of this workspace.")
         return self.render_to_response(self.get_context_data(sites=sites))
 
 

@@ -234,7 +234,7 @@ def test_the_join_domain_picker_offers_only_roles_the_person_may_give(client, wo
     keeper = add_member(workspace, keeper_role)
     client.force_login(keeper.user)
     page = client.get(f"/w/{workspace.slug}/settings/join-domains/")
-    offered = {name for _, name in page.context["form"].fields["role"].choices}
+    offered = {label.partition(" — ")[0] for _, label in page.context["form"].fields["role"].choices}
     assert "Viewer" in offered
     assert "Member" not in offered
 
@@ -253,6 +253,6 @@ def test_the_site_grant_picker_offers_only_roles_the_person_may_give(client, wor
     site = make_site(workspace, "Shop")
     client.force_login(keeper.user)
     page = client.get(f"/w/{workspace.slug}/sites/{site.slug}/access/")
-    offered = {name for _, name in page.context["grant_form"].fields["role"].choices}
+    offered = {label.partition(" — ")[0] for _, label in page.context["grant_form"].fields["role"].choices}
     assert "Site viewer" in offered
     assert not offered & {"Editor", "Site admin"}

@@ -1,4 +1,5 @@
-"""The access explainer, mounted at /w/<workspace_slug>/explain/ (namespace "explain")."""
+"""The access explainer, mounted at /w/<workspace_slug>/explain/ (namespace "explain"): ``index``
+explains anyone (oneself for most), ``mine`` is "My access", oneself for every member."""
 
 from django.urls import path
 
@@ -8,4 +9,5 @@ app_name = "explain"
 
 urlpatterns = [
     path("", views.ExplainView.as_view(), name="index"),
+    path("me/", views.MyAccessView.as_view(), name="mine"),
 ]

@@ -16,6 +16,7 @@ from django.views.generic import FormView, TemplateView, View
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
+from permissions.forms import role_choice_label
 from permissions.roles import builtin_role_id
 from workspaces.joining.dns import txt_record_value, unicode_form
 from workspaces.joining.selectors import domain_status, join_domain_in, joinable_roles, workspace_join_domains
@@ -54,7 +55,7 @@ class JoinDomainEditForm(forms.Form):
         )
         self.fields["role"].queryset = joinable_roles(workspace).filter(pk__in=[role.pk for role in roles])
         # Rendering would iterate the queryset once per use; list the choices once instead.
-        self.fields["role"].choices = [(role.pk, role.name) for role in roles]
+        self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in roles]
 
 
 class JoinDomainAddForm(JoinDomainEditForm):

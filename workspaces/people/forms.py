@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 from accounts.forms import SignupForm
 from accounts.models import normalize_email
 from permissions import catalog
-from permissions.forms import RoleChoiceField
+from permissions.forms import RoleChoiceField, role_choice_label
 from permissions.selectors import roles_of
 from workspaces.models import Membership, Workspace
 
@@ -56,8 +56,10 @@ class InviteForm(forms.Form):
             "site_role": {r.pk: r for r in site_roles},
             "team": {t.pk: t for t in teams},
         }
-        self.fields["role"].choices = _choices(roles)
-        self.fields["role"].widget.choices = _choices(givable)  # offered; the rest are still refused clearly
+        self.fields["role"].choices = _choices(roles, role_choice_label)
+        self.fields["role"].widget.choices = _choices(
+            givable, role_choice_label
+        )  # offered; the rest are still refused clearly
         member = next((r for r in givable if r.builtin and r.key == "member"), None)
         if member is not None:
             self.fields["role"].initial = member.pk
@@ -67,7 +69,10 @@ class InviteForm(forms.Form):
                 label=f"Site {row}", coerce=int, required=False, choices=[("", "No site"), *_choices(sites)]
             )
             self.fields[f"site_role_{row}"] = forms.TypedChoiceField(
-                label=f"Site role {row}", coerce=int, required=False, choices=[("", "—"), *_choices(site_roles)]
+                label=f"Site role {row}",
+                coerce=int,
+                required=False,
+                choices=[("", "—"), *_choices(site_roles, role_choice_label)],
             )
 
     def grant_rows(self):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from permissions import catalog
+from permissions.forms import role_choice_label
 from permissions.models import Role
 from permissions.selectors import roles_of
 from workspaces.models import Membership, Site, Team
@@ -48,7 +49,7 @@ def require_valid(form: forms.Form) -> None:
 
 class SiteRoleChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, role: Role) -> str:
-        return role.name if role.builtin else f"{role.name} (custom)"
+        return role_choice_label(role)
 
 
 class GrantForm(forms.Form):
@@ -65,7 +66,7 @@ class GrantForm(forms.Form):
         choices=SITE_CAPABILITY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Given on top of the role, e.g. “Tag comments”.",
+        help_text=f"Given on top of the role, e.g. “{catalog.CAPABILITIES['tag_comments'].label}”.",
     )
 
     def __init__(self, *args, workspace, **kwargs):
@@ -104,7 +105,7 @@ class SiteGrantForm(GrantForm):
         super().__init__(*args, workspace=workspace, **kwargs)
         # Offer only the site roles the person may give on this site (rule 3, as the policy answers
         # it); any other stays valid input, so a forged choice reaches the service and its message.
-        self.fields["role"].choices = [(role.pk, role.name) for role in givable]
+        self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in givable]
         self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
         choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
         if teams:

@@ -23,6 +23,7 @@ from django.views.generic import TemplateView, View
 from kernel.errors import RuleViolation
 from kernel.paging import paged, search_text
 from kernel.views import WorkspaceActionView, WorkspaceMixin, flash_errors
+from permissions import catalog
 from workspaces.models import SiteGrant, Team
 from workspaces.sites.forms_access import GrantForm, require_valid
 from workspaces.sites.services import site_grant_revoke, site_grant_set
@@ -201,7 +202,8 @@ class TeamGrantMixin(TeamMixin):
         if request.user.is_authenticated:
             self.team  # noqa: B018 -- 404 first
             if not self.access.has_any(GRANT_CAPABILITIES, self.workspace):
-                raise PermissionDenied("You need the “Manage teams” or “Manage site access” capability.")
+                teams, access = (catalog.CAPABILITIES[code].label for code in ("manage_teams", "manage_site_access"))
+                raise PermissionDenied(f"You need the “{teams}” or “{access}” capability.")
         return super().dispatch(request, *args, **kwargs)
 
     @cached_property
