@@ -239,7 +239,7 @@ def test_existing_account_is_asked_to_sign_in(client, token):
     UserFactory(email="ann@example.com")
     html = client.get(link(token)).content.decode()
     login_url = f"{reverse('accounts:login')}?next=%2Finvites%2F{token}%2F"
-    assert "ann@example.com already has an account. Sign in to join." in html
+    assert "ann@example.com already has an account. Sign in to accept the invitation" in html
     assert escape(login_url) in html
     before = snapshot()
     response = signup(client, token)

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from accounts.signals import Followed
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import catalog
@@ -304,9 +305,26 @@ def _has_pending_invite(workspace: Workspace, email: str) -> bool:
 
 
 @transaction.atomic
-def auto_join_on_verify(sender, *, user: User, **kwargs) -> None:
-    """``accounts.signals.address_verified``: join (or ask to join) by the address's domain."""
-    auto_join(user)
+def auto_join_on_verify(sender, *, user: User, **kwargs) -> Followed | None:
+    """``accounts.signals.address_verified``: join (or ask to join) by the address's domain, and
+    say which workspace, for the verification page."""
+    outcome = auto_join(user)
+    if isinstance(outcome, Membership):
+        workspace = outcome.workspace
+        return Followed(
+            message=f"You joined {workspace.name} as {outcome.role.name}: your address is at a domain it admits.",
+            link_url=workspace.get_absolute_url(),
+            link_text=f"Open {workspace.name}",
+        )
+    if isinstance(outcome, JoinRequest):
+        answer = " We will e-mail you the answer." if user.notify_workspace_changes else ""
+        return Followed(
+            message=(
+                f"You asked to join {outcome.workspace.name}: your address is at a domain it admits on request. "
+                f"Your request is awaiting approval by its administrators.{answer}"
+            ),
+        )
+    return None
 
 
 def auto_join(user: User) -> Membership | JoinRequest | None:
