@@ -38,16 +38,11 @@ DUPLICATE_EMAIL_MESSAGE = (
 )
 
 
+# The notification settings, in the order the profile page shows them; what each governs is in
+# workspaces.notices.
+NOTIFICATION_FIELDS = ("notify_workspace_changes", "notify_member_requests")
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
-PROFILE_FIELDS = frozenset(
-    {
-        "full_name",
-        "notify_product_updates",
-        "notify_weekly_digest",
-        "notify_alerts",
-        "notify_workspace_changes",
-    }
-)
+PROFILE_FIELDS = frozenset({"full_name", *NOTIFICATION_FIELDS})
 
 
 @transaction.atomic

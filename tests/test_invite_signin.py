@@ -40,7 +40,9 @@ def login_url_for(token: str) -> str:
 
 
 def sign_in(client, email: str, next_url: str, password: str = PASSWORD):
-    return client.post(f"{LOGIN}?next={quote(next_url, safe='')}", {"username": email, "password": password, "next": next_url})
+    return client.post(
+        f"{LOGIN}?next={quote(next_url, safe='')}", {"username": email, "password": password, "next": next_url}
+    )
 
 
 def test_page_without_an_account_offers_sign_up_and_sign_in(client, token):

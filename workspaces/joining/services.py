@@ -37,6 +37,7 @@ from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access, require, require_can_give
 from permissions.roles import builtin_role
+from workspaces import notices
 from workspaces.joining.dns import (
     DnsLookupFailed,
     InvalidDomain,
@@ -371,6 +372,7 @@ def _request_create(user: User, join_domain: JoinDomain) -> JoinRequest:
         target=join_request,
         after={"user": user.email, "domain": join_domain.domain, "role": join_domain.role.name},
     )
+    notices.join_request_filed(join_request)
     return join_request
 
 
@@ -407,15 +409,18 @@ def join_request_approve(*, actor, join_request: JoinRequest) -> Membership:
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is None:
         # member_add writes the one audit event of this change, under the approval's name.
-        return member_add(workspace=workspace, user=user, role=role, actor=actor, action="join_request.approve")
-    record(
-        action="join_request.approve",
-        actor=actor,
-        workspace=workspace,
-        target=existing,
-        after={"user": user.email, "role": existing.role.name, "already_member": True},
-    )
-    return existing
+        membership = member_add(workspace=workspace, user=user, role=role, actor=actor, action="join_request.approve")
+    else:
+        membership = existing
+        record(
+            action="join_request.approve",
+            actor=actor,
+            workspace=workspace,
+            target=existing,
+            after={"user": user.email, "role": existing.role.name, "already_member": True},
+        )
+    notices.join_request_answered(join_request, membership=membership)
+    return membership
 
 
 @transaction.atomic
@@ -431,4 +436,5 @@ def join_request_decline(*, actor, join_request: JoinRequest) -> JoinRequest:
         before={"user": join_request.user.email, "status": "pending"},
         after={"user": join_request.user.email, "status": "declined"},
     )
+    notices.join_request_answered(join_request, membership=None)
     return join_request
