@@ -39,10 +39,19 @@ def test_page_names_the_workspace_joined_with_a_link(client, owner, workspace, d
     html = response.content.decode()
     assert "Your e-mail address is verified" in html
     assert "You joined Acme as Viewer: your address is at a domain it admits." in html
-    assert f'<a href="{workspace.get_absolute_url()}">Open Acme</a>' in html
     # Signed out: the sign-in button leads to the workspace afterwards.
     assert escape(f"{reverse('accounts:login')}?next={workspace.get_absolute_url()}") in html
     assert Membership.objects.get(user=ann, workspace=workspace).role.key == catalog.VIEWER
+
+
+def test_signed_in_page_leads_to_the_workspace_joined(client, owner, workspace):
+    acme_domain(owner, workspace)
+    ann = UserFactory(email="ann@acme.test", email_verified_at=None)
+    client.force_login(ann)
+    html = open_link(client, ann).content.decode()
+    assert "You joined Acme as Viewer" in html
+    assert f'<a class="button" href="{workspace.get_absolute_url()}">Open Acme</a>' in html
+    assert ">Continue</a>" not in html
 
 
 def test_page_says_a_request_is_awaiting_approval(client, owner, workspace, django_capture_on_commit_callbacks):

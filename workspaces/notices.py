@@ -13,8 +13,8 @@ Each notice has two halves:
 - the notice (``join_request_filed``, ``role_changed``, …) is called by the service that made the
   change, inside its transaction. It decides who is told, reads what the mail says from objects
   the service already holds (no query, except the one that finds who may answer a join request),
-  and schedules the send for after the
-  commit (``transaction.on_commit``): a change that rolls back mails nobody.
+  and schedules the send for after the commit (``transaction.on_commit``): a change that rolls
+  back mails nobody.
 - the send (``send_join_request_filed``, ``send_role_changed``, …, one per notice) takes only
   addresses and strings, reads no database and renders ``templates/emails/membership/<name>``
   (subject, plain text, HTML). It is what a task queue would run.
