@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.services import email_verify, profile_update
 from permissions import catalog
 from permissions.roles import builtin_role
+from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_workspace
 from workspaces import notices
 from workspaces.invites.services import invite_accept, invite_create
@@ -140,6 +141,19 @@ def test_holders_leave_out_deactivated_accounts_and_other_workspaces(owner, work
     gone.save(update_fields=["is_active"])
     make_workspace(UserFactory(email="stranger@other.test"), "Other")
     assert notices.join_request_recipients(workspace) == [owner.email]
+
+
+def test_a_custom_role_with_invite_members_is_told_one_without_is_not(owner, workspace):
+    recruiter = role_save(
+        actor=None, workspace=workspace, scope=catalog.WORKSPACE, name="Recruiter", capabilities={"invite_members"}
+    )
+    reader = role_save(
+        actor=None, workspace=workspace, scope=catalog.WORKSPACE, name="Reader", capabilities={"view_members"}
+    )
+    add_member(workspace, recruiter, UserFactory(email="rita@acme.test"))
+    add_member(workspace, reader, UserFactory(email="rory@acme.test"))
+    # Owners (and admins) first, then the other roles in their list order.
+    assert notices.join_request_recipients(workspace) == [owner.email, "rita@acme.test"]
 
 
 def test_no_mail_when_the_change_rolls_back(owner, workspace, django_capture_on_commit_callbacks):
