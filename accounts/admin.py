@@ -23,7 +23,14 @@ from workspaces.models import Membership
 from workspaces.people.deactivation import account_deactivate, account_reactivate
 
 from .models import User
-from .services import account_create, account_delete, account_password_set, account_update, clean_new_email
+from .services import (
+    NOTIFICATION_FIELDS,
+    account_create,
+    account_delete,
+    account_password_set,
+    account_update,
+    clean_new_email,
+)
 
 PROFILE_FIELDS = (
     "email",
@@ -31,10 +38,7 @@ PROFILE_FIELDS = (
     "email_verified_at",
     "is_staff",
     "is_superuser",
-    "notify_product_updates",
-    "notify_weekly_digest",
-    "notify_alerts",
-    "notify_workspace_changes",
+    *NOTIFICATION_FIELDS,
 )
 
 
@@ -105,7 +109,7 @@ class UserAdmin(ServiceAdmin, BaseUserAdmin):
         ("Profile", {"fields": ("full_name", "email_verified_at")}),
         (
             "Notifications",
-            {"fields": ("notify_product_updates", "notify_weekly_digest", "notify_alerts", "notify_workspace_changes")},
+            {"fields": NOTIFICATION_FIELDS},
         ),
         (
             "Access",

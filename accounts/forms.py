@@ -5,8 +5,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
-from .models import normalize_email
-from .services import account_password_set
+from .models import User, normalize_email
+from .services import NOTIFICATION_FIELDS, account_password_set
 
 
 class SignupForm(forms.Form):
@@ -68,10 +68,16 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label="Full name", max_length=150, required=False)
-    notify_product_updates = forms.BooleanField(label="Product updates", required=False)
-    notify_weekly_digest = forms.BooleanField(label="Weekly digest of my sites", required=False)
-    notify_alerts = forms.BooleanField(label="Alerts on sites I can see", required=False)
-    notify_workspace_changes = forms.BooleanField(label="Changes to my access", required=False)
+    # The labels and help come from the model, so the admin and this page say the same.
+    notify_workspace_changes = forms.BooleanField(required=False)
+    notify_member_requests = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in NOTIFICATION_FIELDS:
+            model_field = User._meta.get_field(name)
+            self.fields[name].label = model_field.verbose_name.capitalize()
+            self.fields[name].help_text = model_field.help_text
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -44,11 +44,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
-    # Notification settings: every person chooses their own, whatever their role (seed 004).
-    notify_product_updates = models.BooleanField("product updates", default=True)
-    notify_weekly_digest = models.BooleanField("weekly digest of my sites", default=True)
-    notify_alerts = models.BooleanField("alerts on sites I can see", default=True)
-    notify_workspace_changes = models.BooleanField("changes to my access", default=True)
+    # Notification settings: every person chooses their own, whatever their role (seed 004). Each
+    # governs mail the portal really sends (workspaces.notices); a setting nothing reads is not kept.
+    notify_workspace_changes = models.BooleanField(
+        "changes to my membership",
+        default=True,
+        help_text="My role changed, I was removed from a workspace, my request to join was answered.",
+    )
+    notify_member_requests = models.BooleanField(
+        "people joining workspaces where I invite",
+        default=True,
+        help_text="Someone asks to join, or accepts an invitation I sent.",
+    )
 
     objects = UserManager()
 

@@ -13,6 +13,8 @@ the address has an account or not, so neither tells a stranger who has an accoun
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -29,23 +31,18 @@ from . import throttle
 from .addresses import normalize_email, validate_address
 from .emails import send_password_reset_email, send_signup_attempt_email, send_verification_email
 from .models import User
-from .signals import address_verified
+from .signals import Followed, address_verified
 
 DUPLICATE_EMAIL_MESSAGE = (
     "An account with this e-mail address already exists. Sign in, or reset your password if you forgot it."
 )
 
 
+# The notification settings, in the order the profile page shows them; what each governs is in
+# workspaces.notices.
+NOTIFICATION_FIELDS = ("notify_workspace_changes", "notify_member_requests")
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
-PROFILE_FIELDS = frozenset(
-    {
-        "full_name",
-        "notify_product_updates",
-        "notify_weekly_digest",
-        "notify_alerts",
-        "notify_workspace_changes",
-    }
-)
+PROFILE_FIELDS = frozenset({"full_name", *NOTIFICATION_FIELDS})
 
 
 @transaction.atomic
@@ -137,24 +134,40 @@ def verification_resend(*, user: User) -> bool:
     return True
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Verification:
+    """What verifying an address did: whether it was verified just now (False when it already
+    was), and what that led to (``signals.Followed``, e.g. a workspace joined by domain)."""
+
+    verified_now: bool
+    followed: tuple[Followed, ...] = ()
+
+
 def email_verify(user: User) -> bool:
-    """Mark the address verified. False when it already was (a link used twice changes nothing).
+    """Mark the address verified. False when it already was (a link used twice changes nothing)."""
+    return email_verify_and_follow(user).verified_now
+
+
+@transaction.atomic
+def email_verify_and_follow(user: User) -> Verification:
+    """Mark the address verified, and say what followed.
 
     Anything that should follow a verified address (joining by e-mail domain) listens to
     ``signals.address_verified``, sent here after the audit event, so every way of verifying
-    triggers it.
+    triggers it; what the receivers answer comes back in ``Verification.followed``.
     """
     # The lock makes two simultaneous clicks on the link verify (and audit) once.
     locked = lock_account(user)
     if locked.email_verified_at is not None:
         user.email_verified_at = locked.email_verified_at
-        return False
+        return Verification(verified_now=False)
     locked.email_verified_at = user.email_verified_at = timezone.now()
     locked.save(update_fields=["email_verified_at"])
     record(action="account.verify", actor=locked, target=locked, after={"email": locked.email})
-    address_verified.send(sender=User, user=locked)
-    return True
+    answers = address_verified.send(sender=User, user=locked)
+    return Verification(
+        verified_now=True, followed=tuple(answer for _, answer in answers if isinstance(answer, Followed))
+    )
 
 
 @transaction.atomic

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import Resolver404, resolve, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
@@ -68,8 +70,10 @@ def verify(request, token):
         return _verify_page(request, "expired", token=token, status=400)
     except VerificationLinkError:
         return _verify_page(request, "invalid", status=400)
-    state = "verified" if services.email_verify(user) else "already"
-    return _verify_page(request, state, address=user.email)
+    verification = services.email_verify_and_follow(user)
+    state = "verified" if verification.verified_now else "already"
+    # What the address led to (a workspace joined by its domain, a join request filed) is told here.
+    return _verify_page(request, state, address=user.email, followed=verification.followed)
 
 
 def _verify_page(request, state: str, *, status: int = 200, **context):
@@ -114,8 +118,29 @@ def profile(request):
 
 
 class LoginView(auth_views.LoginView):
+    """Django's sign-in. ``next`` is followed only when it stays on this site (Django's
+    ``url_has_allowed_host_and_scheme``); anything else is dropped and the person lands on the home
+    page. Signing in from an invitation (``next`` is its page) says so, and "create an account"
+    leads back to the invitation, whose own sign-up form keeps it."""
+
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["invitation_url"] = _invitation_path(self.get_redirect_url())
+        return context
+
+
+def _invitation_path(url: str) -> str:
+    """``url`` when it is an invitation's page on this site (already checked as safe), else ""."""
+    if not url:
+        return ""
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return ""
+    return url if match.view_name == "invites:accept" else ""
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -369,3 +369,22 @@ def _check_codename(codename: str, scope: str) -> None:
         raise ValueError(f"Unknown capability {codename!r}.")
     if capability.scope != scope:
         raise ValueError(f"{codename!r} is a {capability.scope} capability, not a {scope} one.")
+
+
+def holders(codename: str, workspace) -> QuerySet[Membership]:
+    """The memberships of ``workspace`` whose people hold the workspace capability ``codename``:
+    through their role's group or held directly, active accounts only, and not while they owe
+    two-factor set-up (as ``load_permissions``). "Whom to tell" asks this (``workspaces.notices``).
+
+    A queryset of one query whatever the workspace's size, for the caller to narrow, order and cap.
+    """
+    _check_codename(codename, catalog.WORKSPACE)
+    held = {"content_object_id": workspace.pk, "permission__codename": codename}
+    through_group = GROUP_MODELS[catalog.WORKSPACE].objects.filter(group__user=OuterRef("user_id"), **held)
+    direct = USER_MODELS[catalog.WORKSPACE].objects.filter(user_id=OuterRef("user_id"), **held)
+    return Membership.objects.filter(
+        holds_under_two_factor("user_id", workspace.pk),
+        Exists(through_group) | Exists(direct),
+        workspace=workspace,
+        user__is_active=True,
+    )

@@ -13,7 +13,7 @@ from tests.factories import UserFactory
 
 SETTINGS_OFF = {
     "full_name": "Grace B. Hopper",
-    # Unticked boxes are absent from a form post: all four notifications switched off.
+    # Unticked boxes are absent from a form post: both notifications switched off.
 }
 
 
@@ -27,16 +27,20 @@ def profile_events():
 
 
 def test_profile_shows_own_settings(client, person):
-    person.notify_alerts = False
-    person.save(update_fields=["notify_alerts"])
+    person.notify_member_requests = False
+    person.save(update_fields=["notify_member_requests"])
     client.force_login(person)
     response = client.get(reverse("accounts:profile"))
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["full_name"] == "Grace Hopper"
-    assert form.initial["notify_alerts"] is False
-    assert form.initial["notify_weekly_digest"] is True
+    assert form.initial["notify_member_requests"] is False
+    assert form.initial["notify_workspace_changes"] is True
     page = response.content.decode()
+    # Each setting says which mail it governs (workspaces.notices), and only such settings exist.
+    assert "Someone asks to join, or accepts an invitation I sent." in page
+    assert "My role changed, I was removed from a workspace, my request to join was answered." in page
+    assert set(form.fields) == {"full_name", "notify_workspace_changes", "notify_member_requests"}
     assert reverse("accounts:password_change") in page
     assert "Verified" in page
     assert reverse("accounts:resend_verification") not in page
@@ -49,7 +53,7 @@ def test_profile_update_changes_only_own_fields_and_audits_once(client, person):
         reverse("accounts:profile"),
         {
             **SETTINGS_OFF,
-            "notify_weekly_digest": "on",
+            "notify_member_requests": "on",
             # Not profile fields: a crafted post must not change them.
             "email": "admin@example.test",
             "is_staff": "on",
@@ -61,26 +65,16 @@ def test_profile_update_changes_only_own_fields_and_audits_once(client, person):
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.full_name == "Grace B. Hopper"
-    assert (
-        person.notify_product_updates,
-        person.notify_weekly_digest,
-        person.notify_alerts,
-        person.notify_workspace_changes,
-    ) == (False, True, False, False)
+    assert (person.notify_member_requests, person.notify_workspace_changes) == (True, False)
     assert (person.email, person.is_staff, person.is_superuser) == ("grace@example.test", False, False)
     assert person.email_verified_at is not None
     other.refresh_from_db()
     assert other.full_name == "Someone Else"
-    assert other.notify_product_updates and other.notify_alerts
+    assert other.notify_member_requests and other.notify_workspace_changes
 
     (event,) = profile_events()
     assert (event.actor, event.target_id, event.workspace) == (person, str(person.pk), None)
-    assert event.before == {
-        "full_name": "Grace Hopper",
-        "notify_product_updates": True,
-        "notify_alerts": True,
-        "notify_workspace_changes": True,
-    }
+    assert event.before == {"full_name": "Grace Hopper", "notify_workspace_changes": True}
     assert event.after["full_name"] == "Grace B. Hopper"
 
 
@@ -88,9 +82,7 @@ def test_saving_an_unchanged_profile_writes_no_audit_event(client, person):
     client.force_login(person)
     unchanged = {
         "full_name": person.full_name,
-        "notify_product_updates": "on",
-        "notify_weekly_digest": "on",
-        "notify_alerts": "on",
+        "notify_member_requests": "on",
         "notify_workspace_changes": "on",
     }
     assert client.post(reverse("accounts:profile"), unchanged).status_code == 302
@@ -104,7 +96,7 @@ def test_too_long_name_gets_its_message_and_changes_nothing(client, person):
     assert response.context["form"].errors["full_name"]
     person.refresh_from_db()
     assert person.full_name == "Grace Hopper"
-    assert person.notify_alerts is True
+    assert person.notify_workspace_changes is True
     assert not profile_events().exists()
 
 

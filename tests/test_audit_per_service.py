@@ -539,7 +539,7 @@ def test_signup_request(w):
         accounts_services.signup_request(email="NEW@acme.test", full_name="Again", password="Pass phrase 123!")
 
 
-@covers(accounts_services.email_verify)
+@covers(accounts_services.email_verify, accounts_services.email_verify_and_follow)
 def test_email_verify(w):
     user = UserFactory(email_verified_at=None)
     with recorded() as events:
@@ -547,6 +547,7 @@ def test_email_verify(w):
     assert_one(events, "account.verify", actor=user, target=user, workspace=None)
     with nothing_recorded():
         assert not accounts_services.email_verify(user)
+        assert not accounts_services.email_verify_and_follow(user).verified_now
 
 
 @covers(accounts_services.profile_update)

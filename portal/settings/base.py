@@ -177,6 +177,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "kernel.client_ip.client_ip"
+# Masked in the failed attempts axes stores: ``next`` may be an invitation's page, whose address is
+# the invitation's secret token (axes' own defaults, username and ip_address, stay masked too).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next"]
 # Sign-up and password-reset requests allowed per hour, per address and per client address
 # (accounts/throttle.py; counted in the database, so they hold across worker processes).
 SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR = env.int("SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR", default=3)

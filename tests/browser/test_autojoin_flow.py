@@ -72,6 +72,11 @@ def test_automatic_mode_joins_on_verification(page, browser, live_server, worksp
     newcomer = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
     try:
         sign_up_and_verify(newcomer, latest_email)
+        # The verification page names the workspace joined, and leads to it.
+        expect(newcomer.get_by_role("main")).to_contain_text("You joined Acme Rockets as Member")
+        screenshot(newcomer, "autojoin-verified-joined")
+        newcomer.get_by_role("main").get_by_role("link", name="Open Acme Rockets").click()  # the main button
+        expect(newcomer.get_by_role("navigation", name="Workspace")).to_contain_text("You are Member")
         newcomer.goto("/")
         link = newcomer.get_by_role("link", name="Acme Rockets")
         expect(link).to_be_visible()
@@ -94,9 +99,13 @@ def test_request_mode_waits_for_approval_on_the_team_page(
     newcomer = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
     try:
         sign_up_and_verify(newcomer, latest_email)
+        expect(newcomer.get_by_role("main")).to_contain_text("Your request is awaiting approval")
+        screenshot(newcomer, "autojoin-verified-requested")
         newcomer.goto("/")
         expect(newcomer.get_by_text("You are not in any workspace yet")).to_be_visible()
         assert JoinRequest.objects.get().status == "pending"
+        # Whoever may answer is told (the owner, here).
+        assert "asks to join Acme Rockets" in latest_email(to="olivia@acme.test").subject
 
         page.goto(f"/w/{workspace.slug}/people/")
         requests = page.get_by_role("region", name="Requests to join")
@@ -105,6 +114,7 @@ def test_request_mode_waits_for_approval_on_the_team_page(
         requests.get_by_role("button", name=f"Approve {NEWCOMER}").click()
         expect(page.get_by_role("status")).to_contain_text(f"{NEWCOMER} is now a member of Acme Rockets, as Member")
 
+        assert latest_email(to=NEWCOMER).subject == "You are now a member of Acme Rockets"
         newcomer.goto("/")
         expect(newcomer.get_by_role("link", name="Acme Rockets")).to_be_visible()
         screenshot(newcomer, "autojoin-newcomer-approved")

@@ -25,6 +25,7 @@ from kernel.errors import RuleViolation
 from kernel.locks import lock_accounts, lock_invitations
 from permissions.models import Role
 from permissions.policy import require, require_can_give
+from workspaces import notices
 from workspaces.invites.checks import DailyLimits, GrantRules, address_problems
 from workspaces.invites.mail import invite_url, send_invite_emails
 from workspaces.invites.selectors import MAX_TOKEN_LENGTH, expired_invites, invite_outgrown
@@ -419,6 +420,8 @@ def invite_accept(*, invite_token: str, user) -> Membership:
         before={"email": invite.email, "status": "pending"},
         after={"email": invite.email, "status": "accepted", "role": invite.role.name},
     )
+    if is_new:
+        notices.invite_accepted(invite, membership=membership)
     return membership
 
 

@@ -31,7 +31,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 
 from accounts.models import normalize_email
-from accounts.services import account_signup, email_verify
+from accounts.services import account_signup, email_verify_and_follow
 from kernel.errors import RuleViolation
 from workspaces.invites.mail import inviter_label
 from workspaces.invites.selectors import has_account, invite_for_token, invite_outgrown
@@ -133,9 +133,9 @@ class InviteAcceptView(View):
                     password=data["password"],
                     send_verification=False,  # the link proves the address: no mail needed to check it
                 )
-                # Through email_verify, so what follows a verified address (joining by domain) follows
+                # Through email_verify_and_follow, so what follows a verified address (joining by domain) follows
                 # here too; a pending invitation wins over its own workspace's domain rule.
-                email_verify(user)
+                verification = email_verify_and_follow(user)
                 membership = invite_accept(invite_token=self.token, user=user)
         except RuleViolation:
             return redirect(request.path)  # used or withdrawn meanwhile: the page explains which
@@ -146,4 +146,6 @@ class InviteAcceptView(View):
         messages.success(
             request, f"Welcome to {membership.workspace}! Your account is ready and you joined as {membership.role}."
         )
+        for outcome in verification.followed:  # another workspace's join domain admitted the address too
+            messages.info(request, outcome.message)
         return redirect(membership.workspace)

@@ -30,12 +30,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from accounts.signals import Followed
 from audit.services import record
 from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access, require, require_can_give
 from permissions.roles import builtin_role
+from workspaces import notices
 from workspaces.joining.dns import (
     DnsLookupFailed,
     InvalidDomain,
@@ -304,9 +306,26 @@ def _has_pending_invite(workspace: Workspace, email: str) -> bool:
 
 
 @transaction.atomic
-def auto_join_on_verify(sender, *, user: User, **kwargs) -> None:
-    """``accounts.signals.address_verified``: join (or ask to join) by the address's domain."""
-    auto_join(user)
+def auto_join_on_verify(sender, *, user: User, **kwargs) -> Followed | None:
+    """``accounts.signals.address_verified``: join (or ask to join) by the address's domain, and
+    say which workspace, for the verification page."""
+    outcome = auto_join(user)
+    if isinstance(outcome, Membership):
+        workspace = outcome.workspace
+        return Followed(
+            message=f"You joined {workspace.name} as {outcome.role.name}: your address is at a domain it admits.",
+            link_url=workspace.get_absolute_url(),
+            link_text=f"Open {workspace.name}",
+        )
+    if isinstance(outcome, JoinRequest):
+        answer = " We will e-mail you the answer." if user.notify_workspace_changes else ""
+        return Followed(
+            message=(
+                f"You asked to join {outcome.workspace.name}: your address is at a domain it admits on request. "
+                f"Your request is awaiting approval by its administrators.{answer}"
+            ),
+        )
+    return None
 
 
 def auto_join(user: User) -> Membership | JoinRequest | None:
@@ -353,6 +372,7 @@ def _request_create(user: User, join_domain: JoinDomain) -> JoinRequest:
         target=join_request,
         after={"user": user.email, "domain": join_domain.domain, "role": join_domain.role.name},
     )
+    notices.join_request_filed(join_request)
     return join_request
 
 
@@ -389,15 +409,18 @@ def join_request_approve(*, actor, join_request: JoinRequest) -> Membership:
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is None:
         # member_add writes the one audit event of this change, under the approval's name.
-        return member_add(workspace=workspace, user=user, role=role, actor=actor, action="join_request.approve")
-    record(
-        action="join_request.approve",
-        actor=actor,
-        workspace=workspace,
-        target=existing,
-        after={"user": user.email, "role": existing.role.name, "already_member": True},
-    )
-    return existing
+        membership = member_add(workspace=workspace, user=user, role=role, actor=actor, action="join_request.approve")
+    else:
+        membership = existing
+        record(
+            action="join_request.approve",
+            actor=actor,
+            workspace=workspace,
+            target=existing,
+            after={"user": user.email, "role": existing.role.name, "already_member": True},
+        )
+    notices.join_request_answered(join_request, membership=membership)
+    return membership
 
 
 @transaction.atomic
@@ -413,4 +436,5 @@ def join_request_decline(*, actor, join_request: JoinRequest) -> JoinRequest:
         before={"user": join_request.user.email, "status": "pending"},
         after={"user": join_request.user.email, "status": "declined"},
     )
+    notices.join_request_answered(join_request, membership=None)
     return join_request

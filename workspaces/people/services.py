@@ -19,6 +19,7 @@ from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
 from permissions import catalog, materialize
 from permissions.policy import require, require_can_give
 from permissions.roles import builtin_role, builtin_role_id
+from workspaces import notices
 from workspaces.models import Membership, Site, SiteGrant, Workspace
 
 
@@ -120,6 +121,7 @@ def member_change_role(*, actor, membership: Membership, role) -> Membership:
         before={"user": membership.user.email, "role": previous.name},
         after={"user": membership.user.email, "role": role.name},
     )
+    notices.role_changed(membership, previous_role=previous, actor=actor)
     return membership
 
 
@@ -158,6 +160,7 @@ def member_remove(*, actor, membership: Membership, site_successor: Membership |
         require(actor, "manage_owners" if membership.role.is_owner else "remove_members", workspace)
     _refuse_if_last_owner(membership, "remove them")
     _delete_membership(membership, site_successor, actor, action="member.remove")
+    notices.member_removed(membership, actor=actor)
 
 
 @answer_deadlocks
@@ -220,6 +223,7 @@ def ownership_transfer(*, actor, workspace: Workspace, to: Membership, step_down
             after={"user": to.user.email, "role": "Owner"},
         )
         to.role = owner_role
+        notices.role_changed(to, previous_role=previous, actor=actor)
     if step_down:
         if actor is None:
             raise PermissionDenied("Only an acting owner can step down.")
