@@ -41,7 +41,7 @@ def drop_postgres_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_throttle_hit'),
+        ('accounts', '0004_membership_notification_settings'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
