@@ -15,7 +15,10 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.overview.forms import WorkspaceForm
 from workspaces.overview.services import workspace_create
-from workspaces.selectors import memberships_of, visible_experiences, visible_site_counts, visible_sites
+from workspaces.selectors import memberships_of, visible_experiences, visible_site_counts
+from workspaces.sites.selectors import sites_listed
+
+SITES_PREVIEW = 10  # sites on the workspace page; the sites list has them all, a page at a time
 
 
 def home(request):
@@ -49,13 +52,14 @@ class WorkspaceCreateView(FormView):
 
 
 class WorkspaceDetailView(WorkspaceMixin, TemplateView):
-    """The sites and experiences the person may see, with the controls they may use."""
+    """The first sites (by name; the sites list has the rest) and the experiences the person may see,
+    with the controls they may use."""
 
     template_name = "workspaces/workspace_detail.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            sites=visible_sites(self.access, self.workspace),
+            sites=sites_listed(self.access, self.workspace)[:SITES_PREVIEW],
             experiences=visible_experiences(self.access, self.workspace),
             **kwargs,
         )
