@@ -81,6 +81,7 @@ class Picker:
         help_text: str = "",
         selected: str = "",
         anchor: str = "",
+        action: str = "",
     ):
         self.name = name  # the fragment's name (?picker=<name>) and the search's prefix
         self.param = f"{name}_q"  # the search box's parameter
@@ -89,6 +90,7 @@ class Picker:
         self.help_text = help_text
         self.selected = selected  # the value already chosen (a form shown again after an error)
         self.anchor = anchor  # the part of the page a search comes back to
+        self.action = action  # the page a search goes to, when it is not the current URL's
         self.text = search_text(query.get(self.param, ""))
         self.searched = self.param in query
         self.keep = self._other_parameters(query)
