@@ -14,7 +14,7 @@ from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from workspaces.experiences.services import collaborator_add
-from workspaces.models import Collaborator, Invite, InviteSiteGrant, SiteGrant
+from workspaces.models import Collaborator, Experience, Invite, InviteSiteGrant, SiteGrant
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
 
@@ -422,3 +422,50 @@ def test_the_people_page_does_not_grow_with_the_sites(client, workspace, owner):
         make_site(workspace, f"Site {n:03d}")
     large = client.get(people_url(workspace)).content.decode()
     assert large.count("<option") == small.count("<option") and abs(len(large) - len(small)) < 100
+
+
+# --- the experience form's site -------------------------------------------------------------------
+
+
+def experience_form_url(workspace, experience=None) -> str:
+    if experience is None:
+        return reverse("workspaces:experience_create", args=[workspace.slug])
+    return reverse("workspaces:experience_edit", args=[workspace.slug, experience.pk])
+
+
+def test_the_experience_form_lists_twenty_sites_and_a_search(client, workspace, owner):
+    sites = [make_site(workspace, f"Site {n:02d}") for n in range(30)]
+    client.force_login(owner)
+    html = client.get(experience_form_url(workspace)).content.decode()
+    assert site_options_of(html, "site") == 21 and 'name="site_q"' in html
+    narrowed = client.get(experience_form_url(workspace), {"site_q": "site 2"}).content.decode()
+    assert site_options_of(narrowed, "site") == 11
+    response = client.post(experience_form_url(workspace), {"title": "Tour", "site": sites[29].pk})
+    assert response.status_code == 302
+    experience = owner.created_experiences.get() if hasattr(owner, "created_experiences") else None
+    edit = client.get(response["Location"] + "edit/").content.decode()
+    assert (
+        f'<option value="{sites[29].pk}" selected>Site 29</option>' in edit
+    )  # the current site, though not among the first 20
+    assert experience is None or experience.site_id == sites[29].pk
+
+
+def test_a_few_sites_need_no_search_on_the_experience_form(client, workspace, owner):
+    make_site(workspace, "Shop")
+    client.force_login(owner)
+    html = client.get(experience_form_url(workspace)).content.decode()
+    assert site_options_of(html, "site") == 2 and 'name="site_q"' not in html
+
+
+@pytest.mark.parametrize("value", ["٣", "9" * 40, "\x00", "abc"])
+def test_hostile_or_foreign_sites_on_the_experience_form(client, workspace, owner, other, value):
+    client.force_login(owner)
+    for site in (value, other["site"].pk):
+        response = client.post(experience_form_url(workspace), {"title": "Tour", "site": site})
+        assert response.status_code == 200 and 'class="error"' in response.content.decode()
+    assert not Experience.objects.filter(title="Tour").exists()
+    assert client.get(experience_form_url(workspace), {"site_q": value}).status_code == 200
+
+
+def site_options_of(html: str, name: str) -> int:
+    return html.split(f'name="{name}"')[1].split("</select>")[0].count("<option")

@@ -22,8 +22,11 @@
     function refresh() {
       var params = new URLSearchParams(new FormData(form));
       params.set("picker", form.getAttribute("data-picker"));
+      var target = new URL(form.action, window.location.href);
+      target.search = params.toString();
+      target.hash = "";
       var ticket = ++latest;
-      fetch(window.location.pathname + "?" + params.toString(), {
+      fetch(target.toString(), {
         credentials: "same-origin",
         headers: { Accept: "text/html" },
       })
