@@ -14,7 +14,7 @@ Using one on a page:
    (one query whatever the number of candidates)::
 
        picker = Picker(self.request.GET, name="member", field="membership", label="Member",
-                       search=member_search(candidates))   # workspaces.pickers.member_search
+                       search=member_search(candidates))   # workspaces.pickers.forms
 
    and give the view ``PickerViewMixin`` with ``pickers()`` returning it, so ``?picker=member``
    answers with the fragment alone.
@@ -27,7 +27,7 @@ Using one on a page:
        {% include "pickers/choices.html" with picker=picker %}
 
 3. On POST, resolve the posted value with a lookup scoped to the workspace
-   (``workspaces.pickers.PickedMemberField`` for members; anything else is a form error).
+   (``workspaces.pickers.forms.PickedMemberField`` for members; anything else is a form error).
 
 The kernel knows nothing of members or sites: the search is a callable handed in.
 """

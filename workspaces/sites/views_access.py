@@ -82,6 +82,7 @@ class SiteAccessView(PickerViewMixin, SiteAccessMixin, TemplateView):
             label="Site owner",
             search=member_search(workspace_members(self.workspace)),
             help_text=SiteOwnerForm.base_fields["owner"].help_text,
+            selected=str(self.site.owner_id),
             anchor="owner-heading",
         )
 
