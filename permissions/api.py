@@ -7,15 +7,18 @@ need no session, no login and no CSRF token. They only translate HTTP to ``check
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
+from django.utils.encoding import escape_uri_path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from .api_input import BadInput, check_params, load_json
-from .checks import CheckError, member_permissions, parse_batch, parse_check, run_checks
+from .checks import CheckError, parse_batch, parse_check, run_checks
 from .keys import authenticate_key
+from .member_permissions import member_permissions, parse_page
 
 
 def _error(message: str, status: int, **headers) -> JsonResponse:
@@ -81,7 +84,17 @@ def _check_batch(request, workspace) -> JsonResponse:
 
 @key_api("GET")
 def member_permissions_view(request, workspace, email: str):
-    found = member_permissions(workspace, email)
-    if found is None:
+    """One page of what a member holds; ``next`` is the path of the next page, or null."""
+    try:
+        position, limit = parse_page(request.GET)
+    except CheckError as exc:
+        return _error(exc.message, exc.status)
+    page = member_permissions(workspace, email, position, limit)
+    if page is None:
         return _error("No member with that e-mail address in this workspace.", 404)
-    return JsonResponse(found)
+    following = None
+    if page.next is not None:
+        params = {"cursor": page.next.cursor(), **({"limit": limit} if "limit" in request.GET else {})}
+        following = f"{escape_uri_path(request.path)}?{urlencode(params)}"
+    body = {"workspace": page.workspace, "sites": page.sites, "experiences": page.experiences, "next": following}
+    return JsonResponse(body)

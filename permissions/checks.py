@@ -115,20 +115,20 @@ def run_checks(workspace: Workspace, checks: Sequence[Check]) -> list[bool]:
             # Another workspace's object gets the same answer as a missing one: the key's
             # workspace does not admit that other workspaces' objects exist.
             raise CheckError(f"No {check.scope} “{check.target}” in this workspace.", status=404, index=index)
-    member_ids = _member_ids(workspace, {check.email for check in checks})
+    people = member_ids(workspace, {check.email for check in checks})
     held = {}
     for scope, ids in objects.items():
-        users = {member_ids[c.email] for c in checks if c.scope == scope and c.email in member_ids}
+        users = {people[c.email] for c in checks if c.scope == scope and c.email in people}
         held[scope] = load_permissions(users, scope, ids.values(), workspace_id=workspace.pk) if users else {}
     answers = []
     for check in checks:
-        user_id = member_ids.get(check.email)
+        user_id = people.get(check.email)
         object_id = objects[check.scope][check.target]
         answers.append(user_id is not None and check.codename in held[check.scope].get((user_id, object_id), ()))
     return answers
 
 
-def _member_ids(workspace: Workspace, emails: set[str]) -> dict[str, int]:
+def member_ids(workspace: Workspace, emails: set[str]) -> dict[str, int]:
     """e-mail → user id, for active accounts that are members of the workspace: one query."""
     if not emails:
         return {}
@@ -152,28 +152,3 @@ def _experience_ids(workspace: Workspace, ids: set[int]) -> dict[int, int]:
     if not ids:
         return {}
     return {pk: pk for pk in Experience.objects.filter(workspace=workspace, pk__in=ids).values_list("id", flat=True)}
-
-
-def member_permissions(workspace: Workspace, email: str) -> dict | None:
-    """Everything one member holds in the workspace, or None if the address is not an active member.
-
-    Only objects on which the member holds something are listed; lists are sorted.
-    """
-    user_id = _member_ids(workspace, {normalize_email(email)}).get(normalize_email(email))
-    if user_id is None:
-        return None
-    workspace_perms = load_permissions([user_id], catalog.WORKSPACE, [workspace.pk], workspace_id=workspace.pk).get(
-        (user_id, workspace.pk)
-    )
-    sites = dict(Site.objects.filter(workspace=workspace).values_list("id", "slug"))
-    experiences = {pk: str(pk) for pk in Experience.objects.filter(workspace=workspace).values_list("id", flat=True)}
-    return {
-        "workspace": sorted(workspace_perms or ()),
-        "sites": _held_by_name(user_id, catalog.SITE, sites, workspace.pk),
-        "experiences": _held_by_name(user_id, catalog.EXPERIENCE, experiences, workspace.pk),
-    }
-
-
-def _held_by_name(user_id: int, scope: str, names: dict[int, str], workspace_id: int) -> dict[str, list[str]]:
-    held = load_permissions([user_id], scope, names, workspace_id=workspace_id)
-    return {names[obj_id]: sorted(codes) for (_, obj_id), codes in sorted(held.items()) if codes}

@@ -24,7 +24,7 @@ EXPERIENCE_PAGES = [
     "experience_unpublish",
     "experience_delete",
 ]
-WORKSPACE_PAGES = ["detail", "site_create", "experience_create"]
+WORKSPACE_PAGES = ["detail", "site_list", "site_create", "experience_create"]
 
 
 def every_url(workspace_slug: str, site_slug: str, experience_id: int) -> list[str]:

@@ -58,7 +58,7 @@ def test_workspace_page_query_count_does_not_grow(client, workspace, owner, djan
         response = client.get(reverse("workspaces:detail", args=[workspace.slug]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count('href="/w/acme/sites/site-') == size
+    assert page.count('href="/w/acme/sites/site-') == min(size, 10)  # the sites list has the rest
     shown = min(size, RECENT_EXPERIENCES)  # the latest; the experiences page lists them all
     assert len(re.findall(r'href="/w/acme/experiences/\d+/"', page)) == shown
     assert page.count(member.user.display_name) >= shown  # every experience names its collaborator

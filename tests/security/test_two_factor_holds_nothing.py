@@ -124,7 +124,12 @@ def test_the_check_api_answers_no_before_set_up_single_and_batch(client, world, 
 
 def test_the_member_permissions_api_lists_nothing_before_set_up(client, world):
     viewer, raw_key = world["viewer"], world["key"]
-    assert member_permissions(client, raw_key, viewer.email) == {"workspace": [], "sites": {}, "experiences": {}}
+    assert member_permissions(client, raw_key, viewer.email) == {
+        "workspace": [],
+        "sites": {},
+        "experiences": {},
+        "next": None,
+    }
 
     enable_two_factor(viewer)
 

@@ -15,11 +15,13 @@ from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.paging import paged, search_text
+from kernel.pickers import Picker
 from kernel.views import WorkspaceMixin
 from workspaces.experiences.services import experience_create, experience_delete, experience_publish, experience_update
 from workspaces.models import Experience
 from workspaces.overview.forms import ExperienceForm, PublishForm
 from workspaces.overview.views import add_rule_violation
+from workspaces.pickers.forms import site_search
 from workspaces.selectors import experience_in, site_choices, viewer_groups_of, visible_experiences
 
 
@@ -65,13 +67,31 @@ class ExperienceListView(WorkspaceMixin, TemplateView):
         )
 
 
-class ExperienceCreateView(WorkspaceMixin, FormView):
+class SitePickerMixin:
+    """The experience form's site field lists at most ``kernel.pickers.LIMIT`` sites: the first
+    the person can see, or those matching ``?site_q=`` (a search shown when there are more)."""
+
+    @cached_property
+    def site_picker(self) -> Picker:
+        return Picker(
+            self.request.GET, name="site", field="site", label="A site", search=site_search(self.pickable_sites())
+        )
+
+    def pickable_sites(self):
+        return site_choices(self.access, self.workspace)
+
+    def get_form_kwargs(self):
+        offered = [(choice.value, choice.label) for choice in self.site_picker.choices]
+        return {**super().get_form_kwargs(), "sites": self.pickable_sites(), "offered": offered}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(site_picker=self.site_picker, **kwargs)
+
+
+class ExperienceCreateView(SitePickerMixin, WorkspaceMixin, FormView):
     required_capability = "add_experience"
     template_name = "workspaces/experience_form.html"
     form_class = ExperienceForm
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "sites": site_choices(self.access, self.workspace)}
 
     def form_valid(self, form):
         try:
@@ -92,7 +112,7 @@ class ExperienceDetailView(ExperienceMixin, TemplateView):
         return super().get_context_data(can_open_site=can_open_site, **kwargs)
 
 
-class ExperienceEditView(ExperienceMixin, FormView):
+class ExperienceEditView(SitePickerMixin, ExperienceMixin, FormView):
     experience_capability = "change_experience"
     template_name = "workspaces/experience_form.html"
     form_class = ExperienceForm
@@ -100,9 +120,11 @@ class ExperienceEditView(ExperienceMixin, FormView):
     def get_initial(self):
         return ExperienceForm.initial_from(self.experience)
 
+    def pickable_sites(self):
+        return site_choices(self.access, self.workspace, keep=self.experience.site)
+
     def get_form_kwargs(self):
-        sites = site_choices(self.access, self.workspace, keep=self.experience.site)
-        return {**super().get_form_kwargs(), "sites": sites}
+        return {**super().get_form_kwargs(), "keep": self.experience.site}
 
     def form_valid(self, form):
         try:

@@ -1,25 +1,30 @@
 """The collaborators page of one experience: who collaborates on it, adding and removing them.
 
 Seeing the page needs ``view_experience``; adding and removing need ``manage_collaborators`` (a
-collaborator holds it on their experience, owners and admins on all). Only members whose role
-may collaborate are offered; the service refuses anyone else if posted anyway. Another
-workspace's experience or collaborator is a 404.
+collaborator holds it on their experience, owners and admins on all). The collaborators are listed
+a page at a time; the member to add is found with the member picker (``kernel.pickers``), which
+offers only members whose role may collaborate; the service refuses anyone else if posted anyway.
+Another workspace's experience or collaborator is a 404.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import PAGE_SIZE, page_links
+from kernel.pickers import Picker, PickerViewMixin
 from permissions.policy import Access
 from portal.ascii_ids import is_ascii_id
 from workspaces.experiences.selectors import collaborator_in, collaborators_of, eligible_members, experience_row_in
 from workspaces.experiences.services import collaborator_add, collaborator_remove
 from workspaces.experiences.views import ExperienceMixin
 from workspaces.models import Experience
+from workspaces.pickers.forms import member_search
 from workspaces.selectors import membership_in
 
 
@@ -32,15 +37,38 @@ class CollaboratorsMixin(ExperienceMixin):
         return redirect("collaborators:index", self.workspace.slug, self.experience.pk)
 
 
-class CollaboratorListView(CollaboratorsMixin, TemplateView):
+class CollaboratorListView(PickerViewMixin, CollaboratorsMixin, TemplateView):
+    """The collaborators, a page at a time, and the member picker that adds one (a search among
+    the members who may collaborate, never a list of them all)."""
+
     template_name = "workspaces/collaborators.html"
 
+    @cached_property
+    def can_manage(self) -> bool:
+        return self.access.has("manage_collaborators", self.experience)
+
+    @cached_property
+    def member_picker(self) -> Picker:
+        return Picker(
+            self.request.GET,
+            name="member",
+            field="membership",
+            label="Member",
+            search=member_search(eligible_members(self.experience)),
+            help_text="Only owners, admins and members can collaborate; viewers and billing admins cannot.",
+            anchor="add-heading",
+        )
+
+    def pickers(self) -> list[Picker]:
+        return [self.member_picker] if self.can_manage else []
+
     def get_context_data(self, **kwargs):
-        can_manage = self.access.has("manage_collaborators", self.experience)
+        collaborators = Paginator(collaborators_of(self.experience), PAGE_SIZE).get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            collaborators=collaborators_of(self.experience),
-            eligible=eligible_members(self.experience) if can_manage else (),
-            can_manage=can_manage,
+            collaborators=collaborators,
+            collaborators_pager=page_links(self.request.GET, collaborators, "page"),
+            member_picker=self.member_picker if self.can_manage else None,
+            can_manage=self.can_manage,
             **kwargs,
         )
 

@@ -61,9 +61,24 @@ class ExperienceForm(forms.Form):
         help_text="Only sites you can see are listed.",
     )
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, sites, offered: list[tuple[str, str]] | None = None, keep: Site | None = None, **kwargs):
+        """``sites``: those the experience may be linked to (a posted site is looked up there, one
+        query); ``offered``: the (id, name) pairs the field lists (a site picker's matches, never
+        every site), to which ``keep`` (the current site) is added."""
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+        if offered is not None:
+            if keep is not None and str(keep.pk) not in {value for value, _ in offered}:
+                offered = [(str(keep.pk), keep.name), *offered]
+            self.fields["site"].widget.choices = [("", "No site"), *offered]
+
+    def clean_site(self):
+        """The chosen site stays listed when the form comes back with an error."""
+        site = self.cleaned_data["site"]
+        widget = self.fields["site"].widget
+        if site is not None and str(site.pk) not in {str(value) for value, _ in widget.choices}:
+            widget.choices = [*widget.choices, (str(site.pk), site.name)]
+        return site
 
     @classmethod
     def initial_from(cls, experience: Experience) -> dict:

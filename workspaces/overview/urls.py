@@ -18,6 +18,7 @@ EXPERIENCE = WS + "experiences/<int:pk>/"
 urlpatterns = [
     path("w/new/", views.WorkspaceCreateView.as_view(), name="create"),
     path(WS, views.WorkspaceDetailView.as_view(), name="detail"),
+    path(WS + "sites/", views_sites.SiteListView.as_view(), name="site_list"),
     path(WS + "sites/new/", views_sites.SiteCreateView.as_view(), name="site_create"),
     path(SITE, views_sites.SiteDetailView.as_view(), name="site_detail"),
     path(SITE + "edit/", views_sites.SiteEditView.as_view(), name="site_edit"),

@@ -15,7 +15,10 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.overview.forms import WorkspaceForm
 from workspaces.overview.services import workspace_create
-from workspaces.selectors import memberships_of, visible_experiences, visible_site_counts, visible_sites
+from workspaces.selectors import memberships_of, visible_experiences, visible_site_counts
+from workspaces.sites.selectors import sites_listed
+
+SITES_PREVIEW = 10  # sites on the workspace page; the sites list has them all, a page at a time
 
 
 def home(request):
@@ -52,8 +55,8 @@ RECENT_EXPERIENCES = 10  # experiences on the workspace page; the experiences pa
 
 
 class WorkspaceDetailView(WorkspaceMixin, TemplateView):
-    """The sites and the most recently changed experiences the person may see, with the controls
-    they may use."""
+    """The first sites (by name; the sites list has the rest) and the most recently changed
+    experiences the person may see, with the controls they may use."""
 
     template_name = "workspaces/workspace_detail.html"
 
@@ -61,7 +64,7 @@ class WorkspaceDetailView(WorkspaceMixin, TemplateView):
         # One more than shown, to know whether to say that there are more (no count query).
         recent = list(visible_experiences(self.access, self.workspace)[: RECENT_EXPERIENCES + 1])
         return super().get_context_data(
-            sites=visible_sites(self.access, self.workspace),
+            sites=sites_listed(self.access, self.workspace)[:SITES_PREVIEW],
             experiences=recent[:RECENT_EXPERIENCES],
             more_experiences=len(recent) > RECENT_EXPERIENCES,
             **kwargs,

@@ -20,8 +20,10 @@ from permissions import catalog
 from permissions.forms import RoleChoiceField, role_choice_label
 from permissions.selectors import roles_of
 from workspaces.models import Membership, Workspace
+from workspaces.pickers.forms import id_from
 
 GRANT_ROWS = 3  # site grants offered by the invitation form; more can be given on the site's page
+SITE_NOT_OFFERED = "Select a valid choice. That is not a site of this workspace that you can see."
 ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -46,16 +48,18 @@ class InviteForm(forms.Form):
         label="Teams", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, roles, givable, sites, site_roles, teams, **kwargs):
+    def __init__(self, *args, roles, givable, sites, site_candidates, site_roles, teams, **kwargs):
         """``roles``: every workspace role of the workspace (a role the actor may not give is
-        refused by the service, with its reason); only ``givable`` ones are offered."""
+        refused by the service, with its reason); only ``givable`` ones are offered. ``sites``: the
+        (id, name) pairs the site fields offer (a site picker's matches, never every site);
+        ``site_candidates``: the sites the actor may name, where a posted site is looked up."""
         super().__init__(*args, **kwargs)
         self._by_id = {
             "role": {r.pk: r for r in roles},
-            "site": {s.pk: s for s in sites},
             "site_role": {r.pk: r for r in site_roles},
             "team": {t.pk: t for t in teams},
         }
+        self._site_candidates = site_candidates
         self.fields["role"].choices = _choices(roles, role_choice_label)
         self.fields["role"].widget.choices = _choices(
             givable, role_choice_label
@@ -65,8 +69,9 @@ class InviteForm(forms.Form):
             self.fields["role"].initial = member.pk
         self.fields["teams"].choices = _choices(teams)
         for row in range(1, GRANT_ROWS + 1):
-            self.fields[f"site_{row}"] = forms.TypedChoiceField(
-                label=f"Site {row}", coerce=int, required=False, choices=[("", "No site"), *_choices(sites)]
+            offered = forms.Select(choices=[("", "No site"), *sites])
+            self.fields[f"site_{row}"] = forms.CharField(
+                label=f"Site {row}", required=False, max_length=20, widget=offered
             )
             self.fields[f"site_role_{row}"] = forms.TypedChoiceField(
                 label=f"Site role {row}",
@@ -74,6 +79,24 @@ class InviteForm(forms.Form):
                 required=False,
                 choices=[("", "—"), *_choices(site_roles, role_choice_label)],
             )
+
+    def _posted_sites(self, cleaned) -> dict[int, object]:
+        """{id: site} of the sites the rows name, looked up among the candidates (one query);
+        a row naming anything else gets the field's error."""
+        wanted = {row: id_from(cleaned.get(f"site_{row}")) for row in range(1, GRANT_ROWS + 1)}
+        for row, pk in wanted.items():
+            if cleaned.get(f"site_{row}") and pk is None:
+                self.add_error(f"site_{row}", SITE_NOT_OFFERED)
+        ids = {pk for pk in wanted.values() if pk is not None}
+        found = {site.pk: site for site in self._site_candidates.filter(pk__in=ids)} if ids else {}
+        for row, pk in wanted.items():
+            if pk is not None and pk not in found:
+                self.add_error(f"site_{row}", SITE_NOT_OFFERED)
+            elif pk is not None:  # shown again as chosen, even when the picker does not offer it
+                widget = self.fields[f"site_{row}"].widget
+                if str(pk) not in {str(value) for value, _ in widget.choices}:
+                    widget.choices = [*widget.choices, (str(pk), found[pk].name)]
+        return {pk: found[pk] for pk in wanted.values() if pk in found}
 
     def grant_rows(self):
         """(site field, site role field) pairs, for the template."""
@@ -97,15 +120,18 @@ class InviteForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        sites = self._posted_sites(cleaned)
         grants, seen = [], set()
         for row in range(1, GRANT_ROWS + 1):
-            site_id, role_id = cleaned.get(f"site_{row}"), cleaned.get(f"site_role_{row}")
-            if site_id in (None, "") and role_id in (None, ""):
+            if f"site_{row}" in self.errors:
                 continue
-            if site_id in (None, ""):
+            site_id, role_id = id_from(cleaned.get(f"site_{row}")), cleaned.get(f"site_role_{row}")
+            if site_id is None and role_id in (None, ""):
+                continue
+            if site_id is None:
                 self.add_error(f"site_{row}", "Choose the site this role is for.")
                 continue
-            site = self._by_id["site"][site_id]
+            site = sites[site_id]
             if role_id in (None, ""):
                 self.add_error(f"site_role_{row}", f"Choose a role on {site}.")
                 continue

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.paging import PAGE_SIZE, page_links
+from kernel.pickers import Picker
 from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
 from workspaces.models import Invite, Membership
@@ -35,6 +37,7 @@ from workspaces.people.selectors import (
     teams_of,
 )
 from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
+from workspaces.pickers.forms import site_search
 from workspaces.selectors import visible_sites
 
 
@@ -68,12 +71,27 @@ class PeoplePageMixin(WorkspaceMixin):
     def teams(self) -> list:
         return teams_of(self.workspace)
 
+    @cached_property
+    def site_picker(self) -> Picker:
+        """The invitation form's sites: at most ``kernel.pickers.LIMIT`` of those the person can
+        see, narrowed by ``?site_q=`` (never a list of every site)."""
+        return Picker(
+            self.request.GET,
+            name="site",
+            field="site",
+            label="A site",
+            search=site_search(visible_sites(self.access, self.workspace)),
+            anchor="invite-heading",
+            action=reverse("people:index", args=[self.workspace.slug]),
+        )
+
     def invite_form(self, data=None) -> InviteForm:
         return InviteForm(
             data,
             roles=self.roles.workspace_roles,
             givable=self.roles.givable,
-            sites=list(visible_sites(self.access, self.workspace)),
+            sites=[(choice.value, choice.label) for choice in self.site_picker.choices],
+            site_candidates=visible_sites(self.access, self.workspace),
             site_roles=self.roles.site_roles,
             teams=self.teams,
         )
@@ -93,6 +111,7 @@ class PeoplePageMixin(WorkspaceMixin):
             )
             context["join_requests_pager"] = page_links(self.request.GET, context["join_requests"], "rpage")
             context.setdefault("invite_form", self.invite_form())
+            context["site_picker"] = self.site_picker
         return context
 
     def _members_context(self, perms) -> dict:

@@ -17,6 +17,8 @@ from permissions.forms import role_choice_label
 from permissions.models import Role
 from permissions.selectors import roles_of
 from workspaces.models import Membership, Site, Team
+from workspaces.pickers.forms import PickedMemberField, grantee_from
+from workspaces.pickers.selectors import workspace_members
 
 SITE_CAPABILITY_CHOICES = [(cap.codename, cap.label) for cap in catalog.SITE_CAPABILITIES]
 
@@ -94,45 +96,54 @@ class GrantForm(forms.Form):
 
 
 class SiteGrantForm(GrantForm):
-    """On a site's access page: one member or one team, in one select."""
+    """On a site's access page: one member or one team, picked by the page's grantee picker
+    (``m<id>`` or ``t<id>``, looked up in the workspace: one query)."""
 
-    grantee = forms.ChoiceField(
-        label="Member or team", error_messages={"invalid_choice": "Choose a member or a team of this workspace."}
+    grantee = forms.CharField(
+        label="Member or team",
+        max_length=40,
+        error_messages={"required": "Choose a member or a team of this workspace."},
     )
     field_order = ["grantee", "role", "extra"]
 
-    def __init__(self, *args, workspace, memberships: list[Membership], teams: list[Team], givable, **kwargs):
+    def __init__(self, *args, workspace, givable, **kwargs):
         super().__init__(*args, workspace=workspace, **kwargs)
+        self.workspace = workspace
         # Offer only the site roles the person may give on this site (rule 3, as the policy answers
         # it); any other stays valid input, so a forged choice reaches the service and its message.
         self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in givable]
-        self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
-        choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
-        if teams:
-            choices.append(("Teams", [(f"t{t.pk}", t.name) for t in teams]))
-        self.fields["grantee"].choices = choices
+
+    def clean_grantee(self) -> Membership | Team:
+        grantee = grantee_from(self.workspace, self.cleaned_data["grantee"])
+        if grantee is None:
+            raise ValidationError("Choose a member or a team of this workspace.")
+        return grantee
 
     def grant_arguments(self) -> dict:
-        grantee = self._grantees[self.cleaned_data["grantee"]]
+        grantee = self.cleaned_data["grantee"]
         key = "team" if isinstance(grantee, Team) else "membership"
         return {**super().grant_arguments(), key: grantee}
 
 
 class SiteOwnerForm(forms.Form):
-    owner = forms.ChoiceField(
+    """The site owner, picked by the page's member picker among the workspace's members."""
+
+    owner = PickedMemberField(
         label="Site owner",
         help_text="The contract owner and contact person for the site. Being site owner adds no capability.",
-        error_messages={"invalid_choice": "The site owner must be a member of this workspace."},
+        error_messages={
+            "required": "Choose the member who owns the site.",
+            "invalid_choice": "The site owner must be a member of this workspace.",
+        },
     )
 
-    def __init__(self, *args, memberships: list[Membership], **kwargs):
+    def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self._memberships = {str(m.pk): m for m in memberships}
-        self.fields["owner"].choices = [(str(m.pk), member_label(m)) for m in memberships]
+        self.fields["owner"].candidates = workspace_members(workspace)
 
     @property
     def chosen_owner(self) -> Membership:
-        return self._memberships[self.cleaned_data["owner"]]
+        return self.cleaned_data["owner"]
 
 
 class ExplainForm(forms.Form):

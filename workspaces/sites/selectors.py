@@ -1,20 +1,31 @@
-"""Reads of the site access page: the workspace roles that reach every site, the site's grants, the
-members and teams a grant may name, and one grant of the site. Each costs a fixed number of queries
-whatever the number of rows; a grant is looked up within its site only (other ids are a 404).
+"""Reads of the site pages: the sites list, the workspace roles that reach every site, the site's
+grants, and one grant of the site. Each costs a fixed number of queries whatever the number of
+rows; a grant is looked up within its site only (other ids are a 404). The members and teams a
+grant may name are found by the pickers (``workspaces.pickers``), a page of matches at a time.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from permissions import catalog
 from permissions.models import Role
+from permissions.policy import Access
 from permissions.selectors import roles_of
-from workspaces.models import Membership, Site, SiteGrant, Team, Workspace
-from workspaces.teams.selectors import with_extra_caps
+from workspaces.models import Site, SiteGrant, Workspace
+from workspaces.selectors import visible_sites
 
 ALL_SITE_CODES = frozenset(catalog.codenames(catalog.SITE))
+
+
+def sites_listed(access: Access, workspace: Workspace, text: str = "") -> QuerySet[Site]:
+    """The sites of ``workspace`` the person may see whose name or address contains ``text``, by
+    name (then id, so equal names keep one order across pages), with their owners."""
+    sites = visible_sites(access, workspace)
+    if text:
+        sites = sites.filter(Q(name__icontains=text) | Q(url__icontains=text))
+    return sites.order_by("name", "id")
 
 
 def workspace_wide_roles(workspace) -> list[Role]:
@@ -34,25 +45,22 @@ def workspace_wide_roles(workspace) -> list[Role]:
     return found
 
 
-def site_grants(site, *, teams: bool) -> list[SiteGrant]:
+def site_grants(site, *, teams: bool, text: str = "") -> QuerySet[SiteGrant]:
+    """The site's grants to teams (by team name) or to members (by address), whose team name, or
+    member's name or address, contains ``text``; with role and grantee joined and the extra
+    capabilities prefetched (``with_extra_caps`` on a page of them)."""
     grants = SiteGrant.objects.filter(site=site).select_related("role").prefetch_related("extra_permissions")
     if teams:
-        grants = grants.filter(team__isnull=False).select_related("team").order_by("team__name")
+        grants = grants.filter(team__isnull=False).select_related("team").order_by("team__name", "id")
         grants = grants.annotate(member_count=Count("team__team_memberships"))
-    else:
-        grants = grants.filter(membership__isnull=False).select_related("membership__user", "membership__role")
-        grants = grants.order_by("membership__user__email")
-    return with_extra_caps(grants)
-
-
-def grant_candidates(workspace: Workspace) -> list[Membership]:
-    """The workspace's members with their accounts, by address: who a grant or ownership may name."""
-    return list(Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__email"))
-
-
-def grant_teams(workspace: Workspace) -> list[Team]:
-    """The workspace's teams by name: which a grant may name."""
-    return list(Team.objects.filter(workspace=workspace).order_by("name"))
+        return grants.filter(team__name__icontains=text) if text else grants
+    grants = grants.filter(membership__isnull=False).select_related("membership__user", "membership__role")
+    grants = grants.order_by("membership__user__email", "id")
+    if text:
+        grants = grants.filter(
+            Q(membership__user__full_name__icontains=text) | Q(membership__user__email__icontains=text)
+        )
+    return grants
 
 
 def site_grant_in(site: Site, pk) -> SiteGrant:

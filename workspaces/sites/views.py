@@ -1,4 +1,4 @@
-"""Site pages: add, view, edit, delete, and the session-capture switch.
+"""Site pages: the list, add, view, edit, delete, and the session-capture switch.
 
 Every page finds the site inside the URL's workspace (another workspace's slug is a 404) and
 checks its capability on that site (403 for a member without it). The services check again.
@@ -7,17 +7,23 @@ checks its capability on that site (403 for a member without it). The services c
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
+from kernel.paging import page_links
+from kernel.pickers import search_text
 from kernel.views import WorkspaceMixin
 from permissions import catalog
 from workspaces.overview.forms import SessionCaptureForm, SiteForm
 from workspaces.overview.views import add_rule_violation
 from workspaces.selectors import site_in
+from workspaces.sites.selectors import sites_listed
 from workspaces.sites.services import site_create, site_delete, site_set_session_capture, site_update
+
+SITES_PER_PAGE = 50
 
 
 class SiteMixin(WorkspaceMixin):
@@ -37,6 +43,21 @@ class SiteMixin(WorkspaceMixin):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(site=self.site, site_perms=self.access.perms(self.site), **kwargs)
+
+
+class SiteListView(WorkspaceMixin, TemplateView):
+    """The sites the person may see, ``SITES_PER_PAGE`` at a time, by name, narrowed by ``q`` (name
+    or address); the search and the page are in the URL. A fixed number of queries at any size."""
+
+    template_name = "workspaces/site_list.html"
+
+    def get_context_data(self, **kwargs):
+        text = search_text(self.request.GET.get("q", ""))
+        sites = Paginator(sites_listed(self.access, self.workspace, text), SITES_PER_PAGE)
+        page = sites.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            sites=page, sites_pager=page_links(self.request.GET, page, "page"), search=text, **kwargs
+        )
 
 
 class SiteCreateView(WorkspaceMixin, FormView):

@@ -10,19 +10,26 @@ they do not hold on that site); their refusals are shown as messages and nothing
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from kernel.errors import RuleViolation
+from kernel.paging import page_links
+from kernel.pickers import Picker, PickerViewMixin, search_text
 from kernel.views import WorkspaceActionView, WorkspaceMixin
-from workspaces.models import Membership, SiteGrant, Team
+from workspaces.models import SiteGrant
+from workspaces.pickers.forms import grantee_search, member_search
+from workspaces.pickers.selectors import workspace_members
 from workspaces.selectors import site_in
 from workspaces.sites.forms_access import GrantForm, SiteGrantForm, SiteOwnerForm, require_valid, site_roles_of
-from workspaces.sites.selectors import grant_candidates, grant_teams, site_grant_in, site_grants, workspace_wide_roles
+from workspaces.sites.selectors import site_grant_in, site_grants, workspace_wide_roles
 from workspaces.sites.services import site_grant_revoke, site_grant_set, site_owner_set
-from workspaces.teams.selectors import extra_codes
+from workspaces.teams.selectors import extra_codes, with_extra_caps
+
+GRANTS_PER_PAGE = 50  # member grants, and team grants, per page
 
 
 class SiteAccessMixin(WorkspaceMixin):
@@ -40,39 +47,67 @@ class SiteAccessMixin(WorkspaceMixin):
     def page_url(self) -> str:
         return reverse("site_access:index", args=[self.workspace.slug, self.site.slug])
 
-    @cached_property
-    def memberships(self) -> list[Membership]:
-        return grant_candidates(self.workspace)
-
-    @cached_property
-    def teams(self) -> list[Team]:
-        return grant_teams(self.workspace)
-
     def grant_form(self, data=None) -> SiteGrantForm:
         givable = self.access.givable_roles(site_roles_of(self.workspace), self.site)
-        return SiteGrantForm(
-            data,
-            workspace=self.workspace,
-            memberships=self.memberships,
-            teams=self.teams,
-            givable=givable,
-            prefix="grant",
-        )
+        return SiteGrantForm(data, workspace=self.workspace, givable=givable, prefix="grant")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(site=self.site, **kwargs)
 
 
-class SiteAccessView(SiteAccessMixin, TemplateView):
+class SiteAccessView(PickerViewMixin, SiteAccessMixin, TemplateView):
+    """Who has access, a page of member grants and of team grants at a time (``page``, ``tpage``),
+    narrowed by ``q``; the grant form picks its member or team, and the owner form its member, with
+    a picker (a search, never a list of every member)."""
+
     template_name = "workspaces/site_access.html"
 
+    @cached_property
+    def grantee_picker(self) -> Picker:
+        return Picker(
+            self.request.GET,
+            name="grantee",
+            field="grant-grantee",
+            label="Member or team",
+            search=grantee_search(self.workspace),
+            anchor="grant-heading",
+        )
+
+    @cached_property
+    def owner_picker(self) -> Picker:
+        return Picker(
+            self.request.GET,
+            name="owner",
+            field="owner",
+            label="Site owner",
+            search=member_search(workspace_members(self.workspace)),
+            help_text=SiteOwnerForm.base_fields["owner"].help_text,
+            selected=str(self.site.owner_id),
+            anchor="owner-heading",
+        )
+
+    def pickers(self) -> list[Picker]:
+        return [self.grantee_picker, self.owner_picker]
+
     def get_context_data(self, **kwargs):
+        query = self.request.GET
+        text = search_text(query.get("q", ""))
+        member_grants = Paginator(site_grants(self.site, teams=False, text=text), GRANTS_PER_PAGE).get_page(
+            query.get("page")
+        )
+        team_grants = Paginator(site_grants(self.site, teams=True, text=text), GRANTS_PER_PAGE).get_page(
+            query.get("tpage")
+        )
         return super().get_context_data(
             wide_roles=workspace_wide_roles(self.workspace),
-            member_grants=site_grants(self.site, teams=False),
-            team_grants=site_grants(self.site, teams=True),
+            search=text,
+            member_grants=with_extra_caps(member_grants.object_list),
+            member_grants_pager=page_links(query, member_grants, "page"),
+            team_grants=with_extra_caps(team_grants.object_list),
+            team_grants_pager=page_links(query, team_grants, "tpage"),
             grant_form=self.grant_form(),
-            owner_form=SiteOwnerForm(memberships=self.memberships, initial={"owner": str(self.site.owner_id)}),
+            grantee_picker=self.grantee_picker,
+            owner_picker=self.owner_picker,
             **kwargs,
         )
 
@@ -95,7 +130,7 @@ class SiteGrantSetView(SiteAccessActionView):
 
 class SiteOwnerSetView(SiteAccessActionView):
     def act(self, request) -> None:
-        form = SiteOwnerForm(request.POST, memberships=self.memberships)
+        form = SiteOwnerForm(request.POST, workspace=self.workspace)
         require_valid(form)
         site_owner_set(actor=request.user, site=self.site, owner=form.chosen_owner)
         messages.success(request, f"{form.chosen_owner.user.display_name} is the site owner of {self.site.name} now.")
