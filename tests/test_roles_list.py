@@ -137,7 +137,7 @@ def test_two_presets_admins_are_told_apart_everywhere(client, workspace, owner):
         assert origin in listed and origin in matrix
 
 
-def test_builtin_role_label_carries_its_description():
+def test_builtin_role_label_carries_its_description(db):
     admin = builtin_role(catalog.ADMIN)
     assert role_choice_label(admin).startswith("Admin — Runs the workspace")
     assert len(role_choice_label(admin)) < 120
