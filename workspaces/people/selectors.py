@@ -169,3 +169,17 @@ def export_rows(members: QuerySet[Membership]) -> Iterator[dict]:
     so memory does not grow with the number of members."""
     for member in with_export_details(members).iterator(chunk_size=EXPORT_CHUNK):
         yield export_row(member)
+
+
+# --- the people page's bulk actions -----------------------------------------------------------------
+
+
+def matching_member_ids(workspace: Workspace, criteria: dict, limit: int) -> list[int]:
+    """The ids of the members matching ``criteria``, in the list's order, at most ``limit`` + 1 (so the
+    caller can tell that there are more): one query, read at the moment of a bulk action."""
+    return list(members_matching(workspace, criteria).values_list("pk", flat=True)[: limit + 1])
+
+
+def pending_invite_ids(workspace: Workspace, limit: int) -> list[int]:
+    """The ids of the workspace's pending invitations in the list's order, at most ``limit`` + 1."""
+    return list(invites_pending(workspace).values_list("pk", flat=True)[: limit + 1])
