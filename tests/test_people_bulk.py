@@ -510,3 +510,22 @@ def test_cost_of_an_owner_batch_is_bounded(client, workspace, owner):
         new_role=builtin_role(OWNER).pk,
     )
     assert small == large
+
+
+def test_invitations_cost_a_bounded_number_of_queries_each(client, workspace, owner):
+    """Each invitation goes through invite_resend / invite_revoke (their rules, limits and locks), so
+    the cost grows by the same few queries per invitation, whatever the size of the batch."""
+
+    def cost(action, count, prefix):
+        ids = [i.pk for i in invites(workspace, owner, count, prefix=prefix)]
+        client.force_login(owner)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                url("bulk_invites", workspace), {"action": action, "scope": "selected", "invite": ids}
+            )
+        assert response.url == url("bulk_report", workspace)
+        return len(captured)
+
+    for action, bound in (("revoke", 7), ("resend", 25)):
+        per_invitation = (cost(action, 10, f"{action}b") - cost(action, 5, f"{action}a")) / 5
+        assert per_invitation == int(per_invitation) and per_invitation <= bound
