@@ -529,3 +529,10 @@ def test_invitations_cost_a_bounded_number_of_queries_each(client, workspace, ow
     for action, bound in (("revoke", 7), ("resend", 25)):
         per_invitation = (cost(action, 10, f"{action}b") - cost(action, 5, f"{action}a")) / 5
         assert per_invitation == int(per_invitation) and per_invitation <= bound
+
+
+def test_all_matching_nobody_changes_nothing(client, workspace, owner):
+    response = post_members(client, owner, workspace, "remove", scope="all", filter="q=nobody-here")
+    assert response.url == url("index", workspace) + "?q=nobody-here"
+    assert "Nothing matches" in said(response)
+    assert Membership.objects.filter(workspace=workspace).count() == 1

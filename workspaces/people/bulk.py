@@ -166,7 +166,11 @@ def members_change_role(*, actor, workspace: Workspace, member_ids: Iterable[int
     if owner_rows:
         _change_owner_rows(actor, workspace, owner_rows, role, report)
     if other_rows:
-        _change_other_rows(actor, workspace, other_rows, role, report)
+        try:
+            _change_other_rows(actor, workspace, other_rows, role, report)
+        except RuleViolation as exc:  # a deadlock: this transaction rolled back, the owners' one stands
+            for member in other_rows:
+                report.add(member.pk, member.user.email, REFUSED, " ".join(exc.messages))
     return report
 
 
@@ -181,6 +185,7 @@ def _change_owner_rows(actor, workspace, rows: list[Membership], role: Role, rep
     _write_role(actor, workspace, still, role, report)
 
 
+@answer_deadlocks
 @transaction.atomic
 def _change_other_rows(actor, workspace, rows: list[Membership], role: Role, report: BulkReport) -> None:
     # Level 3 of the lock order (rows inside a workspace), in id order: a concurrent change of one

@@ -31,6 +31,15 @@ TOO_MANY = (
 )
 
 
+def _within_limit(ids: list[int]) -> list[int]:
+    """The ids of "all matching", read with one more than the limit to tell when there are too many."""
+    if not ids:
+        raise RuleViolation("Nothing matches; nothing was changed.")
+    if len(ids) > bulk.MAX_BATCH:
+        raise RuleViolation(TOO_MANY.format(limit=bulk.MAX_BATCH))
+    return ids
+
+
 def _report_key(workspace) -> str:
     return f"people-bulk-report:{workspace.pk}"
 
@@ -93,10 +102,7 @@ class BulkMembersView(BulkActionView):
         filters = MemberFilterForm(
             self.filter_params, roles=roles_of(self.workspace, catalog.WORKSPACE), teams=self.teams
         )
-        ids = matching_member_ids(self.workspace, filters.criteria(), bulk.MAX_BATCH)
-        if len(ids) > bulk.MAX_BATCH:
-            raise RuleViolation(TOO_MANY.format(limit=bulk.MAX_BATCH))
-        return ids
+        return _within_limit(matching_member_ids(self.workspace, filters.criteria(), bulk.MAX_BATCH))
 
     def act(self, data) -> bulk.BulkReport:
         shared = {"actor": self.request.user, "workspace": self.workspace, "member_ids": self.member_ids(data)}
@@ -117,12 +123,7 @@ class BulkInvitesView(BulkActionView):
         return BulkInvitesForm(self.request.POST)
 
     def act(self, data) -> bulk.BulkReport:
-        if data["scope"] == ALL:
-            ids = pending_invite_ids(self.workspace, bulk.MAX_BATCH)
-            if len(ids) > bulk.MAX_BATCH:
-                raise RuleViolation(TOO_MANY.format(limit=bulk.MAX_BATCH))
-        else:
-            ids = data["ids"]
+        ids = data["ids"] if data["scope"] != ALL else _within_limit(pending_invite_ids(self.workspace, bulk.MAX_BATCH))
         service = bulk.invites_resend if data["action"] == "resend" else bulk.invites_revoke
         return service(actor=self.request.user, workspace=self.workspace, invite_ids=ids)
 
