@@ -169,6 +169,35 @@ def join_role_group(user_id: int, workspace, role: Role, previous: Role | None =
     through.objects.bulk_create([through(user_id=user_id, group_id=group_ids[role.pk])], ignore_conflicts=True)
 
 
+def join_role_group_many(user_ids: list[int], workspace, role: Role, previous: list[Role]) -> None:
+    """``join_role_group`` for many members at once (a bulk role change): three queries, any number.
+
+    ``previous`` are the roles the members leave; a member holds one role per workspace, so leaving
+    every one of those groups is exact.
+    """
+    if not user_ids:
+        return
+    through = get_user_model().groups.through
+    group_ids = _role_group_ids(workspace, [role, *previous])
+    leaving = [group_ids[old.pk] for old in previous if old.pk != role.pk]
+    if leaving:
+        through.objects.filter(user_id__in=user_ids, group_id__in=leaving).delete()
+    new_group = group_ids[role.pk]
+    through.objects.bulk_create([through(user_id=pk, group_id=new_group) for pk in user_ids], ignore_conflicts=True)
+
+
+def forget_members(user_ids: list[int], workspace_id: int) -> None:
+    """``forget_member`` for many people at once (a bulk removal): the same queries, any number."""
+    if not user_ids:
+        return
+    through = get_user_model().groups.through
+    group_ids = list(RoleGroup.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
+    group_ids += list(Team.objects.filter(workspace_id=workspace_id).values_list("group_id", flat=True))
+    through.objects.filter(user_id__in=user_ids, group_id__in=group_ids).delete()
+    for scope, model in USER_MODELS.items():
+        model.objects.filter(user_id__in=user_ids, **{WORKSPACE_PATH[scope]: workspace_id}).delete()
+
+
 def forget_member(user_id: int, workspace_id: int) -> None:
     """Remove every row a person holds in a workspace: their groups there and their own rows."""
     through = get_user_model().groups.through
@@ -198,6 +227,18 @@ def set_collaborator_rows(user_id: int, experience_id: int, collaborator: bool) 
         {"content_object_id": experience_id},
         {(experience_id, p) for p in ids},
     )
+
+
+def set_team_memberships(user_ids: list[int], team, member: bool) -> None:
+    """``set_team_membership`` for many members of one team: one query."""
+    if not user_ids:
+        return
+    through = get_user_model().groups.through
+    if member:
+        rows = [through(user_id=pk, group_id=team.group_id) for pk in user_ids]
+        through.objects.bulk_create(rows, ignore_conflicts=True)
+    else:
+        through.objects.filter(user_id__in=user_ids, group_id=team.group_id).delete()
 
 
 def set_team_membership(user_id: int, team, member: bool) -> None:

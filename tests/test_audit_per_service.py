@@ -52,6 +52,7 @@ from workspaces.joining import services as join_domains
 from workspaces.joining.dns import txt_record_value
 from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, SiteGrant, TeamMembership
 from workspaces.overview import services as workspaces
+from workspaces.people import bulk as people_bulk
 from workspaces.people import deactivation
 from workspaces.people import services as members
 from workspaces.sites import services as sites
@@ -1207,3 +1208,59 @@ def test_two_factor_requirement_set(w):
     assert_one(events, "workspace.two_factor_required", actor=w.owner, target=w.workspace, workspace=w.workspace)
     with nothing_recorded():
         two_factor.two_factor_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+
+
+# --- the people page's bulk actions: one event per person changed -----------------------------------
+
+
+@covers(people_bulk.members_change_role)
+def test_bulk_members_change_role(w):
+    viewer = builtin_role(catalog.VIEWER)
+    with recorded() as events:
+        people_bulk.members_change_role(actor=w.owner, workspace=w.workspace, member_ids=[w.member.pk], role=viewer)
+    assert_one(events, "member.role_change", actor=w.owner, target=w.member, workspace=w.workspace)
+    with nothing_recorded():
+        people_bulk.members_change_role(actor=w.owner, workspace=w.workspace, member_ids=[w.member.pk], role=viewer)
+    with nothing_recorded(PermissionDenied):
+        people_bulk.members_change_role(actor=w.viewer, workspace=w.workspace, member_ids=[w.member.pk], role=viewer)
+
+
+@covers(people_bulk.members_remove)
+def test_bulk_members_remove(w):
+    target = ref(w.member)
+    with recorded() as events:
+        people_bulk.members_remove(actor=w.owner, workspace=w.workspace, member_ids=[w.member.pk])
+    assert_one(events, "member.remove", actor=w.owner, target=target, workspace=w.workspace)
+    with nothing_recorded():
+        people_bulk.members_remove(actor=w.owner, workspace=w.workspace, member_ids=[w.member.pk])
+
+
+@covers(people_bulk.members_team_add, people_bulk.members_team_remove)
+def test_bulk_members_team_add_and_remove(w):
+    ids = [w.member.pk]
+    with recorded() as events:
+        people_bulk.members_team_add(actor=w.owner, workspace=w.workspace, team=w.team, member_ids=ids)
+    assert_one(events, "team.member_add", actor=w.owner, target=w.team, workspace=w.workspace)
+    with nothing_recorded():
+        people_bulk.members_team_add(actor=w.owner, workspace=w.workspace, team=w.team, member_ids=ids)
+    with recorded() as events:
+        people_bulk.members_team_remove(actor=w.owner, workspace=w.workspace, team=w.team, member_ids=ids)
+    assert_one(events, "team.member_remove", actor=w.owner, target=w.team, workspace=w.workspace)
+    with nothing_recorded():
+        people_bulk.members_team_remove(actor=w.owner, workspace=w.workspace, team=w.team, member_ids=ids)
+
+
+@covers(people_bulk.invites_resend, people_bulk.invites_revoke)
+def test_bulk_invites_resend_and_revoke(w):
+    result = invites.invite_create(
+        actor=w.owner, workspace=w.workspace, emails=["new@x.test"], role=builtin_role(catalog.MEMBER), send_email=False
+    )
+    invite = result.invited[0]
+    with recorded() as events:
+        people_bulk.invites_resend(actor=w.owner, workspace=w.workspace, invite_ids=[invite.pk])
+    assert_one(events, "invite.resend", actor=w.owner, target=invite, workspace=w.workspace)
+    with recorded() as events:
+        people_bulk.invites_revoke(actor=w.owner, workspace=w.workspace, invite_ids=[invite.pk])
+    assert_one(events, "invite.revoke", actor=w.owner, target=invite, workspace=w.workspace)
+    with nothing_recorded():
+        people_bulk.invites_revoke(actor=w.owner, workspace=w.workspace, invite_ids=[invite.pk])

@@ -197,3 +197,17 @@ def _grouped(rows, template: str) -> dict[int, list[str]]:
     for key, *parts in rows:
         grouped[key].append(template.format(*parts))
     return grouped
+
+
+# --- the people page's bulk actions -----------------------------------------------------------------
+
+
+def matching_member_ids(workspace: Workspace, criteria: dict, limit: int) -> list[int]:
+    """The ids of the members matching ``criteria``, in the list's order, at most ``limit`` + 1 (so the
+    caller can tell that there are more): one query, read at the moment of a bulk action."""
+    return list(members_matching(workspace, criteria).values_list("pk", flat=True)[: limit + 1])
+
+
+def pending_invite_ids(workspace: Workspace, limit: int) -> list[int]:
+    """The ids of the workspace's pending invitations in the list's order, at most ``limit`` + 1."""
+    return list(invites_pending(workspace).values_list("pk", flat=True)[: limit + 1])

@@ -5,7 +5,7 @@ Every control is a POST to its own URL; ids in the URL are looked up inside the 
 
 from django.urls import path
 
-from workspaces.people import export_views, views
+from workspaces.people import bulk_views, export_views, views
 
 app_name = "people"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("export.json", export_views.MembersExportView.as_view(), {"format": "json"}, name="export_json"),
     path("members/<int:member_pk>/role/", views.ChangeRoleView.as_view(), name="change_role"),
     path("members/<int:member_pk>/remove/", views.RemoveView.as_view(), name="remove"),
+    path("bulk/members/", bulk_views.BulkMembersView.as_view(), name="bulk_members"),
+    path("bulk/invites/", bulk_views.BulkInvitesView.as_view(), name="bulk_invites"),
+    path("bulk/report/", bulk_views.BulkReportView.as_view(), name="bulk_report"),
     path("leave/", views.LeaveView.as_view(), name="leave"),
     path("transfer-ownership/", views.TransferView.as_view(), name="transfer"),
     path("invites/", views.InviteCreateView.as_view(), name="invite"),

@@ -23,6 +23,7 @@ from kernel.pickers import Picker
 from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
 from workspaces.models import Invite, Membership
+from workspaces.people.bulk import MAX_BATCH
 from workspaces.people.forms import InviteForm, RoleChangeForm, SuccessorForm, TransferForm
 from workspaces.people.search import MemberFilterForm, filter_query
 from workspaces.people.selectors import (
@@ -143,6 +144,24 @@ class PeoplePageMixin(WorkspaceMixin):
             "my_sites": owned.get(me.pk, []),
             "last_owner": me.role.is_owner and active_owner_count(self.workspace) <= 1,
             "may_change_roles": bool(may_change),
+            "bulk": self._bulk_context(perms),
+        }
+
+    def _bulk_context(self, perms) -> dict | None:
+        """What the bulk form offers (None: no checkboxes); the services decide each row again."""
+        offered = {
+            "role": "change_member_roles" in perms,
+            "teams": "manage_teams" in perms and bool(self.teams),
+            "remove": "remove_members" in perms,
+        }
+        if not any(offered.values()):
+            return None
+        return {
+            **offered,
+            "roles": self.roles.givable,
+            "teams_list": self.teams,
+            "filter": filter_query(self.request.GET)[1:],
+            "limit": MAX_BATCH,
         }
 
 
