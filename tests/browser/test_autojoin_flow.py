@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from permissions import catalog
+from permissions.forms import role_choice_label
+from permissions.roles import builtin_role
 from tests.factories import PASSWORD, UserFactory, make_workspace
 from workspaces.models import JoinDomain, JoinRequest, Membership
 
@@ -38,7 +40,7 @@ def add_acme_domain(page, workspace, mode_label: str, screenshot, name: str):
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Join domains").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Join domains")
     page.get_by_label("Domain", exact=True).fill("ACME.test")
-    page.get_by_label("Role").select_option(label="Member")
+    page.get_by_label("Role").select_option(label=role_choice_label(builtin_role(catalog.MEMBER)))
     page.get_by_role("radio", name=mode_label).check()
     page.get_by_role("button", name="Add domain").click()
     expect(page.get_by_role("status")).to_contain_text("acme.test is verified by your own address")

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions import catalog
+from permissions.forms import role_choice_label
 from permissions.roles import builtin_role
 from tests.factories import PASSWORD, UserFactory, add_member, make_workspace
 from workspaces.models import Membership
@@ -38,7 +39,7 @@ def test_owner_changes_a_role_and_removes_a_member(page, team, screenshot):
     sign_in(page, "olivia@acme.test")
     page.goto(f"/w/{workspace.slug}/people/")
 
-    page.get_by_label("Role of Carl Member").select_option(label="Admin")
+    page.get_by_label("Role of Carl Member").select_option(label=role_choice_label(builtin_role(catalog.ADMIN)))
     page.get_by_role("button", name="Change the role of Carl Member").click()
     expect(page.get_by_role("status")).to_contain_text("Carl Member is now Admin.")
     expect(page.get_by_label("Role of Carl Member")).to_have_value(str(builtin_role(catalog.ADMIN).pk))
