@@ -109,10 +109,10 @@ class Nav:
         return next((link for group in self.groups for link in group.links if link.current), None)
 
 
-def visible_entries(perms: Perms, entries: Iterable[Entry] = ENTRIES) -> list[Entry]:
+def visible_entries(perms: Perms, entries: Iterable[Entry] | None = None) -> list[Entry]:
     """The entries the person may open, with an unopenable entry replaced by its ``instead`` pages."""
     shown = []
-    for entry in entries:
+    for entry in ENTRIES if entries is None else entries:
         if entry.opens_for(perms):
             shown.append(entry)
         else:
