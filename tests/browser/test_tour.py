@@ -170,7 +170,7 @@ def check(page, tour: Tour, where: str, stop: Stop, width: str, console: list[st
             tour.add(where, f"axe {violation}")
 
 
-def visit(page, tour: Tour, role: str, stop: Stop, width: str, console: list[str], screenshot) -> None:
+def visit(page, tour: Tour, role: str, stop: Stop, width: str, console: list[str]) -> None:
     where = f"{role} on a {width}, {stop.name} ({stop.path})"
     response = page.goto(stop.path)
     if response is None or response.status != 200:
@@ -180,8 +180,12 @@ def visit(page, tour: Tour, role: str, stop: Stop, width: str, console: list[str
     run_axe = stop.in_nav and width == DESKTOP or (stop.path, width) not in tour.axe_checked
     tour.axe_checked.add((stop.path, width))
     check(page, tour, where, stop, width, console, run_axe)
-    if role == catalog.OWNER and stop.name in SCREENSHOTS and os.environ.get("BROWSER_SCREENSHOT_DIR"):
-        screenshot(page, f"{stop.name.lower()}-{width}")
+    folder = os.environ.get("BROWSER_SCREENSHOT_DIR")
+    if folder and role == catalog.OWNER and stop.name in SCREENSHOTS:
+        # What the window shows (not the whole page), as a person first sees it: small enough to
+        # put in the README (docs/screenshots/, after pngquant).
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{stop.name.lower()}-{width}.png"))
 
 
 def discover(page, stops: list[Stop], stop: Stop, seen: set[str]) -> None:
@@ -202,7 +206,7 @@ def discover(page, stops: list[Stop], stop: Stop, seen: set[str]) -> None:
             stops.append(new)
 
 
-def tour_as(browser, base_url: str, tour: Tour, role: str, workspace, screenshot) -> None:
+def tour_as(browser, base_url: str, tour: Tour, role: str, workspace) -> None:
     """One role's tour: sign in, then every page at both widths, the desktop pass finding the pages."""
     context = browser.new_context(base_url=base_url, locale="en-US", viewport=WIDTHS[DESKTOP])
     context.set_default_timeout(15_000)
@@ -218,20 +222,77 @@ def tour_as(browser, base_url: str, tour: Tour, role: str, workspace, screenshot
         stops = [Stop(text, path, path) for text, path in links(page, NAV_LINKS)]
         seen = {stop.path for stop in stops}
         for stop in stops:  # grows as pages are found
-            visit(page, tour, role, stop, DESKTOP, console, screenshot)
+            visit(page, tour, role, stop, DESKTOP, console)
             discover(page, stops, stop, seen)
         page.set_viewport_size(WIDTHS[PHONE])
         for stop in stops:
-            visit(page, tour, role, stop, PHONE, console, screenshot)
+            visit(page, tour, role, stop, PHONE, console)
     finally:
         context.close()
 
 
-def test_every_role_on_a_desktop_and_a_phone(browser, live_server, settings, acme, screenshot):
+def test_every_role_on_a_desktop_and_a_phone(browser, live_server, settings, acme):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm ci` at the repository's root", pytrace=False)
     settings.PORTAL_BASE_URL = live_server.url
     tour = Tour()
     for role in TOUR_ROLES:
-        tour_as(browser, live_server.url, tour, role, acme, screenshot)
+        tour_as(browser, live_server.url, tour, role, acme)
+    assert not tour.problems, "\n".join(tour.problems)
+
+
+def test_the_phone_menu_and_the_error_pages(browser, live_server, acme):
+    """On a phone the navigation folds into a Menu that opens without JavaScript; open, it fits and
+    passes axe. The 403 and 404 pages fit both widths and pass axe too."""
+    member_email = ROLE_PEOPLE[catalog.MEMBER][0]
+    no_script = browser.new_context(base_url=live_server.url, viewport=WIDTHS[PHONE], java_script_enabled=False)
+    try:
+        page = no_script.new_page()
+        sign_in(page, member_email)
+        people = page.get_by_role("navigation", name="Workspace").get_by_role("link", name="People")
+        expect(people).to_be_hidden()
+        page.get_by_text("Menu", exact=False).first.click()
+        expect(people).to_be_visible()
+        people.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    finally:
+        no_script.close()
+
+    context = browser.new_context(base_url=live_server.url, viewport=WIDTHS[PHONE])
+    tour = Tour()
+    try:
+        page = context.new_page()
+        console: list[str] = []
+        # The error pages' own status is logged as a failed resource; anything else is a finding.
+        page.on(
+            "console",
+            lambda message: (
+                console.append(message.text)
+                if message.type == "error" and "Failed to load resource" not in message.text
+                else None
+            ),
+        )
+        sign_in(page, member_email)
+        overview = f"/w/{acme.slug}/"
+        page.locator("nav[aria-label='Workspace'] summary").click()
+        check(
+            page, tour, "member on a phone, the open menu", Stop("Overview", overview, overview), PHONE, console, True
+        )
+        for width in (PHONE, DESKTOP):
+            page.set_viewport_size(WIDTHS[width])
+            refused = page.goto(f"/w/{acme.slug}/roles/new/")
+            assert refused.status == 403
+            expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
+            expect(page.locator("main")).to_contain_text("Manage roles")
+            expect(page.locator("main")).to_contain_text("Olivia Owner")
+            roles = f"/w/{acme.slug}/roles/"
+            check(page, tour, f"member on a {width}, 403", Stop("403", roles, roles), width, console, True)
+            missing = page.goto("/w/no-such-workspace/people/")
+            assert missing.status == 404
+            expect(page.get_by_role("heading", level=1)).to_have_text("There is no page here")
+            scroll_width, window_width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            assert scroll_width <= window_width
+            tour.problems += [f"404 on a {width}: axe {v}" for v in axe_violations(page, WIDTH_ONLY_SKIPS[width])]
+    finally:
+        context.close()
     assert not tour.problems, "\n".join(tour.problems)
