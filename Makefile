@@ -29,17 +29,22 @@ $(STAMP): requirements.txt | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tour, as package-lock.json pins it (npm ci rewrites the hidden lockfile).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: $(STAMP)
 	$(MANAGE) migrate --no-input
 	$(MANAGE) demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/pytest -q
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(NODE_STAMP)
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest -q
 
 lint: $(STAMP)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
 from kernel.client_ip import client_ip
+from workspaces.selectors import sole_workspace_of
 
 from . import emails, services
 from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm, SignupForm
@@ -130,6 +131,12 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["invitation_url"] = _invitation_path(self.get_redirect_url())
         return context
+
+    def get_default_redirect_url(self):
+        """Without a ``next``, someone who belongs to one workspace goes straight to it; anyone else
+        to the list of their workspaces."""
+        workspace = sole_workspace_of(self.request.user) if self.request.user.is_authenticated else None
+        return workspace.get_absolute_url() if workspace is not None else super().get_default_redirect_url()
 
 
 def _invitation_path(url: str) -> str:

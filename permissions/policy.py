@@ -26,7 +26,7 @@ from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kernel.errors import RuleViolation
+from kernel.errors import CapabilityMissing, RuleViolation
 from twofactor.models import WorkspaceSecurity
 from workspaces.models import Membership, SiteGrant, Team
 
@@ -211,7 +211,7 @@ class Access:
         """404 for outsiders, 403 for members without the capability."""
         self.require_member(workspace_id_of(obj))
         if not self.has(codename, obj):
-            raise PermissionDenied(f"You need the “{catalog.CAPABILITIES[codename].label}” capability.")
+            raise capability_missing(codename, obj)
 
     def filter(self, codename: str, queryset: QuerySet) -> QuerySet:
         """The objects of ``queryset`` on which the person holds ``codename``: one query, any size."""
@@ -335,6 +335,15 @@ class Capabilities:
     site: frozenset[str] = frozenset()
 
 
+def capability_missing(codename: str, obj: Model) -> CapabilityMissing:
+    """The refusal of a member who lacks ``codename`` on ``obj``: it names the capability."""
+    return CapabilityMissing(
+        f"You need the “{catalog.CAPABILITIES[codename].label}” capability.",
+        capability=codename,
+        workspace_id=workspace_id_of(obj),
+    )
+
+
 def access_of(actor) -> Access:
     """The Access of the person acting: the request's own (with what it already loaded) when the
     actor is the signed-in person of a request, otherwise a new one."""
@@ -354,7 +363,7 @@ def require(actor, codename: str, obj: Model) -> Access | None:
     if not access.is_member(workspace_id_of(obj)):
         raise PermissionDenied("You are not a member of this workspace.")
     if not access.has(codename, obj):
-        raise PermissionDenied(f"You need the “{catalog.CAPABILITIES[codename].label}” capability.")
+        raise capability_missing(codename, obj)
     return access
 
 

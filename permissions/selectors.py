@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
+from . import catalog
 from .models import AccessKey, Role
 
 
@@ -76,3 +77,25 @@ def key_in(workspace: Workspace, pk) -> AccessKey:
     key = get_object_or_404(AccessKey, workspace=workspace, pk=pk)
     key.workspace = workspace
     return key
+
+
+# Whom a 403 page names: the workspace's owners and admins, who run it and can change roles.
+_ASKABLE_ROLES = tuple(role for role in catalog.BUILTIN_WORKSPACE_ROLES if role.key in (catalog.OWNER, catalog.ADMIN))
+
+
+def _gives(role: catalog.BuiltinRole, codename: str) -> bool:
+    """Whether a built-in workspace role gives ``codename`` on the workspace, every site or every
+    experience."""
+    return codename in (
+        role.capabilities | role.site_capabilities | catalog.experience_capabilities_from(role.capabilities)
+    )
+
+
+def capability_holders(workspace_id: int, codename: str, limit: int = 10) -> list[Membership]:
+    """The active owners and admins of the workspace whose role gives ``codename``, owners first,
+    by name: one query, at most ``limit`` of them."""
+    keys = [role.key for role in _ASKABLE_ROLES if _gives(role, codename)]
+    holders = Membership.objects.filter(
+        workspace_id=workspace_id, role__builtin=True, role__key__in=keys, user__is_active=True
+    )
+    return list(holders.select_related("user", "role").order_by("role__position", "user__full_name")[:limit])

@@ -8,6 +8,10 @@ from permissions import api_urls as permissions_api
 from workspace_settings import api_urls as settings_api
 from workspaces.overview.views import home
 
+# A 403 names the capability that was missing and whom to ask; 404, 500, 400 and CSRF failures use
+# templates/404.html, 500.html, 400.html and 403_csrf.html.
+handler403 = "portal.error_views.permission_denied"
+
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),

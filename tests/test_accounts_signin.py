@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.templatetags.accounts_tags import duration
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, make_workspace
 
 NEW_PASSWORD = "an entirely new passphrase"
 
@@ -189,3 +189,29 @@ def test_password_change_with_wrong_old_password_changes_nothing(client, person)
     assert "old_password" in response.context["form"].errors
     person.refresh_from_db()
     assert person.check_password(PASSWORD)
+
+
+# --- where sign-in lands -------------------------------------------------------------------------
+
+
+def test_sign_in_with_one_workspace_lands_on_it(client, person):
+    workspace = make_workspace(person, "Acme")
+    response = sign_in(client, person.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("workspaces:detail", args=[workspace.slug])
+
+
+def test_sign_in_with_several_or_no_workspaces_lands_on_the_list(client, person):
+    assert sign_in(client, person.email)["Location"] == reverse("home")
+    client.logout()
+    make_workspace(person, "Acme")
+    make_workspace(person, "Globex")
+    assert sign_in(client, person.email)["Location"] == reverse("home")
+
+
+def test_sign_in_follows_next_before_the_one_workspace(client, person):
+    make_workspace(person, "Acme")
+    response = client.post(
+        reverse("accounts:login") + "?next=/accounts/profile/", {"username": person.email, "password": PASSWORD}
+    )
+    assert response["Location"] == "/accounts/profile/"

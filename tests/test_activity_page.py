@@ -269,7 +269,7 @@ def test_admin_sees_the_page_and_the_nav_link(client, workspace):
     client.force_login(admin)
     response = client.get(url(workspace))
     assert response.status_code == 200
-    assert f'href="{url(workspace)}">Activity</a>' in response.content.decode()
+    assert f'href="{url(workspace)}" aria-current="page">Activity</a>' in response.content.decode()
 
 
 @pytest.mark.parametrize("role", [catalog.MEMBER, catalog.VIEWER, catalog.BILLING_ADMIN])

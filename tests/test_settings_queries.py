@@ -39,7 +39,7 @@ def test_session_capture_page(client, workspace, owner, django_assert_num_querie
     client.force_login(owner if who == "owner" else member.user)
     with django_assert_num_queries(BASE + 1):  # + the sites the person may switch
         response = client.get(url(workspace, "session_capture"))
-    assert response.content.decode().count('aria-label="Turn session capture on for') == size
+    assert response.content.decode().count('Turn on<span class="visually-hidden"> session capture for') == size
 
 
 @pytest.mark.parametrize("size", [0, 5, 60])

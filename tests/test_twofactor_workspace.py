@@ -106,9 +106,10 @@ def test_another_workspaces_admin_gets_404(client, workspace):
     assert client.get(policy_url(workspace)).status_code == 404
 
 
-def test_nav_links_the_page_only_for_those_who_hold_the_capability(client, workspace, owner):
+def test_the_settings_hub_links_the_page_only_for_those_who_hold_the_capability(client, workspace, owner):
     client.force_login(owner)
-    assert policy_url(workspace) in client.get(f"/w/{workspace.slug}/").content.decode()
+    assert policy_url(workspace) in client.get(f"/w/{workspace.slug}/settings/").content.decode()
+    assert policy_url(workspace) not in client.get(f"/w/{workspace.slug}/").content.decode()  # not in the top nav
     member = add_member(workspace, catalog.MEMBER)
     client.force_login(member.user)
     assert policy_url(workspace) not in client.get(f"/w/{workspace.slug}/").content.decode()

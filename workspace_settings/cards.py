@@ -1,6 +1,6 @@
 """The settings overview's cards, as data: which page each opens and which capability opens it.
 
-Cards of pages built by other apps (billing, join domains) appear only once their URL exists, so
+Cards of pages built by other apps (billing, join domains, data & privacy) appear only once their URL exists, so
 the overview never links to a page that is not there.
 """
 
@@ -17,6 +17,11 @@ class Card:
     url_name: str
     title: str
     description: str
+    # Other capabilities that open the page too (any one is enough).
+    or_capabilities: tuple[str, ...] = ()
+
+    def opens_for(self, ws_perms: frozenset[str]) -> bool:
+        return self.capability in ws_perms or any(code in ws_perms for code in self.or_capabilities)
 
 
 # A site capability: whether it opens its card is decided per person by ``cards_for``'s caller.
@@ -59,6 +64,13 @@ CARDS: tuple[Card, ...] = (
     ),
     Card("manage_sso", "settings:sso", "Single sign-on", "The identity provider's SAML configuration."),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
+    Card(
+        "manage_policies",
+        "privacy:index",
+        "Data & privacy",
+        "Requests to export or delete a tracked person's data.",
+        or_capabilities=("request_data_export", "request_data_deletion"),
+    ),
 )
 
 
@@ -73,7 +85,7 @@ def cards_for(ws_perms: frozenset[str], workspace_slug: str, *, session_capture:
     """(card, url) for every settings page the person may open, in catalogue order."""
     found = []
     for card in CARDS:
-        allowed = session_capture if card.capability == SESSION_CAPTURE else card.capability in ws_perms
+        allowed = session_capture if card.capability == SESSION_CAPTURE else card.opens_for(ws_perms)
         if allowed and (url := card_url(card, workspace_slug)):
             found.append((card, url))
     return found

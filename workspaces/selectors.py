@@ -15,6 +15,12 @@ from permissions.policy import Access
 from workspaces.models import Collaborator, Experience, Membership, Site, ViewerGroup, Workspace
 
 
+def sole_workspace_of(user) -> Workspace | None:
+    """The person's workspace when they belong to exactly one, else None: one query."""
+    memberships = list(Membership.objects.filter(user=user).select_related("workspace")[:2])
+    return memberships[0].workspace if len(memberships) == 1 else None
+
+
 def memberships_of(user) -> QuerySet[Membership]:
     """The person's workspaces (as their memberships, with the workspace and role joined)."""
     return (

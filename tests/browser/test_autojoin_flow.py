@@ -37,7 +37,8 @@ def sign_in(page, email: str, password: str = PASSWORD):
 def add_acme_domain(page, workspace, mode_label: str, screenshot, name: str):
     sign_in(page, "olivia@acme.test")
     page.goto(f"/w/{workspace.slug}/")
-    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Join domains").click()
+    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
+    page.get_by_role("main").get_by_role("link", name="Join domains").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Join domains")
     page.get_by_label("Domain", exact=True).fill("ACME.test")
     page.get_by_label("Role").select_option(label=role_choice_label(builtin_role(catalog.MEMBER)))

@@ -44,7 +44,8 @@ def test_owner_requires_two_factor_and_a_member_is_led_through_set_up(page, scre
     # The owner cannot require what they do not have yet: the page says so and links to set-up.
     sign_in(page, owner.email)
     page.goto(f"/w/{workspace.slug}/")
-    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Two-factor").click()
+    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
+    page.get_by_role("main").get_by_role("link", name="Two-factor authentication").click()
     page.get_by_label("Require two-factor authentication of every member").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("Set up two-factor authentication for yourself first")
