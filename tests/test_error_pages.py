@@ -19,7 +19,7 @@ def test_a_member_without_the_capability_learns_which_and_whom_to_ask(client, wo
     response = client.get(reverse("roles:create", args=[workspace.slug]))
     assert response.status_code == 403
     page = response.content.decode()
-    assert "<strong>Manage roles</strong> capability" in page
+    assert "<strong>Manage custom roles</strong> capability" in page
     assert "your role in Acme, Member, does not give" in page
     assert 'Olivia Owner <span class="muted">(Owner)</span>' in page
     assert 'Adam Admin <span class="muted">(Admin)</span>' in page
@@ -35,7 +35,7 @@ def test_only_the_holders_are_named(client, workspace, owner):
     response = client.get(reverse("billing:index", args=[workspace.slug]))
     assert response.status_code == 403
     page = response.content.decode()
-    assert "<strong>Manage billing</strong>" in page
+    assert "<strong>Manage the plan, billing and invoices</strong>" in page
     assert "Olivia Owner" in page
     assert "Adam Admin" not in page  # admins do not hold Manage billing
 

@@ -148,7 +148,7 @@ def test_other_workspaces_members_and_places_are_404(client, workspace, setup):
 
 
 def test_every_member_finds_my_access_in_the_nav(client, workspace, setup):
-    link = f'href="{url(workspace)}"'
+    link = f'href="{reverse("explain:mine", args=[workspace.slug])}"'
     detail = reverse("workspaces:detail", args=[workspace.slug])
     assert link in login(client, setup["admin"]).get(detail).content.decode()
     assert link in login(client, setup["member"].user).get(detail).content.decode()

@@ -26,7 +26,7 @@ def shown(role_key: str, view_name: str = "", namespace: str = "") -> dict[str, 
 
 def test_owner_sees_four_groups_and_settings_pages_only_under_the_hub():
     assert shown(catalog.OWNER) == {
-        "Workspace": ["Overview", "My access"],
+        "Workspace": ["Overview", "Sites", "Experiences", "My access"],
         "People and access": ["People", "Teams", "Roles", "Viewer groups"],
         "Settings": ["Settings"],
         "Activity": ["Activity"],
@@ -36,17 +36,17 @@ def test_owner_sees_four_groups_and_settings_pages_only_under_the_hub():
 def test_each_role_sees_only_what_it_may_open():
     assert shown(catalog.ADMIN) == shown(catalog.OWNER)
     assert shown(catalog.MEMBER) == {
-        "Workspace": ["Overview", "My access"],
+        "Workspace": ["Overview", "Sites", "Experiences", "My access"],
         "People and access": ["People", "Teams", "Roles", "Viewer groups"],
         # No settings hub for a member: the settings page they may open stands in its place.
         "Settings": ["Data & privacy"],
     }
     assert shown(catalog.VIEWER) == {
-        "Workspace": ["Overview", "My access"],
+        "Workspace": ["Overview", "Sites", "Experiences", "My access"],
         "People and access": ["People", "Teams", "Roles"],
     }
     assert shown(catalog.BILLING_ADMIN) == {
-        "Workspace": ["Overview", "My access"],
+        "Workspace": ["Overview", "Sites", "Experiences", "My access"],
         "People and access": ["Roles"],
         "Settings": ["Settings"],
     }
@@ -61,9 +61,13 @@ def test_every_member_finds_my_access():
     ("view_name", "namespace", "current"),
     [
         ("workspaces:detail", "workspaces", "Overview"),
-        ("workspaces:site_detail", "workspaces", "Overview"),
-        ("site_access:index", "site_access", "Overview"),
+        ("workspaces:site_list", "workspaces", "Sites"),
+        ("workspaces:site_detail", "workspaces", "Sites"),
+        ("site_access:index", "site_access", "Sites"),
+        ("workspaces:experience_detail", "workspaces", "Experiences"),
+        ("collaborators:index", "collaborators", "Experiences"),
         ("explain:index", "explain", "My access"),
+        ("explain:mine", "explain", "My access"),
         ("people:index", "people", "People"),
         ("invite_bulk:upload", "invite_bulk", "People"),
         ("teams:detail", "teams", "Teams"),
@@ -96,7 +100,13 @@ def test_a_page_outside_every_entry_marks_none():
 def test_a_new_entry_is_one_line_of_data(monkeypatch):
     usage = Entry("Usage", "settings:details", navigation.WORKSPACE, needs("view_usage"), covers=("usage",))
     monkeypatch.setattr(navigation, "ENTRIES", (*ENTRIES, usage))
-    assert shown(catalog.OWNER, "usage:index", "usage")["Workspace"] == ["Overview", "My access", "Usage*"]
+    assert shown(catalog.OWNER, "usage:index", "usage")["Workspace"] == [
+        "Overview",
+        "Sites",
+        "Experiences",
+        "My access",
+        "Usage*",
+    ]
     assert "Usage" not in shown(catalog.MEMBER)["Workspace"]
 
 

@@ -13,6 +13,7 @@ from permissions.presets import PRESETS, load_preset
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
+from workspaces.models import Site
 from workspaces.people.forms import InviteForm, RoleChangeForm
 from workspaces.sites.services import site_grant_set
 
@@ -151,7 +152,9 @@ def test_workspace_role_pickers_show_descriptions(client, workspace, owner):
     assert "Member — Creates experiences" in html
     roles = list(Role.objects.filter(scope=catalog.WORKSPACE))
     site_roles = list(Role.objects.filter(scope=catalog.SITE))
-    invite = InviteForm(roles=roles, givable=roles, sites=[], site_roles=site_roles, teams=[])
+    invite = InviteForm(
+        roles=roles, givable=roles, sites=[], site_roles=site_roles, teams=[], site_candidates=Site.objects.none()
+    )
     assert "Analyst (custom) — Reads the numbers" in str(invite["role"])
     assert "Editor — Create and edit analyses" in str(invite["site_role_1"])
 
