@@ -44,6 +44,7 @@ PROFILE_FIELDS = frozenset(
         "notify_weekly_digest",
         "notify_alerts",
         "notify_workspace_changes",
+        "time_zone",
     }
 )
 
@@ -159,7 +160,8 @@ def email_verify(user: User) -> bool:
 
 @transaction.atomic
 def profile_update(*, user: User, **fields) -> User:
-    """Change a person's own name and notification settings; audited only when something changed."""
+    """Change a person's own name, time zone and notification settings; audited only when something
+    changed. The model's validators hold here for every caller (a time zone must be a tz name)."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise TypeError(f"Not a profile field: {', '.join(sorted(unknown))}")

@@ -5,14 +5,17 @@ not a member, so other workspaces' pages do not even admit they exist), checks
 ``required_capability`` on it (403 for a member without it), and puts ``workspace``,
 ``membership`` and ``ws_perms`` (the capabilities the person holds on the workspace) in the
 template context, so templates show only the controls the person may use. The server checks
-again in the service on every write.
+again in the service on every write. A person who chose no time zone sees the workspace's.
 """
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import View
 
@@ -39,6 +42,9 @@ class WorkspaceMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.access.require(self.required_capability, self.workspace)
+            if not request.user.time_zone:
+                # No zone of their own: the workspace's (accounts.middleware resets it after the request).
+                timezone.activate(ZoneInfo(self.workspace.time_zone))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
