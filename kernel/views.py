@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import View
+from django.views.generic.base import ContextMixin
 
 from workspaces.models import Workspace
 
@@ -63,12 +64,13 @@ def flash_errors(request, errors) -> None:
         messages.error(request, message)
 
 
-class WorkspaceActionView(View):
+class WorkspaceActionView(ContextMixin, View):
     """A POST-only control that does one thing and ends on a page with a message.
 
     Subclasses (after their workspace mixin) define ``act(request)``, which calls one service, and
     ``done_url()``, the page to go back to. Bad input and a rule's refusal (a ValidationError, which
-    ``RuleViolation`` is) are shown as messages; nothing was written.
+    ``RuleViolation`` is) are shown as messages; nothing was written. A destructive one puts
+    ``kernel.confirm.ConfirmMixin`` first in its bases (its page needs the context this class gives).
     """
 
     http_method_names = ["post"]

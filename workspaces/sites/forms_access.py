@@ -56,8 +56,12 @@ class GrantForm(forms.Form):
     role = SiteRoleChoiceField(
         label="Site role",
         queryset=Role.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": "Choose one of this workspace's site roles."},
+        # No role is chosen for the person: the most powerful one must never be a slip away.
+        empty_label="Choose…",
+        error_messages={
+            "required": "Choose a site role.",
+            "invalid_choice": "Choose one of this workspace's site roles.",
+        },
     )
     extra = forms.MultipleChoiceField(
         label="Extra capabilities",
@@ -97,8 +101,8 @@ class TeamGrantForm(GrantForm):
     site = forms.ModelChoiceField(
         label="Site",
         queryset=Site.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": "Choose a site of this workspace."},
+        empty_label="Choose…",
+        error_messages={"required": "Choose a site.", "invalid_choice": "Choose a site of this workspace."},
     )
     field_order = ["site", "role", "extra"]
 
@@ -119,7 +123,7 @@ class SiteGrantForm(GrantForm):
         super().__init__(*args, workspace=workspace, **kwargs)
         # Offer only the site roles the person may give on this site (rule 3, as the policy answers
         # it); any other stays valid input, so a forged choice reaches the service and its message.
-        self.fields["role"].choices = [(role.pk, role.name) for role in givable]
+        self.fields["role"].choices = [("", "Choose…"), *((role.pk, role.name) for role in givable)]
         self._grantees = {f"m{m.pk}": m for m in memberships} | {f"t{t.pk}": t for t in teams}
         choices = [("", "Choose…"), ("Members", [(f"m{m.pk}", member_label(m)) for m in memberships])]
         if teams:
