@@ -35,8 +35,9 @@ def test_owner_adds_a_collaborator_who_then_edits_the_experience(page, screensho
     page.get_by_role("link", name="Manage collaborators").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Collaborators of Spring tour")
     choices = page.get_by_label("Member", exact=True)
-    # Only people who may collaborate are offered: the Viewer is not.
-    expect(choices.locator("option")).to_have_count(1)
+    # Nobody is chosen by default, and only people who may collaborate are offered: the Viewer is not.
+    expect(choices.locator("option")).to_have_count(2)
+    expect(choices).to_have_value("")
     choices.select_option(label="Max Member (max@acme.test, Member)")
     page.get_by_role("button", name="Add collaborator").click()
     expect(page.get_by_role("status")).to_contain_text("Max Member now collaborates on “Spring tour”.")
