@@ -5,7 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
-from .models import User, normalize_email
+from .models import User, normalize_email, time_zone_names
 from .services import NOTIFICATION_FIELDS, account_password_set
 
 
@@ -66,8 +66,19 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return (user for user in users if user.has_usable_password())
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [("", "The workspace's time zone (UTC outside workspaces)"), *((name, name) for name in time_zone_names())]
+
+
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label="Full name", max_length=150, required=False)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=_time_zone_choices,
+        help_text="Every time the portal shows you is in this zone, and says so.",
+        error_messages={"invalid_choice": "Choose a time zone from the list."},
+    )
     # The labels and help come from the model, so the admin and this page say the same.
     notify_workspace_changes = forms.BooleanField(required=False)
     notify_member_requests = forms.BooleanField(required=False)

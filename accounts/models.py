@@ -1,14 +1,31 @@
 """People. The e-mail address is the identity, stored in its canonical form (``accounts.addresses``)
 and unique whatever its letter case."""
 
+import zoneinfo
+from functools import cache
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .addresses import normalize_email  # the one canonical form of an address
 
-__all__ = ["ThrottleHit", "User", "UserManager", "normalize_email"]
+__all__ = ["ThrottleHit", "User", "UserManager", "normalize_email", "time_zone_names", "validate_time_zone"]
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """The IANA zones a person may choose, sorted (read once: the list walks the tz database)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def validate_time_zone(value: str) -> None:
+    """Only a name of the tz database: nothing else ever reaches ``ZoneInfo`` (a path-like or
+    overlong value would make it read files or fail on every page)."""
+    if value and value not in time_zone_names():
+        raise ValidationError("Choose a time zone from the list.", code="invalid_choice")
 
 
 class UserManager(BaseUserManager):
@@ -43,6 +60,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The zone pages show times in; empty: the workspace's on its pages, UTC elsewhere.
+    time_zone = models.CharField("time zone", max_length=64, blank=True, validators=[validate_time_zone])
 
     # Notification settings: every person chooses their own, whatever their role (seed 004). Each
     # governs mail the portal really sends (workspaces.notices); a setting nothing reads is not kept.

@@ -42,7 +42,7 @@ DUPLICATE_EMAIL_MESSAGE = (
 # workspaces.notices.
 NOTIFICATION_FIELDS = ("notify_workspace_changes", "notify_member_requests")
 # What a person may change about themselves on the profile page (seed 004: whatever their role).
-PROFILE_FIELDS = frozenset({"full_name", *NOTIFICATION_FIELDS})
+PROFILE_FIELDS = frozenset({"full_name", "time_zone", *NOTIFICATION_FIELDS})
 
 
 @transaction.atomic
@@ -172,7 +172,8 @@ def email_verify_and_follow(user: User) -> Verification:
 
 @transaction.atomic
 def profile_update(*, user: User, **fields) -> User:
-    """Change a person's own name and notification settings; audited only when something changed."""
+    """Change a person's own name, time zone and notification settings; audited only when something
+    changed. The model's validators hold here for every caller (a time zone must be a tz name)."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise TypeError(f"Not a profile field: {', '.join(sorted(unknown))}")

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmFormMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
@@ -59,9 +60,43 @@ class BillingIndexView(BillingMixin, TemplateView):
         )
 
 
-class PlanChangeView(BillingMixin, FormView):
+class PlanChangeView(ConfirmFormMixin, BillingMixin, FormView):
+    """A valid choice is confirmed first, with both prices: a bigger plan costs more at once."""
+
     template_name = "billing/plan_form.html"
     form_class = PlanChangeForm
+
+    def confirmation(self) -> Confirmation | None:
+        current = plan_or_unknown(selectors.billing_account(self.workspace).plan)
+        chosen = plan_or_unknown(self.confirming_form.cleaned_data["plan"])
+        if chosen.key == current.key:
+            return None  # nothing changes; the view says so
+        prices = (
+            f"{current.name} costs {current.monthly_price} {current.currency} a month; "
+            f"{chosen.name} costs {chosen.monthly_price} {chosen.currency} a month."
+        )
+        if chosen.rank > current.rank:
+            return Confirmation(
+                title=f"Move to the {chosen.name} plan for {chosen.monthly_price} {chosen.currency} a month?",
+                button=f"Pay {chosen.monthly_price} {chosen.currency} a month for {chosen.name}",
+                cancel_url=self.index_url(),
+                consequences=[
+                    prices,
+                    f"The change takes effect at once: {self.workspace} is billed for {chosen.name} from now on.",
+                ],
+                costly=True,
+            )
+        return Confirmation(
+            title=f"Ask to move down to the {chosen.name} plan?",
+            button=f"Send the request for {chosen.name}",
+            cancel_url=self.index_url(),
+            consequences=[
+                prices,
+                "Nothing changes yet: the request goes to your billing contacts and our staff, who carry it out. "
+                f"{chosen.name}'s limits then apply.",
+            ],
+            costly=True,
+        )
 
     def get_initial(self):
         return {"plan": selectors.billing_account(self.workspace).plan}

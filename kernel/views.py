@@ -5,16 +5,20 @@ not a member, so other workspaces' pages do not even admit they exist), checks
 ``required_capability`` on it (403 for a member without it), and puts ``workspace``,
 ``membership`` and ``ws_perms`` (the capabilities the person holds on the workspace) in the
 template context, so templates show only the controls the person may use. The server checks
-again in the service on every write.
+again in the service on every write. A person who chose no time zone sees the workspace's.
 """
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import View
+from django.views.generic.base import ContextMixin
 
 from workspaces.models import Workspace
 
@@ -39,6 +43,9 @@ class WorkspaceMixin:
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.access.require(self.required_capability, self.workspace)
+            if not request.user.time_zone:
+                # No zone of their own: the workspace's (accounts.middleware resets it after the request).
+                timezone.activate(ZoneInfo(self.workspace.time_zone))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -57,12 +64,13 @@ def flash_errors(request, errors) -> None:
         messages.error(request, message)
 
 
-class WorkspaceActionView(View):
+class WorkspaceActionView(ContextMixin, View):
     """A POST-only control that does one thing and ends on a page with a message.
 
     Subclasses (after their workspace mixin) define ``act(request)``, which calls one service, and
     ``done_url()``, the page to go back to. Bad input and a rule's refusal (a ValidationError, which
-    ``RuleViolation`` is) are shown as messages; nothing was written.
+    ``RuleViolation`` is) are shown as messages; nothing was written. A destructive one puts
+    ``kernel.confirm.ConfirmMixin`` first in its bases (its page needs the context this class gives).
     """
 
     http_method_names = ["post"]

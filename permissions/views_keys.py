@@ -10,9 +10,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.paging import paged
 from kernel.views import WorkspaceMixin
 
@@ -57,12 +61,29 @@ class AccessKeyCreateView(WorkspaceMixin, FormView):
         return response
 
 
-class AccessKeyRevokeView(WorkspaceMixin, View):
-    required_capability = "view_access_keys"
-    http_method_names = ["post"]
+class AccessKeyRevokeView(ConfirmMixin, WorkspaceMixin, ContextMixin, View):
+    """Revoking breaks every integration that calls with the key, so it is confirmed first."""
 
-    def post(self, request, *args, **kwargs):
-        key = key_in(self.workspace, kwargs["pk"])
+    required_capability = "view_access_keys"
+
+    @cached_property
+    def key(self):
+        return key_in(self.workspace, self.kwargs["pk"])
+
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Revoke the access key “{self.key.name}”?",
+            button="Revoke the key",
+            cancel_url=reverse("access_keys:list", args=[self.workspace.slug]),
+            consequences=[
+                "Every call to the check API with this key is refused from now on: the services using it stop "
+                "getting answers until they are given a new key.",
+                "A revoked key cannot be turned back on.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        key = self.key
         if key.revoked_at is None:
             key_revoke(actor=request.user, key=key)
             messages.success(request, f"The key “{key.name}” is revoked; calls with it are refused from now on.")

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
@@ -215,7 +216,7 @@ class RoleEditView(RoleCreateView):
         return self.role
 
 
-class RoleDeleteView(CustomRoleMixin, TemplateView):
+class RoleDeleteView(ConfirmMixin, CustomRoleMixin, TemplateView):
     """GET asks for confirmation (and says who still holds the role); POST deletes."""
 
     template_name = "permissions/roles_confirm_delete.html"
@@ -223,7 +224,12 @@ class RoleDeleteView(CustomRoleMixin, TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(role=self.role, usage=role_usage(self.role), **kwargs)
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Delete the role “{self.role.name}”?", button="Delete the role", cancel_url=self.matrix_url()
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         name = self.role.name
         try:
             role_delete(actor=request.user, role=self.role)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
+from kernel.confirm import Confirmation, ConfirmFormMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.selectors import visible_sites
@@ -56,10 +58,27 @@ class PrivacyIndexView(PrivacyMixin, TemplateView):
         )
 
 
-class DataRequestCreateView(PrivacyMixin, FormView):
+class DataRequestCreateView(ConfirmFormMixin, PrivacyMixin, FormView):
+    """A deletion request is confirmed first: once our staff carry it out, the data is gone."""
+
     page_capabilities = REQUEST_CAPABILITIES
     template_name = "privacy/request_form.html"
     form_class = DataRequestForm
+
+    def confirmation(self) -> Confirmation | None:
+        data = self.confirming_form.cleaned_data
+        if data["kind"] != DataRequest.Kind.DELETION:
+            return None
+        return Confirmation(
+            title=f"Ask to delete the data of {data['subject']} on {data['site'].name}?",
+            button="Send the deletion request",
+            cancel_url=reverse("privacy:index", args=[self.workspace.slug]),
+            consequences=[
+                f"Our staff delete everything {data['site'].name} recorded about {data['subject']}: it cannot be "
+                "brought back.",
+                "The request is recorded in the activity log under your name.",
+            ],
+        )
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "kinds": self.kinds, "sites": visible_sites(self.access, self.workspace)}

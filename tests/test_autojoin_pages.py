@@ -217,7 +217,7 @@ def test_removing_asks_first_then_removes(client, owner, workspace):
     confirm = client.get(urls(workspace, found)["remove"])
     assert confirm.status_code == 200 and "Remove dune.test?" in confirm.content.decode()
     assert JoinDomain.objects.exists()
-    response = client.post(urls(workspace, found)["remove"])
+    response = client.post(urls(workspace, found)["remove"], {"confirm": "yes"})
     assert response["Location"] == urls(workspace)["index"]
     assert not JoinDomain.objects.exists()
     assert AuditEvent.objects.filter(action="join_domain.remove").count() == 1
@@ -246,7 +246,7 @@ def every_request(workspace, found):
         ("post", found_urls["detail"], form),
         ("post", found_urls["verify"], {}),
         ("get", found_urls["remove"], {}),
-        ("post", found_urls["remove"], {}),
+        ("post", found_urls["remove"], {"confirm": "yes"}),
     ]
 
 

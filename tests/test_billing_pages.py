@@ -186,7 +186,9 @@ def test_a_new_workspace_is_on_the_first_plan_and_reading_writes_nothing(client,
 
 
 def test_an_upgrade_from_the_page_takes_effect_at_once(client, workspace, billing_admin):
-    response = as_(client, billing_admin).post(url("plan", workspace), {"plan": "growth", "reason": ""}, follow=True)
+    response = as_(client, billing_admin).post(
+        url("plan", workspace), {"plan": "growth", "reason": "", "confirm": "yes"}, follow=True
+    )
     assert response.redirect_chain == [(url("index", workspace), 302)]
     assert "You are now on the Growth plan." in response.content.decode()
     assert BillingAccount.objects.get().plan == "growth"
@@ -201,7 +203,7 @@ def test_a_downgrade_from_the_page_is_recorded_and_mailed(
         billing_contact_add(actor=None, workspace=workspace, email=email)
     with django_capture_on_commit_callbacks(execute=True):
         response = as_(client, billing_admin).post(
-            url("plan", workspace), {"plan": "growth", "reason": "Smaller team"}, follow=True
+            url("plan", workspace), {"plan": "growth", "reason": "Smaller team", "confirm": "yes"}, follow=True
         )
     assert "Your request to move to the Growth plan is recorded" in response.content.decode()
     assert BillingAccount.objects.get().plan == "scale"
@@ -224,7 +226,7 @@ def test_the_plan_form_shows_the_catalogue_and_refuses_what_is_not_in_it(client,
 def test_a_second_request_is_refused_on_the_form(client, workspace, billing_admin):
     plan_set(workspace=workspace, plan_key="scale")
     plan_cancel(actor=billing_admin, workspace=workspace)
-    response = as_(client, billing_admin).post(url("plan", workspace), {"plan": "growth"})
+    response = as_(client, billing_admin).post(url("plan", workspace), {"plan": "growth", "confirm": "yes"})
     assert response.status_code == 200
     assert "is still open" in response.content.decode()
     assert PlanChangeRequest.objects.count() == 1

@@ -121,7 +121,7 @@ def test_transfer_refusals(workspace, owner):
         run("transfer_ownership", "--workspace", "acme", "--to", "stranger@example.com")
     with pytest.raises(CommandError, match="--step-down: adam@example.com is not an owner of Acme"):
         run("transfer_ownership", "--workspace", "acme", "--to", owner.email, "--step-down", "adam@example.com")
-    with pytest.raises(CommandError, match="Choose another member"):
+    with pytest.raises(CommandError, match="owner@acme.test is already an owner of Acme"):
         run("transfer_ownership", "--workspace", "acme", "--to", owner.email, "--step-down", owner.email)
     with pytest.raises(CommandError, match="No workspace"):
         run("transfer_ownership", "--workspace", "nope", "--to", owner.email)

@@ -138,7 +138,7 @@ def test_member_who_does_not_collaborate_may_look_but_not_change(client, workspa
     assert client.get(index_url(experience)).status_code == 200
     assert client.post(add_url(experience), {"membership": outsider_member.pk}).status_code == 403
     owner_row = Collaborator.objects.get(experience=experience)
-    assert client.post(remove_url(experience, owner_row)).status_code == 403
+    assert client.post(remove_url(experience, owner_row), {"confirm": "yes"}).status_code == 403
     assert collaborating(experience) == {owner_row.membership_id}
 
 
@@ -167,7 +167,7 @@ def test_other_workspaces_answer_404(client, workspace, owner, experience, roles
     # A member of another workspace posted here.
     assert client.post(add_url(experience), {"membership": other_member.pk}).status_code == 404
     # A collaborator row of another experience.
-    assert client.post(remove_url(experience, other_row)).status_code == 404
+    assert client.post(remove_url(experience, other_row), {"confirm": "yes"}).status_code == 404
     assert other_member.pk not in collaborating(experience)
     # Someone outside the workspace.
     client.force_login(owner_of(other))
@@ -189,7 +189,7 @@ def test_owner_removes_a_collaborator_who_then_cannot_edit(client, owner, experi
     member = roles[catalog.MEMBER]
     row = collaborator_add(actor=None, experience=experience, membership=member)
     client.force_login(owner)
-    response = client.post(remove_url(experience, row))
+    response = client.post(remove_url(experience, row), {"confirm": "yes"})
     assert response["Location"] == index_url(experience)
     assert member.pk not in collaborating(experience)
     events = AuditEvent.objects.filter(action="collaborator.remove", actor=owner)
@@ -211,7 +211,7 @@ def test_collaborator_who_removes_themselves_goes_back_to_the_workspace(client, 
     member = add_member(workspace, creator)
     row = collaborator_add(actor=None, experience=experience, membership=member)
     client.force_login(member.user)
-    response = client.post(remove_url(experience, row))
+    response = client.post(remove_url(experience, row), {"confirm": "yes"})
     assert response["Location"] == reverse("workspaces:detail", args=[workspace.slug])
     assert client.get(index_url(experience)).status_code == 403
 
@@ -220,7 +220,7 @@ def test_member_who_removes_themselves_still_sees_the_experience_but_cannot_edit
     member = roles[catalog.MEMBER]
     row = collaborator_add(actor=None, experience=experience, membership=member)
     client.force_login(member.user)
-    response = client.post(remove_url(experience, row))
+    response = client.post(remove_url(experience, row), {"confirm": "yes"})
     assert response["Location"] == index_url(experience)  # view_all_analytics: still visible
     assert client.get(edit_url(experience)).status_code == 403
 

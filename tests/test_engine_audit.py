@@ -5,6 +5,7 @@ from contextlib import contextmanager
 import pytest
 
 from audit.models import AuditEvent
+from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
 from permissions.services import role_delete, role_save
@@ -62,7 +63,7 @@ def test_ownership_transfer(workspace, world):
     owner, member = world["owner"], world["member"]
     with events("ownership.grant"):
         members.ownership_transfer(actor=owner, workspace=workspace, to=member)
-    with events():
+    with events(), pytest.raises(RuleViolation, match="already an owner"):
         members.ownership_transfer(actor=owner, workspace=workspace, to=member)
     other = add_member(workspace, catalog.ADMIN)
     with events("ownership.grant", "ownership.step_down"):

@@ -105,7 +105,7 @@ def test_create_with_blank_name_shows_the_error_and_writes_nothing(client, works
 def test_revoke(client, workspace, owner):
     key, raw = key_create(actor=None, workspace=workspace, name="Dashboards")
     client.force_login(owner)
-    response = client.post(urls(workspace, key)["revoke"], follow=True)
+    response = client.post(urls(workspace, key)["revoke"], {"confirm": "yes"}, follow=True)
     assert response.redirect_chain[-1][0] == urls(workspace)["list"]
     assert "is revoked" in response.content.decode()
     assert "Revoked" in response.content.decode()
@@ -113,10 +113,11 @@ def test_revoke(client, workspace, owner):
     assert AuditEvent.objects.filter(action="access_key.revoke", actor=owner).count() == 1
 
 
-def test_revoke_needs_post(client, workspace, owner):
+def test_revoke_asks_first(client, workspace, owner):
     key, raw = key_create(actor=None, workspace=workspace, name="Dashboards")
     client.force_login(owner)
-    assert client.get(urls(workspace, key)["revoke"]).status_code == 405
+    for response in (client.get(urls(workspace, key)["revoke"]), client.post(urls(workspace, key)["revoke"])):
+        assert response.status_code == 200 and "Revoke the access key “Dashboards”?" in response.content.decode()
     assert authenticate_key(raw) == key
 
 
@@ -136,7 +137,7 @@ def test_member_without_the_capability_gets_403(client, workspace, role):
     assert client.get(pages["list"]).status_code == 403
     assert client.get(pages["create"]).status_code == 403
     assert client.post(pages["create"], {"name": "Mine"}).status_code == 403
-    assert client.post(pages["revoke"]).status_code == 403
+    assert client.post(pages["revoke"], {"confirm": "yes"}).status_code == 403
     assert AccessKey.objects.count() == 1
     assert authenticate_key(raw) == key
 
@@ -149,7 +150,7 @@ def test_non_member_gets_404(client, workspace):
     assert client.get(pages["list"]).status_code == 404
     assert client.get(pages["create"]).status_code == 404
     assert client.post(pages["create"], {"name": "Mine"}).status_code == 404
-    assert client.post(pages["revoke"]).status_code == 404
+    assert client.post(pages["revoke"], {"confirm": "yes"}).status_code == 404
     assert AccessKey.objects.count() == 1
     assert authenticate_key(raw) == key
 

@@ -204,7 +204,9 @@ def test_refused_roles_and_other_workspaces(client, workspace, crowd):
 def test_removing_a_site_owner_names_the_successor_by_address(client, workspace, owner, crowd):
     site = make_site(workspace, "Shop", owner=crowd["alan"])
     client.force_login(owner)
-    response = client.post(url("remove", workspace, crowd["alan"].pk), {"successor_email": "GRACE@navy.test"})
+    response = client.post(
+        url("remove", workspace, crowd["alan"].pk), {"confirm": "yes", "successor_email": "GRACE@navy.test"}
+    )
     assert "is removed" in said(response)
     assert Site.objects.get(pk=site.pk).owner_id == crowd["grace"].pk
 
@@ -215,7 +217,7 @@ def test_a_successor_who_is_no_other_member_is_refused(client, workspace, owner,
     add_member(other, catalog.MEMBER, user=UserFactory(email="stranger@else.test"))
     make_site(workspace, "Shop", owner=crowd["alan"])
     client.force_login(owner)
-    response = client.post(url("remove", workspace, crowd["alan"].pk), {"successor_email": address})
+    response = client.post(url("remove", workspace, crowd["alan"].pk), {"confirm": "yes", "successor_email": address})
     assert response.status_code == 302
     assert Membership.objects.filter(pk=crowd["alan"].pk).exists()
     assert said(response)
@@ -231,11 +233,14 @@ def test_leaving_site_owner_names_the_successor_by_address(client, workspace, cr
 
 def test_transfer_names_the_new_owner_by_address(client, workspace, owner, crowd):
     client.force_login(owner)
-    response = client.post(url("transfer", workspace), {"to_email": "stranger@else.test"})
+    response = client.post(url("transfer", workspace), {"confirm": "yes", "to_email": "stranger@else.test"})
     assert "No other member of this workspace has that e-mail address." in said(response)
-    response = client.post(url("transfer", workspace), {"to_email": "owner@acme.test"})  # yourself
+    response = client.post(url("transfer", workspace), {"confirm": "yes", "to_email": "owner@acme.test"})  # yourself
     assert "No other member" in said(response)
-    client.post(url("transfer", workspace), {"to_email": "grace@navy.test"})
+    client.post(
+        url("transfer", workspace),
+        {"confirm": "yes", "to_email": "grace@navy.test", "confirm_phrase": "grace@navy.test"},
+    )
     assert Membership.objects.get(pk=crowd["grace"].pk).role.key == catalog.OWNER
 
 

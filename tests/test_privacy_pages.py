@@ -56,7 +56,8 @@ def member(workspace, people, shop):
 
 
 def post_request(client, workspace, site, kind="export", subject="visitor-42", note=""):
-    return client.post(url("create", workspace), {"kind": kind, "site": site.pk, "subject": subject, "note": note})
+    data = {"kind": kind, "site": site.pk, "subject": subject, "note": note, "confirm": "yes"}
+    return client.post(url("create", workspace), data)
 
 
 # --- who may open what -----------------------------------------------------------------------------
@@ -103,7 +104,13 @@ def test_a_member_files_a_request_for_a_site_they_can_see(client, workspace, mem
     client = as_(client, member)
     response = client.post(
         url("create", workspace),
-        {"kind": "deletion", "site": shop.pk, "subject": "jane@shopper.test", "note": "Asked by e-mail"},
+        {
+            "kind": "deletion",
+            "site": shop.pk,
+            "subject": "jane@shopper.test",
+            "note": "Asked by e-mail",
+            "confirm": "yes",
+        },
         follow=True,
     )
     assert response.redirect_chain == [(url("index", workspace), 302)]

@@ -123,7 +123,7 @@ def test_editor_pages_need_manage_roles(client, workspace, role_key, status):
         assert client.get(url).status_code == status, url
     response = client.post(_url("create", workspace), {"name": "X", "scope": "workspace"})
     assert response.status_code in (302, 200) if status == 200 else response.status_code == 403
-    response = client.post(_url("delete", workspace, role.pk))
+    response = client.post(_url("delete", workspace, role.pk), {"confirm": "yes"})
     if status == 403:
         assert response.status_code == 403
         assert Role.objects.filter(pk=role.pk).exists()
@@ -135,7 +135,7 @@ def test_editor_pages_are_404_for_non_members(client, workspace):
     client = _client_for(client, UserFactory())
     for url in (_url("create", workspace), _url("edit", workspace, role.pk), _url("delete", workspace, role.pk)):
         assert client.get(url).status_code == 404
-    assert client.post(_url("delete", workspace, role.pk)).status_code == 404
+    assert client.post(_url("delete", workspace, role.pk), {"confirm": "yes"}).status_code == 404
     assert Role.objects.filter(pk=role.pk).exists()
 
 
@@ -145,7 +145,7 @@ def test_another_workspaces_role_ids_are_404(client, workspace, owner):
     assert client.get(_url("edit", workspace, foreign.pk)).status_code == 404
     response = client.post(_url("edit", workspace, foreign.pk), {"name": "Hijacked", "scope": "workspace"})
     assert response.status_code == 404
-    assert client.post(_url("delete", workspace, foreign.pk)).status_code == 404
+    assert client.post(_url("delete", workspace, foreign.pk), {"confirm": "yes"}).status_code == 404
     foreign.refresh_from_db()
     assert foreign.name == "Theirs"
 
@@ -157,7 +157,7 @@ def test_builtin_roles_have_no_editor(client, workspace, owner, key):
     client = _client_for(client, owner)
     assert client.get(_url("edit", workspace, role.pk)).status_code == 404
     assert client.post(_url("edit", workspace, role.pk), {"name": "Mine", "scope": scope}).status_code == 404
-    assert client.post(_url("delete", workspace, role.pk)).status_code == 404
+    assert client.post(_url("delete", workspace, role.pk), {"confirm": "yes"}).status_code == 404
     assert Role.objects.get(pk=role.pk).name != "Mine"
 
 
@@ -289,7 +289,7 @@ def test_delete_asks_then_deletes(client, workspace, owner):
     response = client.get(_url("delete", workspace, role.pk))
     assert "Delete the role" in response.content.decode()
     assert Role.objects.filter(pk=role.pk).exists()
-    response = client.post(_url("delete", workspace, role.pk))
+    response = client.post(_url("delete", workspace, role.pk), {"confirm": "yes"})
     assert response.status_code == 302
     assert not Role.objects.filter(pk=role.pk).exists()
     assert AuditEvent.objects.filter(action="role.delete").count() == 1
@@ -300,7 +300,7 @@ def test_role_in_use_cannot_be_deleted(client, workspace, owner):
     add_member(workspace, role)
     client = _client_for(client, owner)
     assert "1 members" in client.get(_url("delete", workspace, role.pk)).content.decode()
-    response = client.post(_url("delete", workspace, role.pk))
+    response = client.post(_url("delete", workspace, role.pk), {"confirm": "yes"})
     assert response.status_code == 200
     assert "is in use (1 members)" in response.content.decode()
     assert Role.objects.filter(pk=role.pk).exists()

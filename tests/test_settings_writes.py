@@ -332,7 +332,7 @@ def test_sso_page_saves_shows_and_removes(client, workspace, owner):
     response = client.post(url(workspace, "sso"), {**SSO, "certificate": "nope"})
     assert response.status_code == 200 and "Paste one certificate in PEM form" in response.content.decode()
     assert events("sso.update").count() == 1
-    response = client.post(url(workspace, "sso_remove"), follow=True)
+    response = client.post(url(workspace, "sso_remove"), {"confirm": "yes"}, follow=True)
     assert "The single sign-on configuration is removed." in response.content.decode()
     assert not SSOConfiguration.objects.exists()
 
@@ -347,6 +347,6 @@ def test_sso_is_for_owners_only(client, workspace, owner, role):
         sso_remove(actor=person, workspace=workspace)
     client.force_login(person)
     assert client.post(url(workspace, "sso"), {**SSO, "entity_id": "mine"}).status_code == 403
-    assert client.post(url(workspace, "sso_remove")).status_code == 403
+    assert client.post(url(workspace, "sso_remove"), {"confirm": "yes"}).status_code == 403
     assert SSOConfiguration.objects.get().entity_id == SSO["entity_id"]
     assert events("sso.update").count() == 1 and not events("sso.remove").exists()

@@ -125,7 +125,7 @@ def test_other_workspaces_sites_and_grants_are_404(client, workspace, owner, sit
         client.post(url("grant_edit", site, their_grant.pk), {"role": site_role(catalog.SITE_ADMIN).pk}).status_code
         == 404
     )
-    assert client.post(url("grant_revoke", site, their_grant.pk)).status_code == 404
+    assert client.post(url("grant_revoke", site, their_grant.pk), {"confirm": "yes"}).status_code == 404
     # Their workspace's page, for our owner: 404.
     assert client.get(url("index", their_site)).status_code == 404
     their_grant.refresh_from_db()
@@ -210,7 +210,7 @@ def test_grant_to_a_member_with_an_extra_then_change_then_revoke(client, workspa
     assert Access(target.user).has("add_dashboards", site) and Access(target.user).has("tag_comments", site)
     assert AuditEvent.objects.count() == events + 2
 
-    response = client.post(url("grant_revoke", site, grant.pk), follow=True)
+    response = client.post(url("grant_revoke", site, grant.pk), {"confirm": "yes"}, follow=True)
     assert any("is revoked" in m for m in messages_of(response))
     assert not Access(target.user).has("view_site", site) and not SiteGrant.objects.exists()
     assert list(AuditEvent.objects.order_by("-id").values_list("action", flat=True)[:3]) == [
@@ -237,7 +237,7 @@ def test_grant_to_a_team_reaches_its_members(client, workspace, admin, site):
     assert "the team “Growth”" in response.content.decode()
     client.post(url("grant_edit", site, grant.pk), {"role": site_role(catalog.SITE_VIEWER).pk})
     assert not Access(inside.user).has("run_experiments", site) and not Access(inside.user).has("tag_comments", site)
-    client.post(url("grant_revoke", site, grant.pk))
+    client.post(url("grant_revoke", site, grant.pk), {"confirm": "yes"})
     assert not Access(inside.user).has("view_site", site)
     assert AuditEvent.objects.count() == events + 3
 

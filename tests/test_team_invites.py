@@ -244,7 +244,7 @@ def test_resend_gives_a_new_link_and_kills_the_old(
 def test_revoke_kills_the_link(client, workspace, owner, pending):
     token = token_for("ann@example.com")
     client.force_login(owner)
-    response = client.post(url("invite_revoke", workspace, pending.pk))
+    response = client.post(url("invite_revoke", workspace, pending.pk), {"confirm": "yes"})
     assert "The invitation for ann@example.com is revoked; its link no longer works." in said(response)
     pending.refresh_from_db()
     assert pending.status == Invite.Status.REVOKED
@@ -253,7 +253,7 @@ def test_revoke_kills_the_link(client, workspace, owner, pending):
 
     response = client.post(url("invite_resend", workspace, pending.pk))  # nothing left to resend
     assert "only pending invitations can be resent" in said(response)
-    response = client.post(url("invite_revoke", workspace, pending.pk))
+    response = client.post(url("invite_revoke", workspace, pending.pk), {"confirm": "yes"})
     assert "is already revoked" in said(response)
     assert AuditEvent.objects.filter(action="invite.revoke").count() == 1
 

@@ -26,8 +26,9 @@ def url(name, workspace, *args):
 
 
 def post(client, user, path, data=None):
+    """A confirmed POST (the refused, unconfirmed side is in test_confirmations.py)."""
     client.force_login(user)
-    return client.post(path, data or {})
+    return client.post(path, {"confirm": "yes", **(data or {})})
 
 
 def said(response) -> str:
@@ -238,7 +239,8 @@ def test_site_owner_leaves_with_a_successor(client, workspace, member, mine):
 
 def test_owner_transfers_and_steps_down(client, workspace, owner, member, mine):
     events = AuditEvent.objects.count()
-    response = post(client, owner, url("transfer", workspace), {"to": member.pk, "step_down": "on"})
+    data = {"to": member.pk, "step_down": "on", "confirm_phrase": member.user.email}
+    response = post(client, owner, url("transfer", workspace), data)
     assert role_of(member) == catalog.OWNER
     assert role_of(mine) == catalog.ADMIN
     text = said(response)
@@ -252,8 +254,18 @@ def test_owner_transfers_and_steps_down(client, workspace, owner, member, mine):
 
 
 def test_owner_transfers_and_stays(client, workspace, owner, member, mine):
-    post(client, owner, url("transfer", workspace), {"to": member.pk})
+    post(client, owner, url("transfer", workspace), {"to": member.pk, "confirm_phrase": member.user.email})
     assert role_of(member) == catalog.OWNER and role_of(mine) == catalog.OWNER
+
+
+def test_an_owner_is_not_offered_and_is_refused_as_new_owner(client, workspace, owner, member):
+    other_owner = add_member(workspace, catalog.OWNER, user=UserFactory(email="otto@acme.test"))
+    data = {"to_email": "otto@acme.test", "step_down": "on", "confirm_phrase": "otto@acme.test"}
+    response = post(client, owner, url("transfer", workspace), data)
+    assert "otto@acme.test is already an owner of Acme." in said(response)
+    assert role_of(Membership.objects.get(workspace=workspace, user=owner)) == catalog.OWNER
+    response = post(client, owner, url("transfer", workspace), {"to": other_owner.pk})
+    assert "Choose another member of this workspace." in said(response)
 
 
 @pytest.mark.parametrize("role_key", [catalog.ADMIN, catalog.MEMBER, catalog.VIEWER])
@@ -290,5 +302,7 @@ def test_other_workspaces_members_are_404_on_every_url(client, workspace, owner)
 def test_controls_only_accept_post(client, workspace, owner, member):
     client.force_login(owner)
     assert client.get(url("change_role", workspace, member.pk)).status_code == 405
-    assert client.get(url("remove", workspace, member.pk)).status_code == 405
     assert client.get(url("transfer", workspace)).status_code == 405
+    # Removing asks first: a GET shows what would happen and changes nothing.
+    assert client.get(url("remove", workspace, member.pk)).status_code == 200
+    assert Membership.objects.filter(pk=member.pk).exists()

@@ -127,7 +127,7 @@ def test_members_and_viewers_see_no_controls_and_are_refused(client, workspace, 
         ]
         events = AuditEvent.objects.count()
         for target, data in posts:
-            assert client.post(target, data).status_code == 403, target
+            assert client.post(target, {"confirm": "yes", **data}).status_code == 403, target
         assert client.get(url("delete", workspace, team.pk)).status_code == 403
         assert client.get(url("grant_edit", workspace, team.pk, grant.pk)).status_code == 403
         assert AuditEvent.objects.count() == events
@@ -202,7 +202,7 @@ def test_delete_asks_first_then_deletes_and_takes_the_access_away(client, worksp
     page = client.get(url("delete", workspace, team.pk))
     assert page.status_code == 200 and "1 member and 1 site grant" in page.content.decode()
     assert Team.objects.filter(pk=team.pk).exists()
-    response = client.post(url("delete", workspace, team.pk))
+    response = client.post(url("delete", workspace, team.pk), {"confirm": "yes"})
     assert response.status_code == 302 and response["Location"] == url("index", workspace)
     assert not Team.objects.filter(pk=team.pk).exists() and not SiteGrant.objects.exists()
     assert not Access(member.user).has("view_site", site)
@@ -224,7 +224,7 @@ def test_joining_a_team_gives_its_site_access_and_leaving_takes_it_away(client, 
     assert AuditEvent.objects.count() == events + 1
     assert member.user.email in client.get(url("detail", workspace, team.pk)).content.decode()
 
-    response = client.post(url("member_remove", workspace, team.pk, member.pk))
+    response = client.post(url("member_remove", workspace, team.pk, member.pk), {"confirm": "yes"})
     assert response.status_code == 302
     assert not Access(member.user).has("view_site", site)
     assert not TeamMembership.objects.exists()
@@ -307,7 +307,7 @@ def test_team_grant_with_an_extra_capability_then_change_then_revoke(client, wor
     assert access.has("change_dashboards", site) and not access.has("tag_comments", site)
     assert AuditEvent.objects.count() == events + 2
 
-    response = client.post(url("grant_revoke", workspace, team.pk, grant.pk))
+    response = client.post(url("grant_revoke", workspace, team.pk, grant.pk), {"confirm": "yes"})
     assert response.status_code == 302
     assert not SiteGrant.objects.exists() and not Access(member.user).has("view_site", site)
     assert list(AuditEvent.objects.order_by("-id").values_list("action", flat=True)[:3]) == [

@@ -57,7 +57,7 @@ def test_roles_without_the_capability_get_403_everywhere(client, workspace, grou
     assert client.get(url("detail", group)).status_code == 403
     assert client.post(url("detail", group), {"emails": "x@example.com"}).status_code == 403
     assert client.post(url("rename", group), {"name": "Mine"}).status_code == 403
-    assert client.post(url("delete", group)).status_code == 403
+    assert client.post(url("delete", group), {"confirm": "yes"}).status_code == 403
     assert client.post(url("member_remove", group, address.pk)).status_code == 403
     assert list(ViewerGroup.objects.values_list("name", flat=True)) == ["Press"]
     assert list(ViewerGroupMember.objects.values_list("email", flat=True)) == ["ada@example.com"]
@@ -137,7 +137,7 @@ def test_rename_delete_and_remove_an_address(client, workspace, owner, group):
     assert "now called “Journalists”" in response.content.decode()
     assert client.get(url("delete", group)).status_code == 200  # asks first
     assert ViewerGroup.objects.filter(pk=group.pk).exists()
-    response = client.post(url("delete", group))
+    response = client.post(url("delete", group), {"confirm": "yes"})
     assert response["Location"] == url("index")
     assert not ViewerGroup.objects.exists()
     actions = AuditEvent.objects.filter(actor=owner, target_type="viewergroup").values_list("action", flat=True)
@@ -162,7 +162,7 @@ def test_deleting_the_only_group_of_a_published_experience_explains(client, work
     experience = make_experience(workspace, title="Launch film")
     experience_publish(actor=owner, experience=experience, visibility="restricted", viewer_groups=[group])
     client.force_login(owner)
-    response = client.post(url("delete", group), follow=True)
+    response = client.post(url("delete", group), {"confirm": "yes"}, follow=True)
     assert "only viewer group of the published experience(s) “Launch film”" in response.content.decode()
     assert ViewerGroup.objects.filter(pk=group.pk).exists()
 

@@ -167,7 +167,7 @@ def test_publish_public_then_unpublish(client, workspace, member):
     assert (experience.status, experience.visibility) == ("published", "public")
     assert experience.published_at is not None
     assert "Unpublish" in client.get(url("experience_detail", workspace, experience)).content.decode()
-    client.post(url("experience_unpublish", workspace, experience))
+    client.post(url("experience_unpublish", workspace, experience), {"confirm": "yes"})
     experience.refresh_from_db()
     assert experience.status == "draft"
     assert AuditEvent.objects.filter(action__in=["experience.publish", "experience.unpublish"]).count() == 2
@@ -206,7 +206,7 @@ def test_publish_refused_for_a_viewer(client, workspace, member):
     client.force_login(viewer.user)
     assert client.get(url("experience_detail", workspace, experience)).status_code == 200
     assert client.post(url("experience_publish", workspace, experience), {"visibility": "public"}).status_code == 403
-    assert client.post(url("experience_unpublish", workspace, experience)).status_code == 403
+    assert client.post(url("experience_unpublish", workspace, experience), {"confirm": "yes"}).status_code == 403
     experience.refresh_from_db()
     assert experience.status == "draft"
 
@@ -217,11 +217,11 @@ def test_publish_refused_for_a_viewer(client, workspace, member):
 def test_delete_needs_delete_experience_and_confirmation(client, workspace, owner, member):
     experience = make_experience(workspace, creator=member.user, title="Launch")
     client.force_login(member.user)
-    assert client.post(url("experience_delete", workspace, experience)).status_code == 403
+    assert client.post(url("experience_delete", workspace, experience), {"confirm": "yes"}).status_code == 403
     client.force_login(owner)
     assert "Delete Launch?" in client.get(url("experience_delete", workspace, experience)).content.decode()
     assert Experience.objects.filter(pk=experience.pk).exists()
-    response = client.post(url("experience_delete", workspace, experience))
+    response = client.post(url("experience_delete", workspace, experience), {"confirm": "yes"})
     assert response["Location"] == url("detail", workspace)
     assert not Experience.objects.filter(pk=experience.pk).exists()
     assert AuditEvent.objects.filter(action="experience.delete").count() == 1

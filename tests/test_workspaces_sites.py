@@ -176,7 +176,7 @@ def test_delete_asks_first_then_deletes_on_post(client, workspace, owner, site):
     assert confirm.status_code == 200
     assert "Delete Shop?" in confirm.content.decode()
     assert Site.objects.filter(pk=site.pk).exists()
-    response = client.post(url("site_delete", workspace, site), follow=True)
+    response = client.post(url("site_delete", workspace, site), {"confirm": "yes"}, follow=True)
     assert response.redirect_chain == [(url("detail", workspace), 302)]
     assert "is deleted" in response.content.decode()
     assert not Site.objects.filter(pk=site.pk).exists()
@@ -188,7 +188,7 @@ def test_site_admin_grant_cannot_delete(client, workspace, site):
     grant(site, member, "site_admin")
     client.force_login(member.user)
     assert "Delete site" not in client.get(url("site_detail", workspace, site)).content.decode()
-    assert client.post(url("site_delete", workspace, site)).status_code == 403
+    assert client.post(url("site_delete", workspace, site), {"confirm": "yes"}).status_code == 403
     assert Site.objects.filter(pk=site.pk).exists()
 
 

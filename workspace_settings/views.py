@@ -11,9 +11,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
@@ -274,11 +277,21 @@ class SSOView(WorkspaceMixin, FormView):
         return redirect("settings:sso", self.workspace.slug)
 
 
-class SSORemoveView(WorkspaceMixin, View):
+class SSORemoveView(ConfirmMixin, WorkspaceMixin, ContextMixin, View):
     required_capability = "manage_sso"
-    http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title="Remove the single sign-on configuration?",
+            button="Remove the configuration",
+            cancel_url=reverse("settings:sso", args=[self.workspace.slug]),
+            consequences=[
+                f"The identity provider's settings for {self.workspace} are deleted; setting it up again means "
+                "entering them again, certificate included.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         sso_remove(actor=request.user, workspace=self.workspace)
         messages.success(request, "The single sign-on configuration is removed.")
         return redirect("settings:sso", self.workspace.slug)

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether a two-factor code was accepted in this session.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Times in the person's chosen zone (else UTC; a workspace's pages use the workspace's).
+    "accounts.middleware.TimeZoneMiddleware",
     "permissions.middleware.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After sign-in, access and messages: leads people to the two-factor page they owe.
@@ -108,6 +110,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # ``|when``: every time shown says its zone (portal/templatetags/when.py).
+            "builtins": ["portal.templatetags.when"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

@@ -48,6 +48,10 @@ def test_owner_changes_a_role_and_removes_a_member(page, team, screenshot):
     row = page.get_by_role("row", name="Dora Viewer")
     row.locator("summary").click()
     row.get_by_role("button", name="Remove Dora Viewer").click()
+    # The confirmation page says what will happen; nothing has changed yet.
+    expect(page.get_by_role("heading", name="Remove Dora Viewer from Acme?")).to_be_visible()
+    assert Membership.objects.filter(pk=dora.pk).exists()
+    page.get_by_role("button", name="Remove Dora Viewer").click()
     expect(page.get_by_role("status")).to_contain_text("Dora Viewer is removed from Acme")
     expect(page.get_by_role("row", name="Dora Viewer")).to_have_count(0)
     assert not Membership.objects.filter(pk=dora.pk).exists()
@@ -62,6 +66,10 @@ def test_owner_transfers_ownership_and_steps_down(page, team, screenshot):
     page.get_by_label("New owner (e-mail address)").fill("carl@acme.test")
     page.get_by_label("Step down to Admin").check()
     page.get_by_role("button", name="Transfer ownership").click()
+    # The new owner's address must be typed before anything changes.
+    expect(page.get_by_role("heading", name="Make Carl Member an owner of Acme?")).to_be_visible()
+    page.get_by_label("To confirm, type the new owner's address").fill("carl@acme.test")
+    page.get_by_role("button", name="Transfer ownership and step down").click()
 
     status = page.get_by_role("status")
     expect(status).to_contain_text("Carl Member is now an owner of Acme.")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import paged, search_text
 from kernel.pickers import Picker
@@ -167,23 +170,40 @@ class ExperiencePublishView(ExperienceMixin, FormView):
         return redirect(self.experience)
 
 
-class ExperienceUnpublishView(ExperienceMixin, View):
+class ExperienceUnpublishView(ConfirmMixin, ExperienceMixin, ContextMixin, View):
     experience_capability = "publish_experience"
-    http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Unpublish {self.experience.title}?",
+            button="Unpublish",
+            cancel_url=self.experience.get_absolute_url(),
+            consequences=[
+                "Its public link stops working at once for everyone who has it, viewer groups included. "
+                "Publishing it again makes it reachable again.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         experience_publish(actor=request.user, experience=self.experience, published=False)
         messages.success(request, f"The experience “{self.experience.title}” is back to draft.")
         return redirect(self.experience)
 
 
-class ExperienceDeleteView(ExperienceMixin, TemplateView):
+class ExperienceDeleteView(ConfirmMixin, ExperienceMixin, TemplateView):
     """GET asks for confirmation; only the POST deletes."""
 
     experience_capability = "delete_experience"
     template_name = "workspaces/experience_confirm_delete.html"
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Delete {self.experience.title}?",
+            button="Delete experience",
+            cancel_url=reverse("workspaces:experience_detail", args=[self.workspace.slug, self.experience.pk]),
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         title = self.experience.title
         experience_delete(actor=request.user, experience=self.experience)
         messages.success(request, f"The experience “{title}” is deleted.")

@@ -12,9 +12,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import PAGE_SIZE, page_links
 from kernel.pickers import Picker, PickerViewMixin
@@ -94,12 +97,27 @@ class CollaboratorAddView(CollaboratorsMixin, View):
         return self.back()
 
 
-class CollaboratorRemoveView(CollaboratorsMixin, View):
+class CollaboratorRemoveView(ConfirmMixin, CollaboratorsMixin, ContextMixin, View):
     experience_capability = "manage_collaborators"
-    http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
-        collaborator = collaborator_in(self.experience, kwargs["collaborator_pk"])
+    @cached_property
+    def collaborator(self):
+        return collaborator_in(self.experience, self.kwargs["collaborator_pk"])
+
+    def confirmation(self) -> Confirmation:
+        name, title = self.collaborator.membership.user.display_name, self.experience.title
+        return Confirmation(
+            title=f"Remove {name} from “{title}”?",
+            button=f"Remove {name}",
+            cancel_url=reverse("collaborators:index", args=[self.workspace.slug, self.experience.pk]),
+            consequences=[
+                f"{name} can no longer edit, publish or see the analytics of “{title}” through collaborating, "
+                "at once. Access from their role stays.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        collaborator = self.collaborator
         membership = collaborator.membership
         collaborator_remove(actor=request.user, experience=self.experience, membership=membership)
         messages.success(

@@ -10,14 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from permissions import catalog
 from permissions.forms import role_choice_label
-from permissions.roles import builtin_role_id
 from workspaces.joining.dns import txt_record_value, unicode_form
 from workspaces.joining.selectors import domain_status, join_domain_in, joinable_roles, workspace_join_domains
 from workspaces.joining.services import (
@@ -34,8 +34,9 @@ class JoinDomainEditForm(forms.Form):
     role = forms.ModelChoiceField(
         label="Role",
         queryset=None,
-        empty_label=None,
+        empty_label="Choose…",
         help_text="The workspace role people get when they join through this domain.",
+        error_messages={"required": "Choose the role people get when they join."},
     )
     mode = forms.ChoiceField(
         label="When someone with an address at this domain verifies it",
@@ -55,7 +56,7 @@ class JoinDomainEditForm(forms.Form):
         )
         self.fields["role"].queryset = joinable_roles(workspace).filter(pk__in=[role.pk for role in roles])
         # Rendering would iterate the queryset once per use; list the choices once instead.
-        self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in roles]
+        self.fields["role"].choices = [("", "Choose…"), *((role.pk, role_choice_label(role)) for role in roles)]
 
 
 class JoinDomainAddForm(JoinDomainEditForm):
@@ -89,7 +90,8 @@ class JoinDomainListView(JoinDomainMixin, FormView):
         return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access}
 
     def get_initial(self):
-        return {"role": builtin_role_id(catalog.MEMBER), "mode": JoinDomain.Mode.AUTOMATIC}
+        # No role is chosen for the person, and new joiners ask first unless they choose otherwise.
+        return {"mode": JoinDomain.Mode.REQUEST}
 
     def get_context_data(self, **kwargs):
         rows = [
@@ -164,7 +166,7 @@ class JoinDomainVerifyView(JoinDomainMixin, View):
         return self.done()
 
 
-class JoinDomainRemoveView(JoinDomainMixin, TemplateView):
+class JoinDomainRemoveView(ConfirmMixin, JoinDomainMixin, TemplateView):
     """GET asks for confirmation; only the POST removes."""
 
     template_name = "workspaces/join_domain_confirm_remove.html"
@@ -174,7 +176,14 @@ class JoinDomainRemoveView(JoinDomainMixin, TemplateView):
             join_domain=self.join_domain, shown=unicode_form(self.join_domain.domain), **kwargs
         )
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Remove {unicode_form(self.join_domain.domain)}?",
+            button="Remove domain",
+            cancel_url=reverse("join_domains:index", args=[self.workspace.slug]),
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         join_domain_remove(actor=request.user, domain=self.join_domain)
         messages.success(
             request, f"{unicode_form(self.join_domain.domain)} is removed: nobody joins through it any more."

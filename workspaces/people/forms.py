@@ -36,6 +36,9 @@ def _choices(objects, label=str) -> list[tuple[int, str]]:
     return [(obj.pk, label(obj)) for obj in objects]
 
 
+CHOOSE = ("", "Choose…")
+
+
 class InviteForm(forms.Form):
     emails = forms.CharField(
         label="E-mail addresses",
@@ -43,7 +46,9 @@ class InviteForm(forms.Form):
         help_text="One or more, separated by commas or new lines.",
         error_messages={"required": "Enter at least one e-mail address."},
     )
-    role = forms.TypedChoiceField(label="Workspace role", coerce=int)
+    role = forms.TypedChoiceField(
+        label="Workspace role", coerce=int, error_messages={"required": "Choose the workspace role to offer."}
+    )
     teams = forms.TypedMultipleChoiceField(
         label="Teams", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -60,13 +65,10 @@ class InviteForm(forms.Form):
             "team": {t.pk: t for t in teams},
         }
         self._site_candidates = site_candidates
-        self.fields["role"].choices = _choices(roles, role_choice_label)
-        self.fields["role"].widget.choices = _choices(
-            givable, role_choice_label
-        )  # offered; the rest are still refused clearly
-        member = next((r for r in givable if r.builtin and r.key == "member"), None)
-        if member is not None:
-            self.fields["role"].initial = member.pk
+        # Nothing is chosen for the inviter: they pick the role (the offered ones only; the rest
+        # are still refused clearly).
+        self.fields["role"].choices = [CHOOSE, *_choices(roles, role_choice_label)]
+        self.fields["role"].widget.choices = [CHOOSE, *_choices(givable, role_choice_label)]
         self.fields["teams"].choices = _choices(teams)
         for row in range(1, GRANT_ROWS + 1):
             offered = forms.Select(choices=[("", "No site"), *sites])
@@ -77,7 +79,7 @@ class InviteForm(forms.Form):
                 label=f"Site role {row}",
                 coerce=int,
                 required=False,
-                choices=[("", "—"), *_choices(site_roles, role_choice_label)],
+                choices=[CHOOSE, *_choices(site_roles, role_choice_label)],
             )
 
     def _posted_sites(self, cleaned) -> dict[int, object]:
@@ -211,7 +213,10 @@ class TransferForm(forms.Form):
     def __init__(self, *args, workspace: Workspace, actor_membership: Membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.workspace, self.actor_membership = workspace, actor_membership
-        self.fields["to"].queryset = _members_of(workspace, excluding=actor_membership)
+        # Owners are never offered: making an owner an owner changes nothing (the service refuses it).
+        self.fields["to"].queryset = _members_of(workspace, excluding=actor_membership).exclude(
+            role__builtin=True, role__key=catalog.OWNER
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -225,6 +230,8 @@ class TransferForm(forms.Form):
                 cleaned["to"] = _member_by_email(self.workspace, email, excluding=self.actor_membership)
                 if cleaned["to"] is None:
                     self.add_error("to", "No other member of this workspace has that e-mail address.")
+                elif cleaned["to"].role.is_owner:
+                    self.add_error("to", f"{cleaned['to'].user.email} is already an owner of {self.workspace}.")
         return cleaned
 
 

@@ -210,20 +210,23 @@ def ownership_transfer(*, actor, workspace: Workspace, to: Membership, step_down
     owner_role = builtin_role(catalog.OWNER)
     if not to.user.is_active:
         raise RuleViolation(f"{to.user.email}'s account is deactivated; it cannot own the workspace.")
-    if not to.role.is_owner:
-        previous = to.role
-        Membership.objects.filter(pk=to.pk).update(role=owner_role)
-        materialize.join_role_group(to.user_id, workspace, owner_role, previous=previous)
-        record(
-            action="ownership.grant",
-            actor=actor,
-            workspace=workspace,
-            target=to,
-            before={"user": to.user.email, "role": previous.name},
-            after={"user": to.user.email, "role": "Owner"},
-        )
-        to.role = owner_role
-        notices.role_changed(to, previous_role=previous, actor=actor)
+    if to.role.is_owner:
+        # Read again under the locks: a transfer that would change nothing is refused, not
+        # silently "done" (and never a way to step down beside another owner without saying so).
+        raise RuleViolation(f"{to.user.email} is already an owner of {workspace}. Choose a member who is not.")
+    previous = to.role
+    Membership.objects.filter(pk=to.pk).update(role=owner_role)
+    materialize.join_role_group(to.user_id, workspace, owner_role, previous=previous)
+    record(
+        action="ownership.grant",
+        actor=actor,
+        workspace=workspace,
+        target=to,
+        before={"user": to.user.email, "role": previous.name},
+        after={"user": to.user.email, "role": "Owner"},
+    )
+    to.role = owner_role
+    notices.role_changed(to, previous_role=previous, actor=actor)
     if step_down:
         if actor is None:
             raise PermissionDenied("Only an acting owner can step down.")

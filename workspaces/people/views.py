@@ -16,7 +16,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import PAGE_SIZE, page_links
 from kernel.pickers import Picker
@@ -169,8 +171,9 @@ class PeopleView(PeoplePageMixin, TemplateView):
     required_capability = "view_members"
 
 
-class MemberActionView(WorkspaceMixin, View):
-    """A POST-only control of the team page; answers with a message and the team page."""
+class MemberActionView(WorkspaceMixin, ContextMixin, View):
+    """A POST-only control of the team page; answers with a message and the team page. The
+    destructive ones (remove, transfer, revoke) confirm first (``kernel.confirm``)."""
 
     http_method_names = ["post"]
 
@@ -183,6 +186,9 @@ class MemberActionView(WorkspaceMixin, View):
 
     def invite(self) -> Invite:
         return invite_in(self.workspace, self.kwargs["invite_pk"])
+
+    def people_url(self) -> str:
+        return reverse("people:index", args=[self.workspace.slug])
 
 
 class ChangeRoleView(MemberActionView):
@@ -207,17 +213,46 @@ class ChangeRoleView(MemberActionView):
         return self.back()
 
 
-class RemoveView(MemberActionView):
+class RemoveView(ConfirmMixin, MemberActionView):
     required_capability = "remove_members"
 
+    @cached_property
+    def target(self) -> Membership:
+        return self.member()
+
+    def confirmation(self) -> Confirmation:
+        name = _name(self.target)
+        return Confirmation(
+            title=f"Remove {name} from {self.workspace}?",
+            button=f"Remove {name}",
+            cancel_url=self.people_url(),
+            consequences=[
+                f"{name} ({self.target.user.email}) loses the role {self.target.role}, every site grant, team "
+                f"and collaboration in {self.workspace}, at once.",
+                "Their experiences stay. To come back they need a new invitation.",
+                *self._successor_consequence(),
+            ],
+        )
+
+    def _successor_consequence(self) -> list[str]:
+        successor = self.successor_form.is_valid() and self.successor_form.cleaned_data["successor"]
+        return [f"{_name(successor)} becomes the owner of their sites."] if successor else []
+
+    @cached_property
+    def successor_form(self) -> SuccessorForm:
+        return SuccessorForm(self.request.POST, workspace=self.workspace, leaving=self.target)
+
     def post(self, request, *args, **kwargs):
-        member = self.member()
-        form = SuccessorForm(request.POST, workspace=self.workspace, leaving=member)
-        if not form.is_valid():
-            messages.error(request, next(iter(form.errors.values()))[0])
+        # A successor who is no other member is said at once, before anything is asked.
+        if not self.successor_form.is_valid():
+            messages.error(request, next(iter(self.successor_form.errors.values()))[0])
             return self.back()
+        return super().post(request, *args, **kwargs)
+
+    def confirmed(self, request, *args, **kwargs):
+        member, successor = self.target, self.successor_form.cleaned_data["successor"]
         try:
-            member_remove(actor=request.user, membership=member, site_successor=form.cleaned_data["successor"])
+            member_remove(actor=request.user, membership=member, site_successor=successor)
         except RuleViolation as exc:
             _refusal(request, exc)
         else:
@@ -248,15 +283,41 @@ class LeaveView(MemberActionView):
         return redirect("home")
 
 
-class TransferView(MemberActionView):
+class TransferView(ConfirmMixin, MemberActionView):
+    """Typed confirmation: the new owner's address, so a slip of the finger names nobody."""
+
     required_capability = "manage_owners"
+    http_method_names = ["post"]  # the page's form comes first; there is nothing to confirm without it
+
+    @cached_property
+    def form(self) -> TransferForm:
+        return TransferForm(self.request.POST, workspace=self.workspace, actor_membership=self.membership)
 
     def post(self, request, *args, **kwargs):
-        form = TransferForm(request.POST, workspace=self.workspace, actor_membership=self.membership)
-        if not form.is_valid():
-            messages.error(request, next(iter(form.errors.values()))[0])
+        if not self.form.is_valid():
+            messages.error(request, next(iter(self.form.errors.values()))[0])
             return self.back()
-        to, step_down = form.cleaned_data["to"], form.cleaned_data["step_down"]
+        return super().post(request, *args, **kwargs)
+
+    def confirmation(self) -> Confirmation:
+        to, step_down = self.form.cleaned_data["to"], self.form.cleaned_data["step_down"]
+        consequences = [
+            f"{_name(to)} ({to.user.email}) becomes an owner of {self.workspace}: everything, billing and "
+            "owners included, at once.",
+        ]
+        if step_down:
+            consequences.append("You step down to Admin; only an owner can make you an owner again.")
+        return Confirmation(
+            title=f"Make {_name(to)} an owner of {self.workspace}?",
+            button="Transfer ownership and step down" if step_down else "Make them an owner",
+            cancel_url=self.people_url(),
+            consequences=consequences,
+            phrase=to.user.email,
+            phrase_label="To confirm, type the new owner's address",
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        to, step_down = self.form.cleaned_data["to"], self.form.cleaned_data["step_down"]
         try:
             ownership_transfer(actor=request.user, workspace=self.workspace, to=to, step_down=step_down)
         except RuleViolation as exc:
@@ -323,11 +384,27 @@ class InviteResendView(MemberActionView):
         return self.back()
 
 
-class InviteRevokeView(MemberActionView):
+class InviteRevokeView(ConfirmMixin, MemberActionView):
     required_capability = "invite_members"
 
-    def post(self, request, *args, **kwargs):
-        invite = self.invite()
+    @cached_property
+    def target(self) -> Invite:
+        return self.invite()
+
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Revoke the invitation for {self.target.email}?",
+            button="Revoke the invitation",
+            cancel_url=self.people_url(),
+            consequences=[
+                f"The link sent to {self.target.email} stops working at once; they cannot join {self.workspace} "
+                "with it.",
+                "You can invite the address again later; it gets a new link.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        invite = self.target
         try:
             invite_revoke(actor=request.user, invite=invite)
         except RuleViolation as exc:

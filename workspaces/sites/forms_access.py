@@ -60,8 +60,12 @@ class GrantForm(forms.Form):
     role = SiteRoleChoiceField(
         label="Site role",
         queryset=Role.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": "Choose one of this workspace's site roles."},
+        # No role is chosen for the person: the most powerful one must never be a slip away.
+        empty_label="Choose…",
+        error_messages={
+            "required": "Choose a site role.",
+            "invalid_choice": "Choose one of this workspace's site roles.",
+        },
     )
     extra = forms.MultipleChoiceField(
         label="Extra capabilities",
@@ -111,7 +115,7 @@ class SiteGrantForm(GrantForm):
         self.workspace = workspace
         # Offer only the site roles the person may give on this site (rule 3, as the policy answers
         # it); any other stays valid input, so a forged choice reaches the service and its message.
-        self.fields["role"].choices = [(role.pk, role_choice_label(role)) for role in givable]
+        self.fields["role"].choices = [("", "Choose…"), *((role.pk, role_choice_label(role)) for role in givable)]
 
     def clean_grantee(self) -> Membership | Team:
         grantee = grantee_from(self.workspace, self.cleaned_data["grantee"])

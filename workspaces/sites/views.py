@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import page_links
 from kernel.pickers import search_text
@@ -102,13 +103,18 @@ class SiteEditView(SiteMixin, FormView):
         return redirect(self.site)
 
 
-class SiteDeleteView(SiteMixin, TemplateView):
+class SiteDeleteView(ConfirmMixin, SiteMixin, TemplateView):
     """GET asks for confirmation; only the POST deletes."""
 
     site_capability = "delete_site"
     template_name = "workspaces/site_confirm_delete.html"
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Delete {self.site.name}?", button="Delete site", cancel_url=self.site.get_absolute_url()
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         name = self.site.name
         site_delete(actor=request.user, site=self.site)
         messages.success(request, f"The site “{name}” is deleted.")

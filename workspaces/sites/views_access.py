@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import page_links
 from kernel.pickers import Picker, PickerViewMixin, search_text
@@ -173,7 +174,19 @@ class SiteGrantEditView(SiteGrantMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
-class SiteGrantRevokeView(SiteGrantMixin, SiteAccessActionView):
+class SiteGrantRevokeView(ConfirmMixin, SiteGrantMixin, SiteAccessActionView):
+    def confirmation(self) -> Confirmation:
+        who, role = self.grantee_name(), self.grant.role.name
+        return Confirmation(
+            title=f"Revoke the grant of {who} on {self.site.name}?",
+            button="Revoke the grant",
+            cancel_url=self.page_url(),
+            consequences=[
+                f"{who} loses the role {role} on {self.site.name}, with its extra capabilities, at once.",
+                "Access that comes from a workspace role or another grant stays.",
+            ],
+        )
+
     def act(self, request) -> None:
         who = self.grantee_name()
         site_grant_revoke(actor=request.user, grant=self.grant)

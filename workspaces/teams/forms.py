@@ -45,8 +45,8 @@ class TeamGrantForm(GrantForm):
     site = forms.ModelChoiceField(
         label="Site",
         queryset=Site.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": "Choose a site of this workspace."},
+        empty_label="Choose…",
+        error_messages={"required": "Choose a site.", "invalid_choice": "Choose a site of this workspace."},
     )
     field_order = ["site", "role", "extra"]
 
@@ -55,4 +55,4 @@ class TeamGrantForm(GrantForm):
         field = self.fields["site"]
         field.queryset = Site.objects.filter(workspace=workspace)
         # Drawn from the list the page already read, not from the queryset (every site).
-        field.widget.choices = [(site.pk, site.name) for site in sites]
+        field.widget.choices = [("", "Choose…"), *((site.pk, site.name) for site in sites)]

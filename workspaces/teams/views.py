@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import paged, search_text
 from kernel.views import WorkspaceActionView, WorkspaceMixin, flash_errors
@@ -153,7 +154,7 @@ class TeamUpdateView(TeamActionView):
         messages.success(request, f"The team “{self.team.name}” is saved.")
 
 
-class TeamDeleteView(TeamMixin, TemplateView):
+class TeamDeleteView(ConfirmMixin, TeamMixin, TemplateView):
     """GET asks for confirmation; only the POST deletes."""
 
     required_capability = "manage_teams"
@@ -163,7 +164,12 @@ class TeamDeleteView(TeamMixin, TemplateView):
         grants, members = team_size(self.team)
         return super().get_context_data(team=self.team, grant_count=grants, member_count=members, **kwargs)
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Delete the team “{self.team.name}”?", button="Delete the team", cancel_url=self.team_url()
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         name = self.team.name
         team_delete(actor=request.user, team=self.team)
         messages.success(request, f"The team “{name}” is deleted; its members keep their other access.")
@@ -186,11 +192,26 @@ class TeamMemberAddView(TeamActionView):
         messages.success(request, f"{membership.user.display_name} is in the team “{self.team.name}” now.")
 
 
-class TeamMemberRemoveView(TeamActionView):
+class TeamMemberRemoveView(ConfirmMixin, TeamActionView):
     required_capability = "manage_teams"
 
+    @cached_property
+    def link(self):
+        return team_link_in(self.team, self.kwargs["membership_pk"])
+
+    def confirmation(self) -> Confirmation:
+        name = self.link.membership.user.display_name
+        return Confirmation(
+            title=f"Remove {name} from the team “{self.team.name}”?",
+            button=f"Remove {name} from the team",
+            cancel_url=self.team_url(),
+            consequences=[
+                f"{name} loses the site access the team gives, at once. They stay a member of {self.workspace}.",
+            ],
+        )
+
     def act(self, request) -> None:
-        link = team_link_in(self.team, self.kwargs["membership_pk"])
+        link = self.link
         team_remove_member(actor=request.user, team=self.team, membership=link.membership)
         messages.success(request, f"{link.membership.user.display_name} is no longer in the team “{self.team.name}”.")
 
@@ -248,7 +269,19 @@ class TeamGrantEditView(TeamGrantMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
-class TeamGrantRevokeView(TeamGrantMixin, TeamActionView):
+class TeamGrantRevokeView(ConfirmMixin, TeamGrantMixin, TeamActionView):
+    def confirmation(self) -> Confirmation:
+        site, role = self.grant.site.name, self.grant.role.name
+        return Confirmation(
+            title=f"Revoke the team's grant on {site}?",
+            button="Revoke the grant",
+            cancel_url=self.team_url(),
+            consequences=[
+                f"Every member of the team “{self.team.name}” loses the role {role} on {site} that the team "
+                "gives, at once. Their own grants and workspace roles stay.",
+            ],
+        )
+
     def act(self, request) -> None:
         site_name = self.grant.site.name
         site_grant_revoke(actor=request.user, grant=self.grant)

@@ -13,9 +13,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.paging import paged, search_text
 from kernel.views import WorkspaceMixin
@@ -137,12 +139,19 @@ class ViewerGroupRenameView(GroupMixin, View):
         return self.back()
 
 
-class ViewerGroupDeleteView(GroupMixin, TemplateView):
+class ViewerGroupDeleteView(ConfirmMixin, GroupMixin, TemplateView):
     """GET asks for confirmation; only the POST deletes."""
 
     template_name = "workspaces/viewer_group_confirm_delete.html"
 
-    def post(self, request, *args, **kwargs):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Delete the viewer group {self.group.name}?",
+            button="Delete viewer group",
+            cancel_url=reverse("viewer_groups:detail", args=[self.workspace.slug, self.group.pk]),
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         name = self.group.name
         try:
             viewer_group_delete(actor=request.user, group=self.group)
