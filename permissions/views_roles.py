@@ -226,7 +226,7 @@ class RoleDeleteView(ConfirmMixin, CustomRoleMixin, TemplateView):
 
     def confirmation(self) -> Confirmation:
         return Confirmation(
-            title=f"Delete the role “{self.role.name}”?", button="Delete the role", cancel_url=self.matrix_url()
+            title=f"Delete the role “{self.role.name}”?", button="Delete the role", cancel_url=self.list_url()
         )
 
     def confirmed(self, request, *args, **kwargs):

@@ -40,7 +40,7 @@ def test_profile_shows_own_settings(client, person):
     # Each setting says which mail it governs (workspaces.notices), and only such settings exist.
     assert "Someone asks to join, or accepts an invitation I sent." in page
     assert "My role changed, I was removed from a workspace, my request to join was answered." in page
-    assert set(form.fields) == {"full_name", "notify_workspace_changes", "notify_member_requests"}
+    assert set(form.fields) == {"full_name", "time_zone", "notify_workspace_changes", "notify_member_requests"}
     assert reverse("accounts:password_change") in page
     assert "Verified" in page
     assert reverse("accounts:resend_verification") not in page

@@ -61,10 +61,12 @@ def test_urls_live_in_the_workspace_settings(workspace):
     assert reverse("join_requests:index", args=[workspace.slug]) == f"/w/{workspace.slug}/join-requests/"
 
 
-def test_the_nav_links_to_join_domains_only_for_manage_auto_join(client, owner, workspace):
+def test_the_settings_hub_links_join_domains_only_for_manage_auto_join(client, owner, workspace):
     detail = reverse("workspaces:detail", args=[workspace.slug])
+    hub = reverse("settings:index", args=[workspace.slug])
     client.force_login(owner)
-    assert urls(workspace)["index"] in client.get(detail).content.decode()
+    assert urls(workspace)["index"] in client.get(hub).content.decode()
+    assert urls(workspace)["index"] not in client.get(detail).content.decode()  # a settings page, not top nav
     client.force_login(add_member(workspace, catalog.MEMBER).user)
     assert urls(workspace)["index"] not in client.get(detail).content.decode()
 
