@@ -22,6 +22,8 @@ class PlanChangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Helps our staff with a downgrade.",
     )
+    # Set by the confirmation step's form: a change to a paid plan is shown with its price first.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,9 +16,12 @@ from django.views.generic import FormView, TemplateView, View
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
+from workspaces.selectors import workspace_contents
+
 from . import selectors
 from .forms import BillingDetailsForm, CancelForm, ContactForm, PlanChangeForm
-from .plans import all_plans, default_plan, plan_or_unknown
+from .limits import usage_rows
+from .plans import all_plans, default_plan, plan_by_key, plan_or_unknown
 from .services import billing_contact_add, billing_contact_remove, billing_details_update, plan_cancel, plan_change
 
 
@@ -46,10 +49,15 @@ class BillingIndexView(BillingMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         account = selectors.billing_account(self.workspace)
+        plan = plan_or_unknown(account.plan)
         kwargs.setdefault("contact_form", ContactForm())
+        usage = usage_rows(plan, workspace_contents(self.workspace))
+        counted = {row.label for row in usage}
         return super().get_context_data(
             account=account,
-            plan=plan_or_unknown(account.plan),
+            plan=plan,
+            usage=usage,
+            other_limits=[(label, value) for label, value in plan.limit_rows if label not in counted],
             can_cancel=account.plan != default_plan().key,
             contacts=list(selectors.billing_contacts(self.workspace)),
             open_requests=_with_plan_names(selectors.open_requests(self.workspace)),
@@ -72,6 +80,12 @@ class PlanChangeView(BillingMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        target, current = plan_by_key(data["plan"]), plan_or_unknown(selectors.billing_account(self.workspace).plan)
+        if self._needs_confirmation(target, current) and not form.cleaned_data["confirmed"]:
+            # A change that costs money is shown with its price first; only the second POST makes it.
+            return self.render_to_response(
+                self.get_context_data(form=form, confirming=target, upgrade=target.rank > current.rank)
+            )
         try:
             change = plan_change(
                 actor=self.request.user, workspace=self.workspace, plan_key=data["plan"], reason=data["reason"]
@@ -91,12 +105,27 @@ class PlanChangeView(BillingMixin, FormView):
             )
         return redirect(self.index_url())
 
+    @staticmethod
+    def _needs_confirmation(target, current) -> bool:
+        return target is not None and target.key != current.key and target.monthly_price > 0
+
 
 class CancelView(BillingMixin, FormView):
-    """GET explains and asks for a reason; only the POST files the request."""
+    """GET explains and asks for a reason; only the POST files the request. The first plan costs
+    nothing, so there is nothing to cancel on it: the page sends back to billing."""
 
     template_name = "billing/cancel_form.html"
     form_class = CancelForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.access.require(self.required_capability, self.workspace)
+            if selectors.billing_account(self.workspace).plan == default_plan().key:
+                messages.info(
+                    request, f"The workspace is on the {default_plan().name} plan: there is nothing to cancel."
+                )
+                return redirect(self.index_url())
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         account = selectors.billing_account(self.workspace)

@@ -1,13 +1,16 @@
-"""Reads of roles: the one way to ask for "the roles of a workspace"."""
+"""Reads of roles (the one way to ask for "the roles of a workspace") and of access keys and their use."""
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
-from .models import AccessKey, Role
+from .models import AccessKey, AccessKeyDailyUse, Role
 
 
 def roles_of(workspace, scope: str | None = None) -> QuerySet[Role]:
@@ -47,3 +50,36 @@ def key_in(workspace: Workspace, pk) -> AccessKey:
     key = get_object_or_404(AccessKey, workspace=workspace, pk=pk)
     key.workspace = workspace
     return key
+
+
+@dataclass
+class KeyUseDay:
+    day: datetime.date
+    calls: int = 0
+    checks: int = 0
+    per_key: list[tuple[str, int]] = field(default_factory=list)  # (key's name, calls), busiest first
+
+
+def check_api_use(workspace: Workspace, *, days: int, today: datetime.date) -> tuple[list[KeyUseDay], list[dict]]:
+    """The check-API calls of the workspace's keys over the ``days`` days up to ``today`` (UTC):
+    one entry per day, newest first, with each key's calls that day; and each key's totals over
+    the period (revoked keys included, for as long as they have calls in it). One query."""
+    since = today - datetime.timedelta(days=days - 1)
+    rows = (
+        AccessKeyDailyUse.objects.filter(key__workspace=workspace, day__gte=since, day__lte=today)
+        .select_related("key")
+        .order_by("-day", "-calls", "key_id")
+    )
+    by_day = {since + datetime.timedelta(days=n): KeyUseDay(since + datetime.timedelta(days=n)) for n in range(days)}
+    totals: dict[int, dict] = {}
+    for row in rows:
+        entry = by_day[row.day]
+        entry.calls += row.calls
+        entry.checks += row.checks
+        entry.per_key.append((row.key.name, row.calls))
+        total = totals.setdefault(row.key_id, {"key": row.key, "calls": 0, "checks": 0})
+        total["calls"] += row.calls
+        total["checks"] += row.checks
+    return sorted(by_day.values(), key=lambda d: d.day, reverse=True), sorted(
+        totals.values(), key=lambda t: (-t["calls"], t["key"].pk)
+    )

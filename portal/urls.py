@@ -32,6 +32,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/viewer-groups/", include("workspaces.viewer_groups.urls")),
     path("w/<slug:workspace_slug>/activity/", include("audit.urls")),
     path("w/<slug:workspace_slug>/billing/", include("billing.urls")),
+    path("w/<slug:workspace_slug>/usage/", include("workspaces.usage.urls")),
     path("w/<slug:workspace_slug>/privacy/", include("privacy.urls")),
     path("", home, name="home"),
     path("", include("workspaces.overview.urls")),

@@ -59,6 +59,8 @@ CARDS: tuple[Card, ...] = (
     ),
     Card("manage_sso", "settings:sso", "Single sign-on", "The identity provider's SAML configuration."),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
+    Card("view_usage", "usage:index", "Usage", "Members, sites, experiences and check-API calls against the plan."),
+    Card("delete_workspace", "workspaces:delete", "Delete workspace", "Delete the workspace and everything in it."),
 )
 
 

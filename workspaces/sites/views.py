@@ -14,10 +14,10 @@ from django.views.generic import FormView, TemplateView, View
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
-from workspaces.overview.forms import SessionCaptureForm, SiteForm
+from workspaces.overview.forms import SessionCaptureForm, SiteForm, TypedConfirmationForm
 from workspaces.overview.views import add_rule_violation
 from workspaces.selectors import site_in
-from workspaces.sites.services import site_create, site_delete, site_set_session_capture, site_update
+from workspaces.sites.services import site_create, site_delete, site_reset, site_set_session_capture, site_update
 
 
 class SiteMixin(WorkspaceMixin):
@@ -92,6 +92,26 @@ class SiteDeleteView(SiteMixin, TemplateView):
         site_delete(actor=request.user, site=self.site)
         messages.success(request, f"The site “{name}” is deleted.")
         return redirect(self.workspace)
+
+
+class SiteResetView(SiteMixin, FormView):
+    """GET says what a reset does and asks for the site's name; only a POST with that name resets."""
+
+    site_capability = "reset_site"
+    template_name = "workspaces/site_confirm_reset.html"
+    form_class = TypedConfirmationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "expected": self.site.name, "what": "this site"}
+
+    def form_valid(self, form):
+        site_reset(actor=self.request.user, site=self.site)
+        messages.success(
+            self.request,
+            f"The data of “{self.site.name}” is reset: the platform starts afresh from now. "
+            "Access, settings and experiences are unchanged.",
+        )
+        return redirect(self.site)
 
 
 class SiteSessionCaptureView(SiteMixin, View):
