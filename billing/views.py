@@ -15,7 +15,6 @@ from django.views.generic import FormView, TemplateView, View
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-
 from workspaces.selectors import workspace_contents
 
 from . import selectors

@@ -7,9 +7,11 @@ from django.urls import include, path
 from permissions import api_urls as permissions_api
 from workspace_settings import api_urls as settings_api
 from workspaces.overview.views import home
+from workspaces.people.closing_views import AccountCloseView
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/close/", AccountCloseView.as_view(), name="account_close"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((permissions_api.urlpatterns + settings_api.urlpatterns, "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
