@@ -235,7 +235,7 @@ def email_change_confirm(*, user: User, token: str) -> User:
     Verifying the new address sends ``signals.address_verified``, as every verification does,
     so a join domain at the new address's domain applies.
     """
-    user = lock_account(user)  # the one lock order; two clicks at once change (and audit) once
+    asked_by, user = user, lock_account(user)  # the one lock order; two clicks at once change (and audit) once
     change = EmailChange.objects.filter(token_hash=token_hash(token or ""), user=user).first()
     if change is None:
         raise RuleViolation("This link was used or replaced by a newer one. Ask again from your profile.")
@@ -258,6 +258,7 @@ def email_change_confirm(*, user: User, token: str) -> User:
         before={"email": old_email},
         after={"email": new_email},
     )
+    asked_by.email, asked_by.email_verified_at = user.email, user.email_verified_at  # the caller's copy too
     address_verified.send(sender=User, user=user)
     transaction.on_commit(lambda: send_email_changed_notice(user=user, old_email=old_email))
     return user
