@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/check_counter.py                    # SQLite, in a temporary file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python benchmarks/check_counter.py
 
-Times the counter alone (its UPDATE), then single GET checks and 1,000-check batches with the counter and with it switched off, one
-caller at a time, and (PostgreSQL only) four callers at once with the same key, which all update
-the same day row: the contention the counter could add.
+Times the key's lookup (one SELECT) against the counter alone (one UPDATE), then single GET
+checks and 1,000-check batches with the counter and with it switched off, one caller at a time,
+and (PostgreSQL only) four callers at once with the same key, which all update the same day row:
+the contention the counter could add.
 """
 
 from __future__ import annotations
