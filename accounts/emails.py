@@ -78,3 +78,26 @@ def send_password_reset_email(address: str) -> None:
         # The link's host comes from settings, never from the request's Host header.
         extra_email_context={"base_url": absolute_url("")},
     )
+
+
+def send_email_change_link(*, user, new_email: str, token: str) -> None:
+    """To the new address: follow the link to make it the account's address."""
+    send_templated_mail(
+        to=new_email,
+        template="email_change",
+        context={
+            "user": user,
+            "new_email": new_email,
+            "link": absolute_url(reverse("accounts:email_change_confirm", args=[token])),
+            "valid_seconds": settings.EMAIL_VERIFICATION_MAX_AGE,
+        },
+    )
+
+
+def send_email_changed_notice(*, user, old_email: str) -> None:
+    """To the old address, once the change is made: if it was not you, reset the password."""
+    send_templated_mail(
+        to=old_email,
+        template="email_changed",
+        context={"user": user, "old_email": old_email},
+    )

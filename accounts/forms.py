@@ -91,6 +91,20 @@ class ProfileForm(forms.Form):
             self.fields[name].help_text = model_field.help_text
 
 
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label="New e-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send a link there; your address changes when you open it.",
+    )
+    password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Django's form (old password, new one twice); saving goes through ``account_password_set``."""
 

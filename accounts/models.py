@@ -138,3 +138,28 @@ class ThrottleHit(models.Model):
 
     def __str__(self):
         return f"{self.bucket} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EmailChange(models.Model):
+    """A person's request to change their own address, waiting for its link to be followed.
+
+    The link's token is 256 random bits; only its SHA-256 is stored, so the link (and the new
+    address) never appear in a URL anyone else can read back from the database. A request works
+    once, until ``expires_at``; a newer request of the same person replaces it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Address change of account {self.user_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

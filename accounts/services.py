@@ -13,8 +13,11 @@ the address has an account or not, so neither tells a stranger who has an accoun
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -29,8 +32,15 @@ from workspaces.models import Membership
 
 from . import throttle
 from .addresses import normalize_email, validate_address
-from .emails import send_password_reset_email, send_signup_attempt_email, send_verification_email
-from .models import User
+from .emails import (
+    send_email_change_link,
+    send_email_changed_notice,
+    send_password_reset_email,
+    send_signup_attempt_email,
+    send_verification_email,
+)
+from .models import EmailChange, User
+from .selectors import token_hash
 from .signals import Followed, address_verified
 
 DUPLICATE_EMAIL_MESSAGE = (
@@ -193,6 +203,77 @@ def profile_update(*, user: User, **fields) -> User:
         setattr(user, name, value)
     user.save(update_fields=sorted(changed))
     record(action="account.profile_update", actor=user, target=user, before=before, after=changed)
+    return user
+
+
+# --- changing one's own address ------------------------------------------------------------------
+
+
+def email_change_request(*, user: User, new_email: str, password: str, client_ip: str | None = None) -> EmailChange:
+    """Ask to change one's own address: mails a link to the new address (after the commit); the
+    address changes only when the link is followed (``email_change_confirm``).
+
+    The current password is asked again, so an open session alone cannot take the account over.
+    The new address is normalised and must be free; a newer request replaces an older one.
+    Throttled like a sign-up (each request mails an address). Raises RuleViolation, or
+    ``throttle.Throttled``.
+    """
+    if not user.check_password(password or ""):
+        raise RuleViolation("That is not your current password; nothing was changed.")
+    address = normalize_email(new_email)
+    if address == user.email:
+        raise RuleViolation(f"{address} is already your address.")
+    address = clean_new_email(address, excluding=user)
+    throttle.hit("email_change", address=address, client=client_ip)
+    token = secrets.token_urlsafe(32)  # 256 random bits; only its hash is stored
+    with transaction.atomic():
+        user = lock_account(user)  # the one lock order (kernel.locks)
+        EmailChange.objects.filter(user=user).delete()  # the older link dies
+        change = EmailChange.objects.create(
+            user=user,
+            new_email=address,
+            token_hash=token_hash(token),
+            expires_at=timezone.now() + timedelta(seconds=settings.EMAIL_VERIFICATION_MAX_AGE),
+        )
+        record(action="account.email_change_request", actor=user, target=user, after={"new_email": address})
+        transaction.on_commit(lambda: send_email_change_link(user=user, new_email=address, token=token))
+    return change
+
+
+@transaction.atomic
+def email_change_confirm(*, user: User, token: str) -> User:
+    """Follow the link: the new address becomes the account's, verified (following the link
+    proves it), and the old address is told. Once only; ``user`` must be the account that asked.
+
+    Verifying the new address sends ``signals.address_verified``, as every verification does,
+    so a join domain at the new address's domain applies.
+    """
+    asked_by, user = user, lock_account(user)  # the one lock order; two clicks at once change (and audit) once
+    change = EmailChange.objects.filter(token_hash=token_hash(token or ""), user=user).first()
+    if change is None:
+        raise RuleViolation("This link was used or replaced by a newer one. Ask again from your profile.")
+    if change.is_expired:
+        change.delete()
+        raise RuleViolation("This link has expired. Ask again from your profile.")
+    old_email, new_email = user.email, change.new_email
+    clean_new_email(new_email, excluding=user)  # taken meanwhile by a sign-up?
+    EmailChange.objects.filter(user=user).delete()
+    user.email, user.email_verified_at = new_email, timezone.now()
+    try:
+        with transaction.atomic():  # the case-insensitive unique constraint, should a sign-up win the race
+            user.save(update_fields=["email", "email_verified_at"])
+    except IntegrityError as exc:
+        raise RuleViolation("Another account has this e-mail address.") from exc
+    record(
+        action="account.email_change",
+        actor=user,
+        target=user,
+        before={"email": old_email},
+        after={"email": new_email},
+    )
+    asked_by.email, asked_by.email_verified_at = user.email, user.email_verified_at  # the caller's copy too
+    address_verified.send(sender=User, user=user)
+    transaction.on_commit(lambda: send_email_changed_notice(user=user, old_email=old_email))
     return user
 
 

@@ -33,6 +33,8 @@ SALT = "accounts.throttle"
 LIMITS = {
     "signup": ("SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR", "SIGNUP_LIMIT_PER_CLIENT_PER_HOUR"),
     "password_reset": ("PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR", "PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR"),
+    # An address change mails the new address a link, as a sign-up does: the same limits.
+    "email_change": ("SIGNUP_LIMIT_PER_ADDRESS_PER_HOUR", "SIGNUP_LIMIT_PER_CLIENT_PER_HOUR"),
 }
 
 MESSAGE = "Too many requests for this address or from your network. Please try again in an hour."

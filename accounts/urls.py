@@ -17,6 +17,8 @@ urlpatterns = [
     # POST only (Django's LogoutView); public so a stale session's "Sign out" does not bounce to sign-in.
     path("logout/", login_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("email/change/", views.email_change, name="email_change"),
+    path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/change/done/",

@@ -18,8 +18,16 @@ from django.views.generic import FormView
 from kernel.client_ip import client_ip
 from workspaces.selectors import sole_workspace_of
 
-from . import emails, services
-from .forms import LoginForm, PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm, SignupForm
+from . import emails, selectors, services
+from .forms import (
+    EmailChangeForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    ProfileForm,
+    SetPasswordForm,
+    SignupForm,
+)
 from .throttle import Throttled
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
@@ -101,6 +109,17 @@ def resend_verification(request):
     return redirect("accounts:profile" if request.user.is_authenticated else "accounts:login")
 
 
+def _profile_page(request, *, form=None, email_form=None, status=200):
+    user = request.user
+    form = form or ProfileForm(initial={name: getattr(user, name) for name in services.PROFILE_FIELDS})
+    context = {
+        "form": form,
+        "email_form": email_form or EmailChangeForm(),
+        "pending_email_change": selectors.email_change_waiting(user),
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
 def profile(request):
     user = request.user
     if request.method == "POST":
@@ -113,9 +132,53 @@ def profile(request):
             else:
                 messages.success(request, "Your profile is saved.")
                 return redirect("accounts:profile")
-    else:
-        form = ProfileForm(initial={name: getattr(user, name) for name in services.PROFILE_FIELDS})
-    return render(request, "accounts/profile.html", {"form": form})
+        return _profile_page(request, form=form)
+    return _profile_page(request)
+
+
+@require_POST
+def email_change(request):
+    """Ask for a new address: the link goes to that address; nothing changes until it is opened."""
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            change = services.email_change_request(
+                user=request.user,
+                new_email=form.cleaned_data["new_email"],
+                password=form.cleaned_data["password"],
+                client_ip=client_ip(request),
+            )
+        except Throttled as exc:
+            form.add_error(None, exc)
+            return _profile_page(request, email_form=form, status=429)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"We sent a link to {change.new_email}. Open it to make it your address; until then "
+                f"{request.user.email} stays your address.",
+            )
+            return redirect("accounts:profile")
+    return _profile_page(request, email_form=form)
+
+
+def email_change_confirm(request, token):
+    """The link from the new address. Opening it changes nothing (mail scanners follow links); the
+    button posts. Only the account that asked can use it (sign in first: the middleware asks)."""
+    change = selectors.email_change_pending(token)
+    if change is None or change.user_id != request.user.pk:
+        return render(request, "accounts/email_change_confirm.html", {"state": "invalid"}, status=404)
+    if request.method == "POST":
+        try:
+            services.email_change_confirm(user=request.user, token=token)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("accounts:profile")
+        messages.success(request, f"Your e-mail address is now {change.new_email}. Sign in with it from now on.")
+        return redirect("accounts:profile")
+    state = "expired" if change.is_expired else "ready"
+    return render(request, "accounts/email_change_confirm.html", {"state": state, "change": change})
 
 
 class LoginView(auth_views.LoginView):

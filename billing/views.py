@@ -16,9 +16,11 @@ from django.views.generic import FormView, TemplateView, View
 from kernel.confirm import Confirmation, ConfirmFormMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
+from workspaces.selectors import workspace_contents
 
 from . import selectors
 from .forms import BillingDetailsForm, CancelForm, ContactForm, PlanChangeForm
+from .limits import usage_rows
 from .plans import all_plans, default_plan, plan_or_unknown
 from .services import billing_contact_add, billing_contact_remove, billing_details_update, plan_cancel, plan_change
 
@@ -47,10 +49,15 @@ class BillingIndexView(BillingMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         account = selectors.billing_account(self.workspace)
+        plan = plan_or_unknown(account.plan)
         kwargs.setdefault("contact_form", ContactForm())
+        usage = usage_rows(plan, workspace_contents(self.workspace))
+        counted = {row.label for row in usage}
         return super().get_context_data(
             account=account,
-            plan=plan_or_unknown(account.plan),
+            plan=plan,
+            usage=usage,
+            other_limits=[(label, value) for label, value in plan.limit_rows if label not in counted],
             can_cancel=account.plan != default_plan().key,
             contacts=list(selectors.billing_contacts(self.workspace)),
             open_requests=_with_plan_names(selectors.open_requests(self.workspace)),
@@ -128,10 +135,21 @@ class PlanChangeView(ConfirmFormMixin, BillingMixin, FormView):
 
 
 class CancelView(BillingMixin, FormView):
-    """GET explains and asks for a reason; only the POST files the request."""
+    """GET explains and asks for a reason; only the POST files the request. The first plan costs
+    nothing, so there is nothing to cancel on it: the page sends back to billing."""
 
     template_name = "billing/cancel_form.html"
     form_class = CancelForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.access.require(self.required_capability, self.workspace)
+            if selectors.billing_account(self.workspace).plan == default_plan().key:
+                messages.info(
+                    request, f"The workspace is on the {default_plan().name} plan: there is nothing to cancel."
+                )
+                return redirect(self.index_url())
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         account = selectors.billing_account(self.workspace)

@@ -101,6 +101,24 @@ def lock_invitations(workspace) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INVITATIONS_LOCK, workspace_id & 0x7FFFFFFF])
 
 
+MEMBER_COUNT_LOCK = 0x6D656D  # the namespace of lock_member_count's advisory locks ("mem")
+
+
+def lock_member_count(workspace) -> None:
+    """Serialise the joinings of one workspace whose plan limits its members (level 3 of the
+    order, the last lock a joining takes): two people joining at once are counted one after the
+    other, so the limit holds. An advisory lock, not the workspace row: an accepted invitation
+    holds the invitation's row (level 3) by then, and the workspace row belongs to level 2.
+    Re-entrant within the transaction; on SQLite a no-op (writers serialise anyway)."""
+    _in_transaction()
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MEMBER_COUNT_LOCK, workspace_id & 0x7FFFFFFF])
+
+
 def _is_deadlock(exc: OperationalError) -> bool:
     cause = exc.__cause__
     return getattr(cause, "sqlstate", None) == "40P01" or type(cause).__name__ == "DeadlockDetected"

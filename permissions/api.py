@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .api_input import BadInput, check_params, load_json
 from .checks import CheckError, parse_batch, parse_check, run_checks
-from .keys import authenticate_key
+from .keys import authenticate_key, count_check_call
 from .member_permissions import member_permissions, parse_page
 
 
@@ -51,6 +51,7 @@ def key_api(*methods: str):
                 check_params(((name, str(value)) for name, value in kwargs.items()), "path")
             except BadInput as exc:
                 return _error(str(exc), 400)
+            request.access_key = key
             return view(request, key.workspace, *args, **kwargs)
 
         return csrf_exempt(login_not_required(never_cache(wrapper)))
@@ -67,6 +68,7 @@ def check(request, workspace):
         (allowed,) = run_checks(workspace, [question])
     except CheckError as exc:
         return _error(exc.message, exc.status)
+    count_check_call(request.access_key, checks=1)
     return JsonResponse({"allowed": allowed})
 
 
@@ -79,6 +81,7 @@ def _check_batch(request, workspace) -> JsonResponse:
         results = run_checks(workspace, parse_batch(body))
     except CheckError as exc:
         return _error(exc.describe(), exc.status)
+    count_check_call(request.access_key, checks=len(results))
     return JsonResponse({"results": results})
 
 

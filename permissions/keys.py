@@ -11,7 +11,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record
@@ -19,7 +20,7 @@ from kernel.errors import RuleViolation
 from permissions.policy import require
 from workspaces.models import Workspace
 
-from .models import AccessKey
+from .models import AccessKey, AccessKeyDailyUse
 
 KEY_MARK = "pk_"
 PREFIX_LENGTH = len(KEY_MARK) + 6
@@ -86,3 +87,22 @@ def _note_use(key: AccessKey) -> None:
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
         AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+
+
+def count_check_call(key: AccessKey, *, checks: int) -> None:
+    """Count one check-API call of ``checks`` questions on today's row of the key (UTC days).
+
+    One UPDATE in the usual case. It runs outside any transaction of the request, so the row lock
+    lasts for that one statement: concurrent calls of the same key queue for microseconds, and
+    nothing else ever locks these rows. The day's first call inserts the row; should two first
+    calls race, the loser's insert fails on the unique constraint and it counts by UPDATE instead.
+    """
+    day = timezone.now().date()
+    counted = AccessKeyDailyUse.objects.filter(key_id=key.pk, day=day)
+    if counted.update(calls=F("calls") + 1, checks=F("checks") + checks):
+        return
+    try:
+        with transaction.atomic():
+            AccessKeyDailyUse.objects.create(key_id=key.pk, day=day, calls=1, checks=checks)
+    except IntegrityError:
+        counted.update(calls=F("calls") + 1, checks=F("checks") + checks)

@@ -99,6 +99,24 @@ class AccessKey(models.Model):
         return self.revoked_at is None
 
 
+class AccessKeyDailyUse(models.Model):
+    """How many check-API calls one key made on one day (UTC), and how many questions they asked
+    (a batch is one call of up to 1,000 checks). One row per key and day, counted by an UPDATE
+    with ``F() + 1`` that holds the row only for its own statement; the usage page reads them."""
+
+    key = models.ForeignKey(AccessKey, on_delete=models.CASCADE, related_name="daily_use")
+    day = models.DateField()
+    calls = models.PositiveBigIntegerField(default=0)
+    checks = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "key_id"]
+        constraints = [models.UniqueConstraint(fields=["key", "day"], name="access_key_daily_use_unique")]
+
+    def __str__(self):
+        return f"{self.key_id} on {self.day}: {self.calls} calls"
+
+
 class WorkspaceUserPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE)
 

@@ -1,6 +1,9 @@
-"""Reads of roles: the one way to ask for "the roles of a workspace"."""
+"""Reads of roles (the one way to ask for "the roles of a workspace") and of access keys and their use."""
 
 from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -9,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
 from . import catalog
-from .models import AccessKey, Role
+from .models import AccessKey, AccessKeyDailyUse, Role
 
 
 def roles_of(workspace, scope: str | None = None) -> QuerySet[Role]:
@@ -99,3 +102,36 @@ def capability_holders(workspace_id: int, codename: str, limit: int = 10) -> lis
         workspace_id=workspace_id, role__builtin=True, role__key__in=keys, user__is_active=True
     )
     return list(holders.select_related("user", "role").order_by("role__position", "user__full_name")[:limit])
+
+
+@dataclass
+class KeyUseDay:
+    day: datetime.date
+    calls: int = 0
+    checks: int = 0
+    per_key: list[tuple[str, int]] = field(default_factory=list)  # (key's name, calls), busiest first
+
+
+def check_api_use(workspace: Workspace, *, days: int, today: datetime.date) -> tuple[list[KeyUseDay], list[dict]]:
+    """The check-API calls of the workspace's keys over the ``days`` days up to ``today`` (UTC):
+    one entry per day, newest first, with each key's calls that day; and each key's totals over
+    the period (revoked keys included, for as long as they have calls in it). One query."""
+    since = today - datetime.timedelta(days=days - 1)
+    rows = (
+        AccessKeyDailyUse.objects.filter(key__workspace=workspace, day__gte=since, day__lte=today)
+        .select_related("key")
+        .order_by("-day", "-calls", "key_id")
+    )
+    by_day = {since + datetime.timedelta(days=n): KeyUseDay(since + datetime.timedelta(days=n)) for n in range(days)}
+    totals: dict[int, dict] = {}
+    for row in rows:
+        entry = by_day[row.day]
+        entry.calls += row.calls
+        entry.checks += row.checks
+        entry.per_key.append((row.key.name, row.calls))
+        total = totals.setdefault(row.key_id, {"key": row.key, "calls": 0, "checks": 0})
+        total["calls"] += row.calls
+        total["checks"] += row.checks
+    return sorted(by_day.values(), key=lambda d: d.day, reverse=True), sorted(
+        totals.values(), key=lambda t: (-t["calls"], t["key"].pk)
+    )

@@ -7,6 +7,7 @@ from django.urls import include, path
 from permissions import api_urls as permissions_api
 from workspace_settings import api_urls as settings_api
 from workspaces.overview.views import home
+from workspaces.people.closing_views import AccountCloseView
 
 # A 403 names the capability that was missing and whom to ask; 404, 500, 400 and CSRF failures use
 # templates/404.html, 500.html, 400.html and 403_csrf.html.
@@ -14,6 +15,7 @@ handler403 = "portal.error_views.permission_denied"
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/close/", AccountCloseView.as_view(), name="account_close"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((permissions_api.urlpatterns + settings_api.urlpatterns, "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
@@ -36,6 +38,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/viewer-groups/", include("workspaces.viewer_groups.urls")),
     path("w/<slug:workspace_slug>/activity/", include("audit.urls")),
     path("w/<slug:workspace_slug>/billing/", include("billing.urls")),
+    path("w/<slug:workspace_slug>/usage/", include("workspaces.usage.urls")),
     path("w/<slug:workspace_slug>/privacy/", include("privacy.urls")),
     path("", home, name="home"),
     path("", include("workspaces.overview.urls")),

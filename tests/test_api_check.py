@@ -309,8 +309,8 @@ def _batch(size: int, people, places, experiences) -> list[dict]:
     return checks
 
 
-BATCH_QUERIES = 7  # key, members, sites, experiences, and one for each of the three scopes
-SINGLE_QUERIES = 4  # key, members, the site, and one for the permissions
+BATCH_QUERIES = 8  # key, members, sites, experiences, one for each of the three scopes, the day's count
+SINGLE_QUERIES = 5  # key, members, the site, one for the permissions, the day's count
 
 
 @pytest.mark.parametrize("size, people, sites", [(10, 2, 2), (1000, 12, 8)])

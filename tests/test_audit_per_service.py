@@ -28,7 +28,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts import services as accounts_services
-from accounts.models import User
+from accounts.models import EmailChange, User
+from accounts.selectors import token_hash
 from audit.models import AuditEvent
 from billing import services as billing
 from billing import staff as billing_staff
@@ -40,7 +41,7 @@ from permissions.roles import builtin_role
 from privacy import services as privacy
 from privacy.models import DataRequest
 from tests.dns_server import serving
-from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.settings_factories import CERTIFICATE, POLICY, SSO
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services as two_factor
@@ -53,7 +54,7 @@ from workspaces.joining.dns import txt_record_value
 from workspaces.models import Invite, JoinDomain, JoinRequest, Membership, SiteGrant, TeamMembership
 from workspaces.overview import services as workspaces
 from workspaces.people import bulk as people_bulk
-from workspaces.people import deactivation
+from workspaces.people import closing, deactivation
 from workspaces.people import services as members
 from workspaces.sites import services as sites
 from workspaces.teams import services as teams
@@ -86,6 +87,8 @@ NOT_CHANGES = {
     "permissions.services.clean_capabilities": "input cleaning",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
     "permissions.keys.hash_key": "a helper",
+    "permissions.keys.count_check_call": "counts a check-API call on the key's day row (a use, not a change)",
+    "workspaces.people.closing.close_refusals": "a read: why an account cannot be deleted yet",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
     "accounts.services.password_reset_request": "sends an e-mail, changes nothing (the new password is set later)",
     "accounts.services.clean_new_email": "input cleaning",
@@ -310,6 +313,15 @@ def test_site_delete(w):
     with recorded() as events:
         sites.site_delete(actor=w.owner, site=blog)
     assert_one(events, "site.delete", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(sites.site_reset)
+def test_site_reset(w):
+    with nothing_recorded(PermissionDenied):
+        sites.site_reset(actor=w.viewer, site=w.site)
+    with recorded() as events:
+        sites.site_reset(actor=w.owner, site=w.site)
+    assert_one(events, "site.reset", actor=w.owner, target=w.site, workspace=w.workspace)
 
 
 @covers(sites.site_owner_set)
@@ -558,6 +570,33 @@ def test_profile_update(w):
     assert_one(events, "account.profile_update", actor=w.owner, target=w.owner, workspace=None)
     with nothing_recorded():
         accounts_services.profile_update(user=w.owner, full_name="Olivia O.")
+
+
+@covers(accounts_services.email_change_request, accounts_services.email_change_confirm)
+def test_email_change(w):
+    with nothing_recorded(RuleViolation):
+        accounts_services.email_change_request(user=w.owner, new_email="new@acme.test", password="wrong")
+    with recorded() as events:
+        accounts_services.email_change_request(user=w.owner, new_email="new@acme.test", password=PASSWORD)
+    assert_one(events, "account.email_change_request", actor=w.owner, target=w.owner, workspace=None)
+    EmailChange.objects.update(token_hash=token_hash("known"))
+    with nothing_recorded(RuleViolation):
+        accounts_services.email_change_confirm(user=w.owner, token="unknown")
+    with recorded() as events:
+        accounts_services.email_change_confirm(user=w.owner, token="known")
+    assert_one(events, "account.email_change", actor=w.owner, target=w.owner, workspace=None)
+
+
+@covers(closing.account_close)
+def test_account_close(w):
+    with nothing_recorded(RuleViolation):
+        closing.account_close(user=w.owner, password=PASSWORD)  # the last owner
+    with nothing_recorded(RuleViolation):
+        closing.account_close(user=w.viewer, password="wrong")
+    with recorded() as events:
+        closing.account_close(user=w.viewer, password=PASSWORD)
+    assert [e.action for e in events] == ["member.leave", "account.close"]
+    assert events[1].actor is None and events[1].workspace is None  # the account is gone; its id stays
 
 
 @covers(accounts_services.account_create)

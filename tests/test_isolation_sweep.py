@@ -104,6 +104,7 @@ def workspace_routes() -> list[Route]:
 NOT_WORKSPACE_SCOPED = {
     "accounts:verify": "a signed token for one account, no workspace object",
     "accounts:password_reset_confirm": "Django's signed reset link for one account",
+    "accounts:email_change_confirm": "an address change's secret token, usable only by the account that asked",
     "api:member_permissions": "the check API: the workspace is the access key's (tests/test_api_*.py)",
     "invites:accept": "an invitation's secret token; the invitation names its workspace",
     "public:experience": "a published experience's public page: who may open it is its visibility",

@@ -128,5 +128,5 @@ def test_the_code_page_without_a_pending_code_goes_on(client, person):
 
 def test_no_extra_queries_for_people_without_two_factor(client, person, django_assert_num_queries):
     client.force_login(person)
-    with django_assert_num_queries(2):  # session and user, as before two-factor existed
+    with django_assert_num_queries(3):  # session, user, and the profile's waiting address change
         assert client.get(reverse("accounts:profile")).status_code == 200

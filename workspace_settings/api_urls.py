@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from .api import ip_blocklist
+from .api import ip_blocklist, sites
 
 urlpatterns = [
     path("settings/ip-blocklist", ip_blocklist, name="ip_blocklist"),
+    path("settings/sites", sites, name="settings_sites"),
 ]

@@ -71,6 +71,8 @@ CARDS: tuple[Card, ...] = (
         "Requests to export or delete a tracked person's data.",
         or_capabilities=("request_data_export", "request_data_deletion"),
     ),
+    Card("view_usage", "usage:index", "Usage", "Members, sites, experiences and check-API calls against the plan."),
+    Card("delete_workspace", "workspaces:delete", "Delete workspace", "Delete the workspace and everything in it."),
 )
 
 

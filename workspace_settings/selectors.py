@@ -22,6 +22,21 @@ def ip_rules(workspace: Workspace) -> list[IPBlockRule]:
     return sorted(rules, key=lambda rule: sort_key(rule.network))
 
 
+def sites_for_platform(workspace: Workspace) -> list[dict]:
+    """What the platform's trackers need of each site: one query, in slug order."""
+    rows = Site.objects.filter(workspace=workspace).order_by("slug")
+    return [
+        {
+            "slug": site.slug,
+            "name": site.name,
+            "time_zone": site.time_zone,
+            "session_capture": site.session_capture,
+            "data_reset_at": site.data_reset_at.isoformat() if site.data_reset_at else None,
+        }
+        for site in rows.only("slug", "name", "time_zone", "session_capture", "data_reset_at")
+    ]
+
+
 def blocked_networks(workspace: Workspace) -> list[str]:
     """The canonical networks excluded from tracking, in address order: one query."""
     networks = IPBlockRule.objects.filter(workspace=workspace).values_list("network", flat=True)

@@ -74,6 +74,9 @@ class Site(models.Model):
     owner = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="owned_sites")
     session_capture = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The site's last reset (capability reset_site): the platform discards the tracked data it
+    # collected before this moment and starts afresh; access, settings and experiences stay.
+    data_reset_at = models.DateTimeField("data reset at", null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from permissions.policy import Access
-from workspaces.models import Collaborator, Experience, Membership, Site, ViewerGroup, Workspace
+from workspaces.models import Collaborator, Experience, Invite, Membership, Site, ViewerGroup, Workspace
 
 
 def sole_workspace_of(user) -> Workspace | None:
@@ -124,3 +124,28 @@ def site_choices(access: Access, workspace: Workspace, keep: Site | None = None)
     if keep is not None:
         choices = choices | Site.objects.filter(workspace=workspace, pk=keep.pk)
     return choices
+
+
+def workspace_contents(workspace: Workspace) -> dict[str, int]:
+    """How many members, sites, experiences and pending invitations the workspace holds: one
+    query (four scalar subqueries), whatever their numbers. The usage page, the billing limits and
+    the deletion page read it."""
+
+    def count(queryset):
+        return queryset.order_by().values("workspace_id").annotate(n=Count("pk")).values("n")
+
+    def scalar(model, **filters):
+        return Subquery(count(model.objects.filter(workspace_id=OuterRef("pk"), **filters)))
+
+    row = (
+        Workspace.objects.filter(pk=workspace.pk)
+        .annotate(
+            n_members=scalar(Membership),
+            n_sites=scalar(Site),
+            n_experiences=scalar(Experience),
+            n_pending_invites=scalar(Invite, status=Invite.Status.PENDING),
+        )
+        .values("n_members", "n_sites", "n_experiences", "n_pending_invites")
+        .first()
+    ) or {}
+    return {name: row.get(f"n_{name}") or 0 for name in ("members", "sites", "experiences", "pending_invites")}

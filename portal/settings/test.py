@@ -11,3 +11,10 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 PORTAL_BASE_URL = "http://testserver"
+
+# The suite builds workspaces of every size on the first plan; the tests of the plan limits
+# (tests/test_plan_limits.py) set the limits they test. Every other plan is as in production.
+BILLING_PLANS = [
+    {**BILLING_PLANS[0], "limits": {**BILLING_PLANS[0]["limits"], "sites": None, "members": None}},  # noqa: F405
+    *BILLING_PLANS[1:],  # noqa: F405
+]

@@ -29,9 +29,10 @@ from kernel.errors import RuleViolation
 from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
 from permissions import catalog
 from permissions.roles import builtin_role
-from tests.factories import UserFactory, add_member, make_site
+from tests.factories import PASSWORD, UserFactory, add_member, make_site
 from workspaces.models import Membership, Site, Workspace
 from workspaces.overview.services import workspace_create
+from workspaces.people.closing import account_close
 from workspaces.people.deactivation import account_deactivate
 from workspaces.people.services import member_change_role, member_leave, member_remove, ownership_transfer
 from workspaces.sites.services import site_create, site_owner_set
@@ -462,3 +463,36 @@ def test_a_deadlock_reported_by_the_database_becomes_a_message(pool):
 def test_the_race_suite_runs_on_postgresql():
     """Guard: these tests must not silently run on another database."""
     assert connection.vendor == "postgresql"
+
+
+def test_two_owners_delete_their_accounts_at_once(pool):
+    """Each would be fine alone; together they would leave the workspace without an owner."""
+    tally = Tally()
+    for _ in range(TRIES):
+        workspace, first, second = _two_owners()
+        outcome = race(
+            pool,
+            lambda: account_close(user=first, password=PASSWORD),  # noqa: B023
+            lambda: account_close(user=second, password=PASSWORD),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+        assert sorted(outcome.results, key=str) == ["RuleViolation", "done"], outcome.results
+    tally.check()
+
+
+def test_two_people_take_the_last_seat_of_a_plan(pool, settings):
+    """A plan of three members with two in it: two joinings at once, one gets the seat."""
+    settings.BILLING_PLANS = [{"key": "free", "name": "Free", "monthly_price": "0", "limits": {"members": 3}}]
+    for _ in range(TRIES):
+        workspace = _workspace(UserFactory())
+        add_member(workspace, catalog.MEMBER)
+        joiners = [UserFactory(), UserFactory()]
+        outcome = race(
+            pool,
+            *[
+                lambda user=user: add_member(workspace, catalog.MEMBER, user=user)  # noqa: B023
+                for user in joiners
+            ],
+        )
+        assert sorted(outcome.results, key=str) == ["PlanLimitReached", "done"], outcome.results
+        assert Membership.objects.filter(workspace=workspace).count() == 3

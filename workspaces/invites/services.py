@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import normalize_email
 from audit.services import record
+from billing.limits import PlanLimitReached, refuse_over_limit
 from kernel.errors import RuleViolation
 from kernel.locks import lock_accounts, lock_invitations
 from permissions.models import Role
@@ -34,6 +35,7 @@ from workspaces.invites.staged import NewInvite, RefusedUnderLock, write_staged
 from workspaces.invites.writes import Plan, hash_token, member_addresses, pending_invites, write_plan
 from workspaces.models import Invite, Membership, Site, Team, Workspace
 from workspaces.people.services import member_add
+from workspaces.selectors import workspace_contents
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
 
@@ -134,6 +136,7 @@ def _check(actor, workspace, specs, *, skip_invalid: bool, lock: bool, **options
     plan, already_members = _plan(workspace, specs, problems, lock=lock, **options)
     _refuse_foreign_refreshes(rules, plan, problems)
     _check_limits(actor, workspace, specs, plan, problems)
+    _check_plan_limit(workspace, plan, problems)
     if problems and not skip_invalid:
         raise InviteBatchRefused(problems)
     return InviteResult(already_members=already_members, invalid=problems, emails=len(plan.mail_indexes)), plan
@@ -228,6 +231,19 @@ def _check_limits(actor, workspace, specs, plan: Plan, problems: dict[int, str])
             plan.mail_indexes.discard(index)
     plan.new = [(i, s) for i, s in plan.new if i not in problems]
     plan.refresh = [row for row in plan.refresh if row[0] not in problems]
+
+
+def _check_plan_limit(workspace, plan: Plan, problems: dict[int, str]) -> None:
+    """Refuse the whole batch when its new invitations, with the members and the pending
+    invitations, pass the plan's member limit: an early answer, as joining is refused then anyway
+    (``member_add`` counts again, under its lock, when someone joins)."""
+    if not plan.new:
+        return
+    used = workspace_contents(workspace)
+    try:
+        refuse_over_limit(workspace, "members", used=used["members"] + used["pending_invites"], adding=len(plan.new))
+    except PlanLimitReached as exc:
+        raise InviteBatchRefused(problems, exc.messages) from exc
 
 
 # --- the public services ------------------------------------------------------------------------

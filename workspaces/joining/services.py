@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.signals import Followed
 from audit.services import record
+from billing.limits import PlanLimitReached
 from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.models import Role
@@ -343,7 +344,12 @@ def auto_join(user: User) -> Membership | JoinRequest | None:
     if _has_pending_invite(workspace, user.email):
         return None  # the invitation wins: its link, role, grants and teams are the person's way in
     if join_domain.mode == JoinDomain.Mode.AUTOMATIC and _role_still_givable(join_domain):
-        return member_add(workspace=workspace, user=user, role=join_domain.role, actor=user, action="member.auto_join")
+        try:
+            return member_add(
+                workspace=workspace, user=user, role=join_domain.role, actor=user, action="member.auto_join"
+            )
+        except PlanLimitReached:
+            pass  # the plan is full: the person asks instead, so verifying their address still succeeds
     return _request_create(user, join_domain)
 
 

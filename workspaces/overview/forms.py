@@ -100,3 +100,24 @@ class PublishForm(forms.Form):
     def __init__(self, *args, viewer_groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["viewer_groups"].queryset = viewer_groups
+
+
+class TypedConfirmationForm(forms.Form):
+    """A destructive change asks the person to type the name of what it destroys: a slip of the
+    mouse cannot do it, and the page says exactly what will go. Compared exactly (spaces at the
+    ends aside), as it is shown."""
+
+    confirmation = forms.CharField(max_length=200, error_messages={"required": "Type the name to confirm."})
+
+    def __init__(self, *args, expected: str, what: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["confirmation"].label = f"Type “{expected}” to confirm"
+        self.fields["confirmation"].widget.attrs.update(autocomplete="off", spellcheck="false")
+        self.what = what
+
+    def clean_confirmation(self) -> str:
+        typed = self.cleaned_data["confirmation"].strip()
+        if typed != self.expected.strip():
+            raise forms.ValidationError(f"That is not the name of {self.what}; nothing was changed.")
+        return typed

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit.services import record
 from kernel.errors import RuleViolation
-from kernel.locks import lock_account
+from kernel.locks import lock_account, lock_workspace
 from kernel.slugs import unique_slug
 from permissions import catalog, materialize
 from permissions.policy import require
@@ -53,16 +54,23 @@ def workspace_update(*, actor, workspace: Workspace, name: str, time_zone: str, 
 
 @transaction.atomic
 def workspace_delete(*, actor, workspace: Workspace) -> None:
+    """Delete the workspace with everything in it (sites, experiences, people's memberships, keys,
+    settings, billing). The audit log keeps its events, with the workspace's name."""
     require(actor, "delete_workspace", workspace)
+    # The workspace lock: a site added or an owner changed at this moment waits, then finds nothing.
+    workspace = lock_workspace(workspace)
     record(
         action="workspace.delete",
         actor=actor,
         workspace=workspace,
         target=workspace,
-        before={"name": workspace.name, "slug": workspace.slug},
+        before={
+            "name": workspace.name,
+            "slug": workspace.slug,
+            "members": workspace.memberships.count(),
+            "sites": workspace.sites.count(),
+        },
     )
-    from django.contrib.auth.models import Group
-
     group_ids = list(workspace.role_groups.values_list("group_id", flat=True))
     group_ids += list(workspace.teams.values_list("group_id", flat=True))
     # Delete in dependency order: sites PROTECT their owners' memberships, and memberships,

@@ -13,9 +13,16 @@ from django.views.generic import FormView, TemplateView
 
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
-from workspaces.overview.forms import WorkspaceForm
-from workspaces.overview.services import workspace_create
-from workspaces.selectors import memberships_of, visible_experiences, visible_site_counts
+from workspaces.overview.forms import TypedConfirmationForm, WorkspaceForm
+from workspaces.overview.services import workspace_create, workspace_delete
+from workspaces.people.selectors import active_owner_count, sites_owned
+from workspaces.people.views import LeaveView
+from workspaces.selectors import (
+    memberships_of,
+    visible_experiences,
+    visible_site_counts,
+    workspace_contents,
+)
 from workspaces.sites.selectors import sites_listed
 
 SITES_PREVIEW = 10  # sites on the workspace page; the sites list has them all, a page at a time
@@ -62,10 +69,46 @@ class WorkspaceDetailView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         # One more than shown, to know whether to say that there are more (no count query).
+        me = self.membership
         recent = list(visible_experiences(self.access, self.workspace)[: RECENT_EXPERIENCES + 1])
         return super().get_context_data(
             sites=sites_listed(self.access, self.workspace)[:SITES_PREVIEW],
             experiences=recent[:RECENT_EXPERIENCES],
             more_experiences=len(recent) > RECENT_EXPERIENCES,
+            my_sites=sites_owned(self.workspace, [me.pk]).get(me.pk, []),
+            last_owner=me.role.is_owner and active_owner_count(self.workspace) <= 1,
             **kwargs,
         )
+
+
+class WorkspaceLeaveView(LeaveView):
+    """Leave, from the workspace page: every role may leave (rule 1 keeps the last owner, and a
+    site owner names a successor), including those who cannot open the people page. The same
+    view as the people page's, coming back here when refused."""
+
+    def back(self):
+        return redirect(self.workspace)
+
+
+class WorkspaceDeleteView(WorkspaceMixin, FormView):
+    """GET says what goes and asks for the workspace's name; only a POST with that name deletes."""
+
+    required_capability = "delete_workspace"
+    template_name = "workspaces/workspace_confirm_delete.html"
+    form_class = TypedConfirmationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "expected": self.workspace.name, "what": "this workspace"}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contents=workspace_contents(self.workspace), **kwargs)
+
+    def form_valid(self, form):
+        name = self.workspace.name
+        try:
+            workspace_delete(actor=self.request.user, workspace=self.workspace)
+        except RuleViolation as exc:
+            add_rule_violation(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The workspace “{name}” and everything in it are deleted.")
+        return redirect("home")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -27,11 +27,13 @@ from workspaces.models import Invite, JoinRequest, Membership, Site, SiteGrant, 
 from workspaces.people.search import DEFAULT_SORT, EXPORT_CHUNK, SORTS
 
 
-def sites_owned(workspace: Workspace) -> dict[int, list[str]]:
-    """{membership id: names of the sites it owns}: one query. A site owner must be replaced before
-    they leave or are removed, so the page asks for a successor only where it is needed."""
+def sites_owned(workspace: Workspace, owners: Iterable[int]) -> dict[int, list[str]]:
+    """{membership id: names of the sites it owns}, for the memberships ``owners`` (a page of
+    members, or oneself; not the workspace's every site): one query. A site owner must be replaced
+    before they leave or are removed, so the page asks for a successor only where it is needed."""
     owned: dict[int, list[str]] = defaultdict(list)
-    for owner_id, name in Site.objects.filter(workspace=workspace).order_by("name").values_list("owner_id", "name"):
+    sites = Site.objects.filter(workspace=workspace, owner_id__in=list(owners)).order_by("name")
+    for owner_id, name in sites.values_list("owner_id", "name"):
         owned[owner_id].append(name)
     return owned
 

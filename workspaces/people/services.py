@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from audit.services import record
+from billing.limits import limit_of, plan_of, refuse_over_limit
 from kernel.errors import RuleViolation
-from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
+from kernel.locks import answer_deadlocks, lock_accounts, lock_member_count, lock_workspace
 from permissions import catalog, materialize
 from permissions.policy import require, require_can_give
 from permissions.roles import builtin_role, builtin_role_id
@@ -69,6 +70,7 @@ def member_add(
     existing = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
     if existing is not None:
         return existing
+    _refuse_over_member_limit(workspace)
     membership = Membership.objects.create(workspace=workspace, user=user, role=role, invited_by=invited_by)
     materialize.join_role_group(user.pk, workspace, role)
     if action is not None:
@@ -80,6 +82,17 @@ def member_add(
             after={"user": user.email, "role": role.name},
         )
     return membership
+
+
+def _refuse_over_member_limit(workspace: Workspace) -> None:
+    """The plan's member limit (billing.limits), counted under the member-count lock, so two people
+    joining at the same moment cannot both take the last seat."""
+    plan = plan_of(workspace)
+    if limit_of(plan, "members") is None:
+        return
+    lock_member_count(workspace)
+    used = Membership.objects.filter(workspace=workspace).count()
+    refuse_over_limit(workspace, "members", used=used, plan=plan)
 
 
 @answer_deadlocks

@@ -123,8 +123,8 @@ class PeoplePageMixin(WorkspaceMixin):
         criteria = filters.criteria()
         matching = members_page(self.workspace, criteria)
         members = Paginator(matching, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        owned = sites_owned(self.workspace)
         me = self.membership
+        owned = sites_owned(self.workspace, [member.pk for member in members])
         may_change = perms & {"change_member_roles", "manage_owners"}
         givable = self.roles.givable if may_change else []
         rows = []

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from audit.services import record
+from billing.limits import refuse_over_limit
 from kernel.errors import RuleViolation
 from kernel.locks import answer_deadlocks, lock_workspace
 from kernel.slugs import unique_slug
@@ -58,6 +60,8 @@ def site_create(
             raise RuleViolation("Name the site's owner.")
         owner = Membership.objects.get(workspace=workspace, user=actor)
     lock_workspace(workspace)
+    # Under the workspace lock: two sites added at once are counted one after the other.
+    refuse_over_limit(workspace, "sites", used=Site.objects.filter(workspace=workspace).count())
     owner = _current_owner(workspace.pk, owner)
     slug = slug or unique_slug(Site, name, workspace=workspace)
     if Site.objects.filter(workspace=workspace, slug=slug).exists():
@@ -116,6 +120,28 @@ def site_delete(*, actor, site: Site) -> None:
     require(actor, "delete_site", site)
     record(action="site.delete", actor=actor, workspace=site.workspace, target=site, before=_site_state(site))
     site.delete()  # guardian rows and grants cascade
+
+
+@transaction.atomic
+def site_reset(*, actor, site: Site) -> Site:
+    """Reset the site's data: from now on the platform keeps nothing it tracked before this moment
+    (it reads ``data_reset_at`` from ``/api/v1/settings/sites``). Who may do what on the site, its
+    owner, its settings and the experiences linked to it stay as they are."""
+    require(actor, "reset_site", site)
+    # The site's row, so two resets at the same moment are recorded one after the other.
+    before = Site.objects.select_for_update(no_key=True).values_list("data_reset_at", flat=True).get(pk=site.pk)
+    now = timezone.now()
+    Site.objects.filter(pk=site.pk).update(data_reset_at=now)
+    site.data_reset_at = now
+    record(
+        action="site.reset",
+        actor=actor,
+        workspace=site.workspace,
+        target=site,
+        before={"data_reset_at": before.isoformat() if before else None},
+        after={"data_reset_at": now.isoformat()},
+    )
+    return site
 
 
 @answer_deadlocks

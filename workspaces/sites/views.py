@@ -18,11 +18,11 @@ from kernel.paging import page_links
 from kernel.pickers import search_text
 from kernel.views import WorkspaceMixin
 from permissions import catalog
-from workspaces.overview.forms import SessionCaptureForm, SiteForm
+from workspaces.overview.forms import SessionCaptureForm, SiteForm, TypedConfirmationForm
 from workspaces.overview.views import add_rule_violation
 from workspaces.selectors import site_in
 from workspaces.sites.selectors import sites_listed
-from workspaces.sites.services import site_create, site_delete, site_set_session_capture, site_update
+from workspaces.sites.services import site_create, site_delete, site_reset, site_set_session_capture, site_update
 
 SITES_PER_PAGE = 50
 
@@ -119,6 +119,26 @@ class SiteDeleteView(ConfirmMixin, SiteMixin, TemplateView):
         site_delete(actor=request.user, site=self.site)
         messages.success(request, f"The site “{name}” is deleted.")
         return redirect(self.workspace)
+
+
+class SiteResetView(SiteMixin, FormView):
+    """GET says what a reset does and asks for the site's name; only a POST with that name resets."""
+
+    site_capability = "reset_site"
+    template_name = "workspaces/site_confirm_reset.html"
+    form_class = TypedConfirmationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "expected": self.site.name, "what": "this site"}
+
+    def form_valid(self, form):
+        site_reset(actor=self.request.user, site=self.site)
+        messages.success(
+            self.request,
+            f"The data of “{self.site.name}” is reset: the platform starts afresh from now. "
+            "Access, settings and experiences are unchanged.",
+        )
+        return redirect(self.site)
 
 
 class SiteSessionCaptureView(SiteMixin, View):

@@ -18,6 +18,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from billing.services import plan_change
 from permissions import catalog
 from permissions.roles import builtin_role
 from workspaces.experiences.services import collaborator_add, experience_create, experience_publish
@@ -28,6 +29,7 @@ from workspaces.sites.services import site_create, site_grant_set
 from workspaces.teams.services import team_add_member, team_create
 
 WORKSPACE_NAME = "Acme Analytics"
+DEMO_PLAN = "business"
 TIME_ZONE = "Europe/Berlin"
 PASSWORD = "acme-demo-portal"
 OWNER_EMAIL = "owner@demo.test"
@@ -143,6 +145,8 @@ def build_demo() -> tuple[Workspace, bool]:
     if workspace is not None:
         return workspace, False
     workspace = workspace_create(actor=owner, creator=owner, name=WORKSPACE_NAME, time_zone=TIME_ZONE)
+    # The first plan allows one site and three members; the demo shows a workspace in full use.
+    plan_change(actor=owner, workspace=workspace, plan_key=DEMO_PLAN)
     members = {
         email: member_add(workspace=workspace, user=users[email], role=builtin_role(role), invited_by=owner)
         for email, _, role in PEOPLE
