@@ -159,8 +159,9 @@ def test_nav_link_for_site_access_managers(client, workspace, setup):
 
 
 # session, user, membership with its workspace, workspace permissions, the member and the site
-# asked about (2), the pickers' matches: members, sites, experiences (3), grants with their role capabilities and extras (4), the stored permissions; a built-in role's
-# capabilities come from the catalog. "Why not": the workspace's roles with their capabilities (3),
+# asked about (2), the pickers' matches: members, sites, experiences (3), grants with their role
+# capabilities and extras (4), the stored permissions; a built-in role's capabilities come from the
+# catalog. "Why not": the workspace's roles with their capabilities (3),
 # the teams' grants on the site with their extras (2)
 SITE_QUERIES = 21
 
