@@ -20,10 +20,12 @@ SEARCH_MAX = 100  # characters of a search text used; the rest is dropped
 
 
 def clean_text(value) -> str:
-    """Search text without NUL or other control characters, at most ``SEARCH_MAX`` characters, trimmed."""
+    """Search text without NUL or other control characters (PostgreSQL refuses a NUL), at most
+    ``SEARCH_MAX`` characters, trimmed; anything that is not text counts as no search. The one
+    cleaning of every search box (lists and pickers)."""
     if not isinstance(value, str):
         return ""
-    return "".join(ch for ch in value if ch.isprintable())[:SEARCH_MAX].strip()
+    return "".join(ch for ch in value[: SEARCH_MAX * 4] if ch.isprintable())[:SEARCH_MAX].strip()
 
 
 def search_text(query: QueryDict, param: str = "q") -> str:

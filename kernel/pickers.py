@@ -41,17 +41,10 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.utils.functional import cached_property
 
+from kernel.paging import clean_text
+
 LIMIT = 20  # matches shown at once; type more of the name to narrow them
-TEXT_MAX = 100  # characters of a search that are used
 KEEP_MAX = 20  # other parameters of the page's URL carried through a search (its list's page, …)
-
-
-def search_text(raw) -> str:
-    """A search box's text without NUL or other control characters (PostgreSQL refuses a NUL),
-    at most ``TEXT_MAX`` characters, trimmed. Anything that is not text counts as no search."""
-    if not isinstance(raw, str):
-        return ""
-    return "".join(ch for ch in raw[: TEXT_MAX * 4] if ch.isprintable())[:TEXT_MAX].strip()
 
 
 @dataclass(frozen=True)
@@ -65,6 +58,18 @@ class Choice:
 
 # (text, limit) → at most ``limit`` choices, in a stable order
 Search = Callable[[str, int], Sequence[Choice]]
+
+
+def with_chosen(search: Search, chosen: Choice | None) -> Search:
+    """``search`` with ``chosen`` (the value the page already holds) always first, so a GET form
+    sent again keeps it even when it is not among the first matches."""
+    if chosen is None:
+        return search
+
+    def search_keeping_chosen(text: str, limit: int) -> list[Choice]:
+        return [chosen] + [choice for choice in search(text, limit) if choice.value != chosen.value]
+
+    return search_keeping_chosen
 
 
 class Picker:
@@ -91,7 +96,7 @@ class Picker:
         self.selected = selected  # the value already chosen (a form shown again after an error)
         self.anchor = anchor  # the part of the page a search comes back to
         self.action = action  # the page a search goes to, when it is not the current URL's
-        self.text = search_text(query.get(self.param, ""))
+        self.text = clean_text(query.get(self.param, ""))
         self.searched = self.param in query
         self.keep = self._other_parameters(query)
         self._search = search
@@ -99,7 +104,7 @@ class Picker:
     def _other_parameters(self, query: QueryDict) -> list[tuple[str, str]]:
         """The page's other parameters, so a search keeps its lists where they were."""
         kept = [(key, value) for key, values in query.lists() if key not in (self.param, "picker") for value in values]
-        return [(key, search_text(value)) for key, value in kept[:KEEP_MAX] if search_text(key) == key]
+        return [(key, clean_text(value)) for key, value in kept[:KEEP_MAX] if clean_text(key) == key]
 
     @cached_property
     def _found(self) -> list[Choice]:

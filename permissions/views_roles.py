@@ -8,7 +8,6 @@ which check ``manage_roles`` and rule 3 again.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
+from kernel.paging import paged, search_text
 from kernel.views import WorkspaceMixin
 
 from . import catalog
@@ -74,11 +74,6 @@ def role_tables(roles: list[Role]) -> list[dict]:
 ROLES_PER_PAGE = 50
 
 
-def search_text(value: str) -> str:
-    """The search box's text: printable characters only (PostgreSQL refuses a NUL), spaces folded."""
-    return " ".join("".join(ch for ch in value if ch.isprintable()).split())[:100]
-
-
 class RoleListView(WorkspaceMixin, TemplateView):
     """Every role of the workspace, built-in first: what it is for, its kind, where it comes from,
     and how many hold it. The counts come with the page's one query of roles."""
@@ -87,14 +82,14 @@ class RoleListView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = search_text(self.request.GET.get("q", ""))
-        page = Paginator(roles_with_holders(self.workspace, search), ROLES_PER_PAGE).get_page(
-            self.request.GET.get("page")
-        )
+        search = search_text(self.request.GET)
+        pager = paged(roles_with_holders(self.workspace, search), self.request.GET, size=ROLES_PER_PAGE)
+        page = pager["page"]
         can_manage = "manage_roles" in context["ws_perms"]
         presets = PRESETS if can_manage else {}
         context.update(
             page=page,
+            pager=pager,
             rows=[{"role": role, "origin": role_origin(role)} for role in page.object_list],
             search=search,
             can_manage=can_manage,

@@ -113,7 +113,10 @@ def test_any_member_may_explain_themselves_only(client, workspace, setup, owner)
     response = client.get(url(workspace, target=f"site:{site.pk}"))
     assert response.status_code == 200 and response.context["subject"] == member
     assert set(shown(response)) == set(Access(member.user).perms(site))
-    assert list(response.context["form"].fields["member"].choices) == [(str(member.pk), "Pat Planner (pat@acme.test)")]
+    page = response.content.decode()
+    assert response.context["member_picker"] is None  # no member picker: only oneself
+    assert 'name="member_q"' not in page and 'type="radio" name="member"' not in page
+    assert f'<input type="hidden" name="member" value="{member.pk}">' in page
     # Another member of the same workspace: 403.
     owner_membership = owner.memberships.get(workspace=workspace)
     assert client.get(url(workspace, member=owner_membership.pk, target="workspace")).status_code == 403
@@ -125,8 +128,9 @@ def test_members_see_only_the_places_they_can_see(client, workspace, setup):
     client = login(client, viewer.user)
     response = client.get(url(workspace))
     assert response.status_code == 200 and "areas" not in response.context
-    targets = dict(response.context["form"].fields["target"].choices)
-    assert "Sites" not in targets  # a plain Member sees no site
+    offered = [choice.value for choice in response.context["place_picker"].choices]
+    assert offered[0] == "workspace" and not any(value.startswith("site:") for value in offered)  # no site
+    assert "Hidden" not in response.content.decode()
     assert client.get(url(workspace, target=f"site:{hidden.pk}")).status_code == 404
 
 
@@ -154,11 +158,12 @@ def test_every_member_finds_my_access_in_the_nav(client, workspace, setup):
     assert link in login(client, setup["member"].user).get(detail).content.decode()
 
 
-# session, user, membership with its workspace, workspace permissions, members, sites, experiences,
-# grants with their role capabilities and extras (4), the stored permissions; a built-in role's
-# capabilities come from the catalog. "Why not": the workspace's roles with their capabilities (3),
+# session, user, membership with its workspace, workspace permissions, the member and the site
+# asked about (2), the pickers' matches: members, sites, experiences (3), grants with their role
+# capabilities and extras (4), the stored permissions; a built-in role's capabilities come from the
+# catalog. "Why not": the workspace's roles with their capabilities (3),
 # the teams' grants on the site with their extras (2)
-SITE_QUERIES = 19
+SITE_QUERIES = 21
 
 
 @pytest.mark.parametrize("size", [3, 60])
@@ -176,3 +181,93 @@ def test_query_count_is_fixed(client, workspace, setup, django_assert_num_querie
         response = client.get(url(workspace, member=member.pk, target=f"site:{site.pk}"))
     assert response.context["in_sync"] is True
     assert len(shown(response)["view_site"]) == size + 3
+
+
+# --- the pickers at scale --------------------------------------------------------------------------
+
+
+def crowd(workspace, size: int) -> None:
+    """``size`` more members, ``size // 5`` sites and ``size // 15`` experiences, named in order."""
+    for n in range(size):
+        add_member(workspace, user=UserFactory(full_name=f"Person {n:05d}", email=f"p{n:05d}@x.test"))
+    for n in range(size // 5):
+        make_site(workspace, f"Site {n:05d}")
+    for n in range(size // 15):
+        make_experience(workspace, title=f"Experience {n:05d}")
+
+
+def radios(page: str, field: str) -> int:
+    return page.count(f'type="radio" name="{field}"')
+
+
+PICKER_QUERIES = SITE_QUERIES  # the pickers read at most 21 rows each, whatever the size
+
+
+@pytest.mark.parametrize("size", [5, 300])
+def test_pickers_cost_and_size_do_not_grow(client, workspace, setup, django_assert_num_queries, size):
+    crowd(workspace, size)
+    member, site = setup["member"], setup["site"]
+    client = login(client, setup["admin"])
+    with django_assert_num_queries(PICKER_QUERIES):
+        response = client.get(url(workspace, member=member.pk, target=f"site:{site.pk}"))
+    page = response.content.decode()
+    assert radios(page, "member") <= 20 and radios(page, "target") <= 20
+    assert page.count("<select") == 1  # the capability only: no list of members or sites
+    assert f'value="{member.pk}" checked' in page and f'value="site:{site.pk}" checked' in page
+    assert ("picker-more" in page) is (size == 300)
+
+
+def test_a_chosen_member_and_place_far_down_the_lists_stay_chosen(client, workspace, setup):
+    crowd(workspace, 60)
+    last = workspace.memberships.get(user__email="p00059@x.test")
+    far_site = workspace.sites.get(name="Site 00011")
+    page = (
+        login(client, setup["admin"]).get(url(workspace, member=last.pk, target=f"site:{far_site.pk}")).content.decode()
+    )
+    assert f'name="member" value="{last.pk}" checked' in page
+    assert f'name="target" value="site:{far_site.pk}" checked' in page
+    assert radios(page, "member") <= 20 and radios(page, "target") <= 20
+
+
+def test_the_pickers_find_by_name_and_keep_the_page(client, workspace, setup):
+    crowd(workspace, 60)
+    client = login(client, setup["admin"])
+    response = client.get(
+        url(workspace, member=setup["member"].pk, member_q="p00042", target_q="00011", capability="view_site")
+    )
+    members = [choice.label for choice in response.context["member_picker"].choices]
+    assert members == ["Pat Planner", "Person 00042"]  # the chosen member stays first
+    places = [choice.label for choice in response.context["place_picker"].choices]
+    assert places == ["The workspace itself", "Site 00011"]
+    page = response.content.decode()
+    assert '<input type="hidden" name="capability" value="view_site">' in page  # a search keeps it
+    experience = make_experience(workspace, title="Autumn sale")
+    places = client.get(url(workspace, target_q="autumn")).context["place_picker"].choices
+    assert [choice.value for choice in places] == ["workspace", f"experience:{experience.pk}"]
+
+
+def test_the_member_picker_fragment_is_only_for_those_who_may_explain_others(client, workspace, setup):
+    admin_fragment = login(client, setup["admin"]).get(url(workspace, picker="member", member_q="pat"))
+    assert "Pat Planner" in admin_fragment.content.decode() and "<h1>" not in admin_fragment.content.decode()
+    own = login(client, setup["member"].user).get(url(workspace, picker="member", member_q="a"))
+    assert "<h1>Explain access</h1>" in own.content.decode()  # the page, not a list of members
+    assert 'type="radio" name="member"' not in own.content.decode()
+    places = login(client, setup["member"].user).get(url(workspace, picker="target")).content.decode()
+    assert "<h1>" not in places and 'value="workspace"' in places
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"member_q": "%00", "target_q": "\u202e" * 500},
+        {"target": "site:99999999999999999999999"},
+        {"target": "experience:-1"},
+        {"target": "site:"},
+        {"member": "99999999999999999999999"},
+        {"member": "-3"},
+    ],
+)
+def test_hostile_parameters_never_break_the_page(client, workspace, setup, query):
+    response = login(client, setup["admin"]).get(reverse("explain:index", args=[workspace.slug]), query)
+    assert response.status_code in (200, 404)
+    assert response.status_code == 200 or "member_q" not in query

@@ -196,8 +196,8 @@ def test_my_access_query_count_is_fixed(client, workspace, shop, django_assert_n
         )
     team_add_member(actor=None, team=workspace.teams.get(name="Growth"), membership=member)
     client.force_login(member.user)
-    # session, user, membership, capabilities, the member, sites, experiences, own and team grants
-    # (4), stored permissions, roles (3), teams' grants (2)
-    with django_assert_num_queries(17):
+    # session, user, membership, capabilities, the member, the site asked about, the place picker's
+    # sites and experiences (2), own and team grants (4), stored permissions, roles (3), teams' grants (2)
+    with django_assert_num_queries(18):
         response = client.get(_url(workspace, "mine", target=f"site:{shop.pk}"))
     assert len(_missing(response)["delete_site"]) == 1

@@ -117,6 +117,15 @@ def viewer_groups_of(workspace: Workspace) -> QuerySet[ViewerGroup]:
     return ViewerGroup.objects.filter(workspace=workspace)
 
 
+def find_viewer_groups(workspace: Workspace, text: str, limit: int, *, besides: list[int]) -> list[ViewerGroup]:
+    """At most ``limit`` viewer groups of ``workspace`` other than ``besides`` whose name contains
+    ``text`` (all when empty), by name: one query whatever the number of groups."""
+    groups = viewer_groups_of(workspace).exclude(pk__in=besides)
+    if text:
+        groups = groups.filter(name__icontains=text)
+    return list(groups.order_by("name", "id")[:limit])
+
+
 def site_choices(access: Access, workspace: Workspace, keep: Site | None = None) -> QuerySet[Site]:
     """Sites an experience may be linked to: those the person can see, plus its current one (so
     saving the form never drops a link the editor cannot see)."""

@@ -17,7 +17,7 @@ from django.views.generic.base import ContextMixin
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
-from kernel.paging import paged, search_text
+from kernel.paging import clean_text, paged, search_text
 from kernel.pickers import Picker
 from kernel.views import WorkspaceMixin
 from workspaces.experiences.services import experience_create, experience_delete, experience_publish, experience_update
@@ -25,7 +25,7 @@ from workspaces.models import Experience
 from workspaces.overview.forms import ExperienceForm, PublishForm
 from workspaces.overview.views import add_rule_violation
 from workspaces.pickers.forms import site_search
-from workspaces.selectors import experience_in, site_choices, viewer_groups_of, visible_experiences
+from workspaces.selectors import experience_in, find_viewer_groups, site_choices, viewer_groups_of, visible_experiences
 
 
 class ExperienceMixin(WorkspaceMixin):
@@ -140,18 +140,49 @@ class ExperienceEditView(SitePickerMixin, ExperienceMixin, FormView):
         return redirect(self.experience)
 
 
+GROUPS_SHOWN = 20  # viewer groups offered besides those chosen; a search by name finds the others
+
+
 class ExperiencePublishView(ExperienceMixin, FormView):
-    """Publish (or change who may open a published experience)."""
+    """Publish (or change who may open a published experience). The viewer groups offered are those
+    already chosen and the first ``GROUPS_SHOWN`` others, by name or matching ``groups_q``."""
 
     experience_capability = "publish_experience"
     template_name = "workspaces/experience_publish.html"
     form_class = PublishForm
 
+    @cached_property
+    def groups_text(self) -> str:
+        return clean_text(self.request.GET.get("groups_q", ""))
+
+    @cached_property
+    def chosen_groups(self) -> list:
+        return list(self.experience.viewer_groups.order_by("name", "id"))
+
+    @cached_property
+    def found_groups(self) -> list:
+        chosen = [group.pk for group in self.chosen_groups]
+        return find_viewer_groups(self.workspace, self.groups_text, GROUPS_SHOWN + 1, besides=chosen)
+
     def get_initial(self):
-        return {"visibility": self.experience.visibility, "viewer_groups": list(self.experience.viewer_groups.all())}
+        return {"visibility": self.experience.visibility, "viewer_groups": self.chosen_groups}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "viewer_groups": viewer_groups_of(self.workspace)}
+        return {
+            **super().get_form_kwargs(),
+            "viewer_groups": viewer_groups_of(self.workspace),
+            "shown_groups": self.chosen_groups + self.found_groups[:GROUPS_SHOWN],
+        }
+
+    def get_context_data(self, **kwargs):
+        more = len(self.found_groups) > GROUPS_SHOWN
+        return super().get_context_data(
+            groups_q=self.groups_text,
+            groups_more=more,
+            groups_shown=GROUPS_SHOWN,
+            groups_searchable=more or bool(self.groups_text),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         try:

@@ -97,9 +97,13 @@ class PublishForm(forms.Form):
         help_text="A restricted experience opens only for people in one of these groups.",
     )
 
-    def __init__(self, *args, viewer_groups, **kwargs):
+    def __init__(self, *args, viewer_groups, shown_groups: list[ViewerGroup], **kwargs):
+        """``viewer_groups``: the groups a POST may name (the workspace's, checked in one query);
+        ``shown_groups``: the boxes drawn (those chosen and a search's first matches), never all."""
         super().__init__(*args, **kwargs)
-        self.fields["viewer_groups"].queryset = viewer_groups
+        field = self.fields["viewer_groups"]
+        field.queryset = viewer_groups
+        field.widget.choices = [(group.pk, group.name) for group in shown_groups]
 
 
 class TypedConfirmationForm(forms.Form):

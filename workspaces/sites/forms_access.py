@@ -1,4 +1,4 @@
-"""Forms of the site access page and the access explainer, and the site grant form the teams pages
+"""Forms of the site access page, and the site grant form the teams pages
 share (``GrantForm``).
 
 Plain forms that only shape the input: the services (``services.teams``, ``services.sites``) check
@@ -16,7 +16,7 @@ from permissions import catalog
 from permissions.forms import role_choice_label
 from permissions.models import Role
 from permissions.selectors import roles_of
-from workspaces.models import Membership, Site, Team
+from workspaces.models import Membership, Team
 from workspaces.pickers.forms import PickedMemberField, grantee_from
 from workspaces.pickers.selectors import workspace_members
 
@@ -26,11 +26,6 @@ SITE_CAPABILITY_CHOICES = [(cap.codename, cap.label) for cap in catalog.SITE_CAP
 def site_roles_of(workspace) -> QuerySet[Role]:
     """The site roles a grant in ``workspace`` may name: the built-in ones, then its custom ones."""
     return roles_of(workspace, catalog.SITE)
-
-
-def member_label(membership: Membership) -> str:
-    user = membership.user
-    return f"{user.full_name} ({user.email})" if user.full_name else user.email
 
 
 def error_messages(form: forms.Form) -> list[str]:
@@ -148,21 +143,3 @@ class SiteOwnerForm(forms.Form):
     @property
     def chosen_owner(self) -> Membership:
         return self.cleaned_data["owner"]
-
-
-class ExplainForm(forms.Form):
-    """The explainer's GET form. Rendering only: the view resolves the ids itself, because a member
-    of another workspace is a 404 and another member without the capability is a 403."""
-
-    member = forms.ChoiceField(label="Member")
-    target = forms.ChoiceField(label="Where", help_text="The workspace itself, one site or one experience.")
-
-    def __init__(self, *args, memberships: list[Membership], sites: list[Site], experiences: list, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].choices = [(str(m.pk), member_label(m)) for m in memberships]
-        choices = [("", "Choose…"), ("workspace", "The workspace itself")]
-        if sites:
-            choices.append(("Sites", [(f"site:{s.pk}", s.name) for s in sites]))
-        if experiences:
-            choices.append(("Experiences", [(f"experience:{e.pk}", e.title) for e in experiences]))
-        self.fields["target"].choices = choices

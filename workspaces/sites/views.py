@@ -14,8 +14,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
-from kernel.paging import page_links
-from kernel.pickers import search_text
+from kernel.paging import clean_text, page_links
 from kernel.views import WorkspaceMixin
 from permissions import catalog
 from workspaces.overview.forms import SessionCaptureForm, SiteForm, TypedConfirmationForm
@@ -53,7 +52,7 @@ class SiteListView(WorkspaceMixin, TemplateView):
     template_name = "workspaces/site_list.html"
 
     def get_context_data(self, **kwargs):
-        text = search_text(self.request.GET.get("q", ""))
+        text = clean_text(self.request.GET.get("q", ""))
         sites = Paginator(sites_listed(self.access, self.workspace, text), SITES_PER_PAGE)
         page = sites.get_page(self.request.GET.get("page"))
         return super().get_context_data(

@@ -18,8 +18,8 @@ from django.views.generic import TemplateView
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
-from kernel.paging import page_links
-from kernel.pickers import Picker, PickerViewMixin, search_text
+from kernel.paging import clean_text, page_links
+from kernel.pickers import Picker, PickerViewMixin
 from kernel.views import WorkspaceActionView, WorkspaceMixin
 from workspaces.models import SiteGrant
 from workspaces.pickers.forms import grantee_search, member_search
@@ -92,7 +92,7 @@ class SiteAccessView(PickerViewMixin, SiteAccessMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         query = self.request.GET
-        text = search_text(query.get("q", ""))
+        text = clean_text(query.get("q", ""))
         member_grants = Paginator(site_grants(self.site, teams=False, text=text), GRANTS_PER_PAGE).get_page(
             query.get("page")
         )
