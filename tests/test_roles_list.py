@@ -165,7 +165,7 @@ def test_people_page_role_select_and_site_access_picker_show_descriptions(client
     client.force_login(owner)
     people = client.get(reverse("people:index", args=[workspace.slug])).content.decode()
     assert f'<select name="role" id="role-{member.pk}">' in people
-    assert ">Viewer — Read-only: aggregated analytics" in people
+    assert ">Viewer — Read-only: aggregated analytics" in people  # the bulk form's role picker
     access = client.get(reverse("site_access:index", args=[workspace.slug, site.slug])).content.decode()
     assert "Site viewer — View only." in access
 

@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions import catalog
+from permissions.forms import role_choice_label
+from permissions.roles import builtin_role
 from tests.browser.test_people_search import sign_in
 from tests.factories import UserFactory, add_member, make_team, make_workspace
 from workspaces.models import Invite, Membership
@@ -59,7 +61,7 @@ def test_owner_ticks_rows_on_two_pages_changes_their_role_and_reads_the_report(p
     expect(members.locator("tbody tr")).to_have_count(10)
     page.get_by_label("Select Pat 55").check()
     expect(bulk.get_by_role("status")).to_have_text("3 selected (2 on other pages)")
-    bulk.get_by_label("New workspace role").select_option(label="Viewer")
+    bulk.get_by_label("New workspace role").select_option(label=role_choice_label(builtin_role(catalog.VIEWER)))
     screenshot(page, "people-bulk-selected")
     bulk.get_by_role("button", name="Change role").click()
 
@@ -80,7 +82,7 @@ def test_owner_ticks_rows_on_two_pages_changes_their_role_and_reads_the_report(p
     search.get_by_role("button", name="Search").click()
     expect(members.locator("tbody tr")).to_have_count(2)
     bulk.get_by_label("All 2 members matching this search").check()
-    bulk.get_by_label("New workspace role").select_option(label="Admin")
+    bulk.get_by_label("New workspace role").select_option(label=role_choice_label(builtin_role(catalog.ADMIN)))
     bulk.get_by_role("button", name="Change role").click()
     expect(page.get_by_role("status").filter(has_text="changed")).to_have_text("2 changed, 0 unchanged, 0 refused.")
     assert role_of(crowd, "p07@acme.test") == role_of(crowd, "p42@acme.test") == "Admin"
