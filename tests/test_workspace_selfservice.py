@@ -94,6 +94,12 @@ def test_the_pages_lead_to_deletion_for_the_owner_only(client, workspace, owner)
     assert delete_url(workspace) not in client.get(settings_index).content.decode()
 
 
+def test_the_leave_and_delete_sections_are_on_the_page_once_and_not_in_its_title(client, workspace, owner):
+    page = as_(client, owner).get(reverse("workspaces:detail", args=[workspace.slug])).content.decode()
+    assert f"<title>{workspace.name} · Portal</title>" in page
+    assert page.count('id="leave-heading"') == 1 and page.count('id="delete-heading"') == 1
+
+
 # --- leaving from the workspace page ---------------------------------------------------------------
 
 
