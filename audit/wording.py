@@ -52,6 +52,7 @@ ACTION_WORDS = {
     "site.create": "Created a site",
     "site.update": "Changed a site",
     "site.delete": "Deleted a site",
+    "site.reset": "Reset a site's data",
     "site.owner_change": "Changed a site's owner",
     "site.session_capture": "Changed session capture",
     "site_grant.set": "Gave site access",

@@ -32,6 +32,8 @@ PROJECT_APPS = (
 # log itself.
 NEVER_A_TARGET = {
     "throttlehit",
+    "emailchange",  # an address change is recorded on the account
+    "accesskeydailyuse",  # a count of uses, not a change
     "invitesend",
     "invitesitegrant",
     "teammembership",
