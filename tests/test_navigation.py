@@ -79,6 +79,8 @@ def test_every_member_finds_my_access():
         ("two_factor:workspace_policy", "two_factor", "Settings"),
         ("billing:plan", "billing", "Settings"),
         ("privacy:create", "privacy", "Settings"),
+        ("usage:index", "usage", "Settings"),
+        ("workspaces:delete", "workspaces", "Settings"),
         ("activity:index", "activity", "Activity"),
     ],
 )
@@ -98,9 +100,9 @@ def test_a_page_outside_every_entry_marks_none():
 
 
 def test_a_new_entry_is_one_line_of_data(monkeypatch):
-    usage = Entry("Usage", "settings:details", navigation.WORKSPACE, needs("view_usage"), covers=("usage",))
+    usage = Entry("Usage", "settings:details", navigation.WORKSPACE, needs("view_usage"), covers=("usage_page",))
     monkeypatch.setattr(navigation, "ENTRIES", (*ENTRIES, usage))
-    assert shown(catalog.OWNER, "usage:index", "usage")["Workspace"] == [
+    assert shown(catalog.OWNER, "usage_page:index", "usage_page")["Workspace"] == [
         "Overview",
         "Sites",
         "Experiences",

@@ -29,7 +29,8 @@
 
     var status = document.createElement("p");
     status.className = "muted bulk-count";
-    status.setAttribute("role", "status");
+    // Announced politely, without the status role that the page's messages carry.
+    status.setAttribute("aria-live", "polite");
     var clear = document.createElement("button");
     clear.type = "button";
     clear.className = "link";

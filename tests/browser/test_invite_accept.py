@@ -101,7 +101,9 @@ def test_signed_in_as_someone_else_is_refused_by_name(page, workspace, latest_em
     page.goto(f"/w/{workspace.slug}/people/")
     page.get_by_label("E-mail addresses").fill("ann@example.test")
     # No role is chosen for the inviter (the search form above has a role select too).
-    page.locator("form.invite-form select[name=role]").select_option(label="Member")
+    page.locator("form.invite-form select[name=role]").select_option(
+        label=role_choice_label(builtin_role(catalog.MEMBER))
+    )
     page.get_by_role("button", name="Send invitations").click()
     expect(page.get_by_role("status")).to_contain_text("Invited as Member: ann@example.test.")
     sign_out(page)

@@ -54,8 +54,8 @@ CURRENT = "nav[aria-label='Workspace'] a[aria-current='page']"
 # Links to the pages under a page, followed once: (the page's navigation label, selector).
 SUB_PAGE_LINKS = (
     ("Settings", "ul.settings-cards h2 a"),
-    ("Overview", "main td a[href*='/sites/']"),
-    ("Overview", "main td a[href*='/experiences/']"),
+    ("Sites", "main td a[href*='/sites/']"),
+    ("Experiences", "main td a[href*='/experiences/']"),
     ("Teams", "main a[href*='/teams/']:not([href$='/teams/'])"),
 )
 SITE_ACCESS_LINK = "main a[href$='/access/']"
@@ -283,7 +283,7 @@ def test_the_phone_menu_and_the_error_pages(browser, live_server, acme):
             refused = page.goto(f"/w/{acme.slug}/roles/new/")
             assert refused.status == 403
             expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
-            expect(page.locator("main")).to_contain_text("Manage roles")
+            expect(page.locator("main")).to_contain_text("Manage custom roles")
             expect(page.locator("main")).to_contain_text("Olivia Owner")
             roles = f"/w/{acme.slug}/roles/"
             check(page, tour, f"member on a {width}, 403", Stop("403", roles, roles), width, console, True)
