@@ -15,6 +15,7 @@ from django.utils.encoding import escape_uri_path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from . import api_limits
 from .api_input import BadInput, check_params, load_json
 from .checks import CheckError, parse_batch, parse_check, run_checks
 from .keys import authenticate_key, count_check_call
@@ -25,27 +26,37 @@ def _error(message: str, status: int, **headers) -> JsonResponse:
     return JsonResponse({"error": message}, status=status, headers=headers)
 
 
+def _too_many(limited: api_limits.Limited) -> JsonResponse:
+    return _error(limited.message, 429, **{"Retry-After": str(limited.retry_after)})
+
+
 def _bearer_token(request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 
 
 def key_api(*methods: str):
-    """Decorate an API view: JSON errors for other methods and for a missing, bad or revoked key;
-    the view receives the key's workspace."""
+    """Decorate an API view: JSON errors for other methods, for a missing, bad or revoked key and
+    past a rate limit (``api_limits``: 429 with Retry-After); the view receives the key's workspace."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
                 return _error("Method not allowed.", 405, Allow=", ".join(methods))
+            if limited := api_limits.before_key(request):
+                return _too_many(limited)
             key = authenticate_key(_bearer_token(request))
             if key is None:
+                if limited := api_limits.after_bad_key(request):
+                    return _too_many(limited)
                 return _error(
                     "Send a valid workspace access key as “Authorization: Bearer <key>”.",
                     401,
                     **{"WWW-Authenticate": 'Bearer realm="portal"'},
                 )
+            if limited := api_limits.after_key(request, key):
+                return _too_many(limited)
             try:
                 check_params(((k, v) for k, vs in request.GET.lists() for v in vs), "query parameter")
                 check_params(((name, str(value)) for name, value in kwargs.items()), "path")

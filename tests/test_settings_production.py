@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-REQUIRED = {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "portal.example.org"}
+REQUIRED = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "portal.example.org",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+}
 
 
 def check_deploy(**variables: str) -> subprocess.CompletedProcess:
@@ -70,3 +74,16 @@ def test_refuses_to_start_without_allowed_hosts(hosts):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_refuses_to_start_without_a_cache_url():
+    result = check_deploy(SECRET_KEY=REQUIRED["SECRET_KEY"], ALLOWED_HOSTS=REQUIRED["ALLOWED_HOSTS"])
+    assert result.returncode != 0
+    assert "CACHE_URL" in result.stderr
+
+
+def test_refuses_a_cache_the_workers_do_not_share():
+    """Each gunicorn worker would count API requests in its own memory: the limits would not hold."""
+    result = check_deploy(**{**REQUIRED, "CACHE_URL": "locmemcache://"})
+    assert result.returncode != 0
+    assert "django_ratelimit.E003" in result.stdout + result.stderr

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "billing",
     "privacy",
     "twofactor",
+    "django_ratelimit",  # its system checks refuse a cache that worker processes do not share
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,20 @@ PASSWORD_RESET_LIMIT_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_AD
 PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT_PER_HOUR", default=20)
 # Trusted reverse proxies in front of the portal (see kernel/client_ip.py).
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
+# The cache holds the API's rate-limit counters, so in production every worker process must share
+# it: Redis (``redis://127.0.0.1:6379/1``, through django-redis). The default, one process's memory,
+# only suits ``make run`` and the tests; production settings refuse to start without CACHE_URL.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+LOCAL_CACHE_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    SILENCED_SYSTEM_CHECKS += LOCAL_CACHE_CHECKS
+# Requests each access key may make to /api/v1/, requests from one client address (with any key or
+# none), and attempts with a missing, wrong or revoked key from one client address. Rates are
+# "<count>/<s|m|h>"; a request past a limit gets 429 with Retry-After (permissions/api_limits.py).
+API_RATE_LIMIT_PER_KEY = env("API_RATE_LIMIT_PER_KEY", default="1200/m")
+API_RATE_LIMIT_PER_CLIENT = env("API_RATE_LIMIT_PER_CLIENT", default="2400/m")
+API_BAD_KEY_LIMIT_PER_CLIENT = env("API_BAD_KEY_LIMIT_PER_CLIENT", default="20/m")
 
 # Mail: console locally, SMTP (or anything django-environ understands) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

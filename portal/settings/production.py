@@ -14,6 +14,10 @@ if not ALLOWED_HOSTS:
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 
+# The rate limits' counters must be shared by every worker process (see base.py).
+CACHES = {"default": env.cache_url("CACHE_URL")}
+SILENCED_SYSTEM_CHECKS = [check for check in SILENCED_SYSTEM_CHECKS if check not in LOCAL_CACHE_CHECKS]  # noqa: F405
+
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
