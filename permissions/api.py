@@ -1,4 +1,5 @@
-"""The JSON check API (docs/RULES.md 5.1), for the platform's other services.
+"""The JSON check API (docs/RULES.md 5.1), for the platform's other services, and ``key_api``, the
+door of every view under /api/v1/.
 
 A workspace access key in ``Authorization: Bearer <key>`` authenticates the caller, so these views
 need no session, no login and no CSRF token. They only translate HTTP to ``checks`` and back.
@@ -6,19 +7,21 @@ need no session, no login and no CSRF token. They only translate HTTP to ``check
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.encoding import escape_uri_path
-from django.views.decorators.cache import never_cache
+from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 
 from . import api_limits
 from .api_input import BadInput, check_params, load_json
 from .checks import CheckError, parse_batch, parse_check, run_checks
-from .keys import authenticate_key, count_check_call
+from .keys import CHECK, SCOPE_NAMES, authenticate_key, count_check_call
 from .member_permissions import member_permissions, parse_page
 
 
@@ -35,9 +38,11 @@ def _bearer_token(request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def key_api(*methods: str):
-    """Decorate an API view: JSON errors for other methods, for a missing, bad or revoked key and
-    past a rate limit (``api_limits``: 429 with Retry-After); the view receives the key's workspace."""
+def key_api(*methods: str, scope: str = CHECK):
+    """Decorate an API view: JSON errors for other methods, for a missing, bad, revoked or expired
+    key, past a rate limit (``api_limits``: 429 with Retry-After) and for a key without ``scope``
+    (403); the view receives the key's workspace. Answers that carry an ETag may be kept by the
+    caller and revalidated; every other answer is never cached."""
 
     def decorate(view):
         @wraps(view)
@@ -57,6 +62,12 @@ def key_api(*methods: str):
                 )
             if limited := api_limits.after_key(request, key):
                 return _too_many(limited)
+            if scope not in key.scopes:
+                return _error(
+                    f"This key may not do that: it needs the “{SCOPE_NAMES[scope]}” scope. Make a key with it "
+                    "on the workspace's access keys page.",
+                    403,
+                )
             try:
                 check_params(((k, v) for k, vs in request.GET.lists() for v in vs), "query parameter")
                 check_params(((name, str(value)) for name, value in kwargs.items()), "path")
@@ -65,9 +76,31 @@ def key_api(*methods: str):
             request.access_key = key
             return view(request, key.workspace, *args, **kwargs)
 
-        return csrf_exempt(login_not_required(never_cache(wrapper)))
+        @wraps(view)
+        def cache_headers(request, *args, **kwargs):
+            response = wrapper(request, *args, **kwargs)
+            if response.has_header("ETag"):
+                patch_cache_control(response, private=True, no_cache=True)
+            else:
+                add_never_cache_headers(response)
+            return response
+
+        return csrf_exempt(login_not_required(cache_headers))
 
     return decorate
+
+
+def json_with_etag(request, body: dict) -> HttpResponse:
+    """``body`` as JSON with a strong ETag of its bytes; 304 with no body when the caller's
+    ``If-None-Match`` already names it, so a service that polls pays for the answer only when it
+    changed. The answer is computed either way: the ETag saves bandwidth and parsing, not queries."""
+    response = JsonResponse(body)
+    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+    known = parse_etags(request.headers.get("If-None-Match", ""))
+    if etag in known or "*" in known:
+        response = HttpResponseNotModified()
+    response["ETag"] = etag
+    return response
 
 
 @key_api("GET", "POST")
@@ -111,4 +144,4 @@ def member_permissions_view(request, workspace, email: str):
         params = {"cursor": page.next.cursor(), **({"limit": limit} if "limit" in request.GET else {})}
         following = f"{escape_uri_path(request.path)}?{urlencode(params)}"
     body = {"workspace": page.workspace, "sites": page.sites, "experiences": page.experiences, "next": following}
-    return JsonResponse(body)
+    return json_with_etag(request, body)

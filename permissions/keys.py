@@ -1,4 +1,8 @@
-"""Workspace access keys for the check API: create, revoke, authenticate.
+"""Workspace access keys for the API: create, revoke, authenticate.
+
+A key carries scopes (``SCOPES``): which parts of /api/v1/ it may call. A key made without a choice,
+or before scopes existed, is a check key. A key may expire; past its expiry it is refused exactly
+like a revoked one.
 
 A key is shown once, when it is made; only its SHA-256 is stored, plus a short prefix so people can
 tell their keys apart. Looking a key up by its hash keeps the comparison out of Python (no timing
@@ -12,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import record
@@ -27,25 +31,60 @@ PREFIX_LENGTH = len(KEY_MARK) + 6
 # Recording every use would make each API call a write; a minute is precise enough for "last used".
 LAST_USED_PRECISION = timedelta(minutes=1)
 
+CHECK, READ_SETTINGS, READ_MEMBERS = "check", "read_settings", "read_members"
+# scope → what it lets a service do, as the key form says it (the key list uses SCOPE_NAMES)
+SCOPES = {
+    CHECK: "Ask whether a person may do something (the check API and a member's permissions)",
+    READ_SETTINGS: "Read the workspace's settings: sites, IP blocklist, data-collection policies, integrations, "
+    "user attributes",
+    READ_MEMBERS: "Read members' profiles: workspace role, teams and site grants",
+}
+# Lifetimes the key form offers, in days (None: until revoked).
+LIFETIMES = {None: "Never (until revoked)", 30: "30 days", 90: "90 days", 365: "1 year"}
+
 
 def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _key_state(key: AccessKey) -> dict:
-    return {"name": key.name, "prefix": key.prefix}
+    state = {"name": key.name, "prefix": key.prefix, "scopes": list(key.scopes)}
+    if key.expires_at:
+        state["expires_at"] = key.expires_at.isoformat()
+    return state
+
+
+def _clean_scopes(scopes) -> list[str]:
+    chosen = sorted(set(scopes or ()))
+    if not chosen:
+        raise RuleViolation("Choose at least one thing the key may do.")
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise RuleViolation(f"Unknown key scope: {', '.join(unknown)}.")
+    return chosen
 
 
 @transaction.atomic
-def key_create(*, actor, workspace: Workspace, name: str) -> tuple[AccessKey, str]:
-    """A new key; returns it with the raw key, which exists nowhere else from now on."""
+def key_create(
+    *, actor, workspace: Workspace, name: str, scopes=(CHECK,), lifetime_days: int | None = None
+) -> tuple[AccessKey, str]:
+    """A new key with ``scopes``, valid for ``lifetime_days`` (None: until revoked); returns it with
+    the raw key, which exists nowhere else from now on."""
     require(actor, "view_access_keys", workspace)
     name = (name or "").strip()
     if not name:
         raise RuleViolation("Give the key a name, so you can tell it apart later.")
+    if lifetime_days is not None and lifetime_days < 1:
+        raise RuleViolation("A key must live at least one day.")
     raw = KEY_MARK + secrets.token_urlsafe(32)  # 256 random bits
     key = AccessKey.objects.create(
-        workspace=workspace, name=name, prefix=raw[:PREFIX_LENGTH], key_hash=hash_key(raw), created_by=actor
+        workspace=workspace,
+        name=name,
+        prefix=raw[:PREFIX_LENGTH],
+        key_hash=hash_key(raw),
+        created_by=actor,
+        scopes=_clean_scopes(scopes),
+        expires_at=timezone.now() + timedelta(days=lifetime_days) if lifetime_days else None,
     )
     record(action="access_key.create", actor=actor, workspace=workspace, target=key, after=_key_state(key))
     return key, raw
@@ -73,10 +112,15 @@ def key_revoke(*, actor, key: AccessKey) -> AccessKey:
 
 
 def authenticate_key(raw: str | None) -> AccessKey | None:
-    """The active key ``raw`` stands for (with its workspace), or None."""
+    """The active key ``raw`` stands for (with its workspace): not revoked, not expired; or None."""
     if not raw:
         return None
-    key = AccessKey.objects.select_related("workspace").filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    key = (
+        AccessKey.objects.select_related("workspace")
+        .filter(unexpired, key_hash=hash_key(raw), revoked_at__isnull=True)
+        .first()
+    )
     if key is not None:
         _note_use(key)
     return key

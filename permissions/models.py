@@ -74,8 +74,19 @@ class RoleGroup(models.Model):
         constraints = [models.UniqueConstraint(fields=["workspace", "role"], name="role_group_unique")]
 
 
+# A key's scopes by their short names (permissions.keys.SCOPES says what each allows).
+SCOPE_NAMES = {"check": "Check", "read_settings": "Read settings", "read_members": "Read members"}
+
+
+def check_scope_only() -> list[str]:
+    """Keys made before scopes existed, and keys made without a choice, only ask the check API."""
+    return ["check"]
+
+
 class AccessKey(models.Model):
-    """A workspace's key for the check API. Only a SHA-256 of the key is stored."""
+    """A workspace's key for the API. Only a SHA-256 of the key is stored. ``scopes`` (codes of
+    ``permissions.keys.SCOPES``) say which parts of the API it may call; past ``expires_at`` it is
+    refused like a revoked key."""
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="access_keys")
     name = models.CharField(max_length=100)
@@ -87,6 +98,8 @@ class AccessKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=check_scope_only)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -95,8 +108,16 @@ class AccessKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def scope_labels(self) -> list[str]:
+        return [SCOPE_NAMES.get(scope, scope) for scope in self.scopes]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 class AccessKeyDailyUse(models.Model):

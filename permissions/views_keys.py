@@ -20,13 +20,27 @@ from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.paging import paged
 from kernel.views import WorkspaceMixin
 
-from .keys import key_create, key_revoke
+from .keys import CHECK, LIFETIMES, SCOPES, key_create, key_revoke
 from .selectors import key_in, workspace_keys
 
 
 class AccessKeyForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What uses the key, e.g. “Dashboards service”, so you can tell keys apart."
+    )
+    scopes = forms.MultipleChoiceField(
+        label="The key may",
+        choices=list(SCOPES.items()),
+        initial=[CHECK],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Give a service only what it needs.",
+    )
+    lifetime = forms.TypedChoiceField(
+        label="Expires",
+        choices=[("" if days is None else days, label) for days, label in LIFETIMES.items()],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
 
 
@@ -47,7 +61,13 @@ class AccessKeyCreateView(WorkspaceMixin, FormView):
 
     def form_valid(self, form):
         try:
-            key, raw = key_create(actor=self.request.user, workspace=self.workspace, name=form.cleaned_data["name"])
+            key, raw = key_create(
+                actor=self.request.user,
+                workspace=self.workspace,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                lifetime_days=form.cleaned_data["lifetime"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.form_invalid(form)
@@ -76,7 +96,7 @@ class AccessKeyRevokeView(ConfirmMixin, WorkspaceMixin, ContextMixin, View):
             button="Revoke the key",
             cancel_url=reverse("access_keys:list", args=[self.workspace.slug]),
             consequences=[
-                "Every call to the check API with this key is refused from now on: the services using it stop "
+                "Every call to the API with this key is refused from now on: the services using it stop "
                 "getting answers until they are given a new key.",
                 "A revoked key cannot be turned back on.",
             ],

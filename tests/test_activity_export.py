@@ -81,7 +81,9 @@ def test_columns_and_a_row(client, workspace, owner):
 def test_ip_address_column_holds_the_address_of_the_request_that_made_the_change(client, workspace, owner):
     client.force_login(owner)
     created = client.post(
-        reverse("access_keys:create", args=[workspace.slug]), {"name": "CI"}, REMOTE_ADDR="198.51.100.4"
+        reverse("access_keys:create", args=[workspace.slug]),
+        {"name": "CI", "scopes": ["check"]},
+        REMOTE_ADDR="198.51.100.4",
     )
     assert created.status_code == 200
     lines = read_csv(client.get(export_url(workspace, action="access_key.create")))

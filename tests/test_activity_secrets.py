@@ -61,7 +61,7 @@ def run_the_secret_flows(client, workspace, owner, committed) -> list[str]:
     assert len(secrets) == 4
     _, raw = key_create(actor=owner, workspace=workspace, name="Service")
     secrets.append(raw)
-    page = client.post(reverse("access_keys:create", args=[workspace.slug]), {"name": "By page"})
+    page = client.post(reverse("access_keys:create", args=[workspace.slug]), {"name": "By page", "scopes": ["check"]})
     secrets.append(page.context["raw_key"])
     client.logout()
 

@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from permissions.keys import key_create, key_revoke
+from permissions.keys import SCOPES, key_create, key_revoke
 from tests.factories import make_workspace
 
 URL = "/api/v1/check"
@@ -31,7 +31,7 @@ def empty_cache():
 
 @pytest.fixture
 def raw_key(workspace):
-    return key_create(actor=None, workspace=workspace, name="Dashboards")[1]
+    return key_create(actor=None, workspace=workspace, name="Dashboards", scopes=list(SCOPES))[1]
 
 
 def ask(client, raw: str | None, address: str = "203.0.113.7", **headers):

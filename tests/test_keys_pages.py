@@ -79,7 +79,7 @@ def test_create_shows_the_key_once_and_not_cached(client, workspace, owner):
     form = client.get(urls(workspace)["create"])
     assert form.status_code == 200
     assert b'name="name"' in form.content and b"csrfmiddlewaretoken" in form.content
-    response = client.post(urls(workspace)["create"], {"name": "Experiments service"})
+    response = client.post(urls(workspace)["create"], {"name": "Experiments service", "scopes": ["check"]})
     assert response.status_code == 200
     key = AccessKey.objects.get()
     raw = response.context["raw_key"]
@@ -125,7 +125,7 @@ def test_admin_may_use_the_pages(client, workspace):
     admin = add_member(workspace, catalog.ADMIN).user
     client.force_login(admin)
     assert client.get(urls(workspace)["list"]).status_code == 200
-    assert client.post(urls(workspace)["create"], {"name": "Admin's"}).status_code == 200
+    assert client.post(urls(workspace)["create"], {"name": "Admin's", "scopes": ["check"]}).status_code == 200
     assert AccessKey.objects.get().created_by == admin
 
 

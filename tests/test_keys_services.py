@@ -42,7 +42,7 @@ def test_create_and_revoke_record_one_audit_event_each(workspace, owner):
     key, _ = key_create(actor=owner, workspace=workspace, name="Dashboards")
     created = AuditEvent.objects.get(action="access_key.create")
     assert (created.actor, created.workspace_id, created.target_id) == (owner, workspace.pk, str(key.pk))
-    assert created.after == {"name": "Dashboards", "prefix": key.prefix}
+    assert created.after == {"name": "Dashboards", "prefix": key.prefix, "scopes": ["check"]}
     key_revoke(actor=owner, key=key)
     key_revoke(actor=owner, key=key)  # already revoked: nothing changes
     assert AuditEvent.objects.filter(action="access_key.revoke").count() == 1

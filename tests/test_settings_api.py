@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from permissions.keys import key_create, key_revoke
+from permissions.keys import READ_SETTINGS, key_create, key_revoke
 from tests.factories import make_workspace
 from workspace_settings.models import IPBlockRule
 from workspace_settings.services import ip_rules_add
@@ -20,7 +20,7 @@ def bearer(raw: str) -> dict:
 
 @pytest.fixture
 def raw_key(workspace):
-    return key_create(actor=None, workspace=workspace, name="Tracker")[1]
+    return key_create(actor=None, workspace=workspace, name="Tracker", scopes=[READ_SETTINGS])[1]
 
 
 def test_url_is_the_contract():
@@ -67,7 +67,7 @@ def test_missing_or_bad_key_gets_401_json(client, workspace, owner, headers):
 
 
 def test_revoked_key_gets_401(client, workspace, owner):
-    key, raw = key_create(actor=None, workspace=workspace, name="Old")
+    key, raw = key_create(actor=None, workspace=workspace, name="Old", scopes=[READ_SETTINGS])
     key_revoke(actor=None, key=key)
     assert client.get(URL, **bearer(raw)).status_code == 401
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from permissions import catalog
-from permissions.keys import key_create
+from permissions.keys import READ_SETTINGS, key_create
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_workspace
 from workspaces.models import Site
@@ -80,13 +80,12 @@ def test_another_workspaces_site_is_a_404(client, site):
 
 
 def test_the_platform_reads_the_reset(client, workspace, owner, site):
-    _, raw = key_create(actor=None, workspace=workspace, name="Tracker")
+    _, raw = key_create(actor=None, workspace=workspace, name="Tracker", scopes=[READ_SETTINGS])
     other = make_workspace(UserFactory(), "Other")
     make_site(other, "Theirs")
     answer = client.get("/api/v1/settings/sites", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
-    assert answer == {
-        "sites": [{"slug": "shop", "name": "Shop", "time_zone": "UTC", "session_capture": False, "data_reset_at": None}]
-    }
+    (only,) = answer["sites"]
+    assert (only["slug"], only["data_reset_at"]) == ("shop", None)
     client.force_login(owner)
     client.post(reset_url(site), {"confirmation": "Shop"})
     site.refresh_from_db()

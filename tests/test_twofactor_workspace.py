@@ -17,7 +17,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from kernel.errors import RuleViolation
 from permissions import catalog
-from permissions.keys import key_create
+from permissions.keys import READ_SETTINGS, key_create
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_workspace
 from tests.twofactor_factories import app_code, code_for, enable_two_factor, key_from_manual_entry
@@ -239,7 +239,7 @@ def test_other_workspaces_account_pages_and_the_api_are_not_affected(client, req
     assert client.get(f"/w/{other.slug}/").status_code == 200
     assert client.get(reverse("accounts:profile")).status_code == 200
     assert client.get(reverse("home")).status_code == 200
-    _key, raw = key_create(actor=None, workspace=requiring, name="Tracker")
+    _key, raw = key_create(actor=None, workspace=requiring, name="Tracker", scopes=[READ_SETTINGS])
     response = client.get("/api/v1/settings/ip-blocklist", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 200
 

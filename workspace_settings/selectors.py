@@ -24,16 +24,19 @@ def ip_rules(workspace: Workspace) -> list[IPBlockRule]:
 
 def sites_for_platform(workspace: Workspace) -> list[dict]:
     """What the platform's trackers need of each site: one query, in slug order."""
-    rows = Site.objects.filter(workspace=workspace).order_by("slug")
+    rows = Site.objects.filter(workspace=workspace).order_by("slug").select_related("owner__user")
+    fields = ("slug", "name", "url", "time_zone", "session_capture", "data_reset_at", "owner__user__email")
     return [
         {
             "slug": site.slug,
             "name": site.name,
+            "address": site.url,
             "time_zone": site.time_zone,
             "session_capture": site.session_capture,
+            "owner": site.owner.user.email,
             "data_reset_at": site.data_reset_at.isoformat() if site.data_reset_at else None,
         }
-        for site in rows.only("slug", "name", "time_zone", "session_capture", "data_reset_at")
+        for site in rows.only(*fields)
     ]
 
 
@@ -74,6 +77,22 @@ def attribute_rows(workspace: Workspace) -> list[tuple[attributes.Attribute, boo
     """Every attribute of the catalogue and whether the workspace collects it: one query."""
     saved = dict(UserAttributeSetting.objects.filter(workspace=workspace).values_list("key", "enabled"))
     return [(attribute, saved.get(attribute.key, attribute.default)) for attribute in attributes.ATTRIBUTES]
+
+
+def integrations_for_platform(workspace: Workspace) -> list[dict]:
+    """Every integration of the catalogue, on or off, with its identifiers: one query."""
+    return [
+        {"key": row.integration.key, "name": row.integration.name, "enabled": row.enabled, "settings": row.settings}
+        for row in integration_rows(workspace)
+    ]
+
+
+def attributes_for_platform(workspace: Workspace) -> list[dict]:
+    """Every user attribute of the catalogue and whether it is collected: one query."""
+    return [
+        {"key": attribute.key, "name": attribute.name, "collected": collected}
+        for attribute, collected in attribute_rows(workspace)
+    ]
 
 
 def policy_of(workspace: Workspace) -> WorkspacePolicy:

@@ -5,7 +5,7 @@ then switches an integration on; the API serves the blocked networks."""
 import pytest
 from playwright.sync_api import expect
 
-from permissions.keys import key_create
+from permissions.keys import READ_SETTINGS, key_create
 from tests.factories import PASSWORD, UserFactory, make_workspace
 from workspace_settings.models import IntegrationSetting, IPBlockRule
 
@@ -60,7 +60,7 @@ def test_owner_blocks_addresses_and_switches_an_integration_on(page, live_server
     screenshot(page, "settings-integrations")
     assert IntegrationSetting.objects.get(key="google_analytics").settings == {"measurement_id": "G-ABC123XYZ9"}
 
-    _key, raw = key_create(actor=None, workspace=workspace, name="Tracker")
+    _key, raw = key_create(actor=None, workspace=workspace, name="Tracker", scopes=[READ_SETTINGS])
     response = page.request.get(
         f"{live_server.url}/api/v1/settings/ip-blocklist", headers={"Authorization": f"Bearer {raw}"}
     )

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from permissions import catalog
-from permissions.keys import key_create
+from permissions.keys import SCOPES, key_create
 from tests.factories import add_member, make_experience, make_site
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def json_body():
 def api(client, workspace, owner):
     make_site(workspace, "Shop")
     make_experience(workspace, creator=add_member(workspace, catalog.MEMBER).user)
-    raw = key_create(actor=None, workspace=workspace, name="Fuzzer")[1]
+    raw = key_create(actor=None, workspace=workspace, name="Fuzzer", scopes=list(SCOPES))[1]
 
     def call(method: str, path: str, body: bytes | None = None):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
