@@ -21,8 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from . import api_limits
 from .api_input import BadInput, check_params, load_json
 from .checks import CheckError, parse_batch, parse_check, run_checks
-from .keys import CHECK, SCOPE_NAMES, authenticate_key, count_check_call
+from .keys import CHECK, authenticate_key, count_check_call
 from .member_permissions import member_permissions, parse_page
+from .models import SCOPE_NAMES
 
 
 def _error(message: str, status: int, **headers) -> JsonResponse:

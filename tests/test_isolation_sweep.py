@@ -106,6 +106,7 @@ NOT_WORKSPACE_SCOPED = {
     "accounts:password_reset_confirm": "Django's signed reset link for one account",
     "accounts:email_change_confirm": "an address change's secret token, usable only by the account that asked",
     "api:member_permissions": "the check API: the workspace is the access key's (tests/test_api_*.py)",
+    "api:member_profile": "a read API: the workspace is the access key's (tests/test_api_read.py)",
     "invites:accept": "an invitation's secret token; the invitation names its workspace",
     "public:experience": "a published experience's public page: who may open it is its visibility",
     "public:link": "a viewer's one-time link to a published experience",
