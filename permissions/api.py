@@ -1,37 +1,50 @@
-"""The JSON check API (docs/RULES.md 5.1), for the platform's other services, and ``key_api``, the
-door of every view under /api/v1/.
+"""The check API (docs/RULES.md 5.1) for the platform's other services, and ``KeyAuth``, the door of
+every operation under /api/v1/ (``portal.api`` gathers the apps' django-ninja routers).
 
-A workspace access key in ``Authorization: Bearer <key>`` authenticates the caller, so these views
-need no session, no login and no CSRF token. They only translate HTTP to ``checks`` and back.
+A workspace access key in ``Authorization: Bearer <key>`` authenticates the caller, so these
+operations need no session, no login and no CSRF token. They only translate HTTP to ``checks`` and
+back. Their query parameters and bodies are read by the portal's own parsers (``checks``,
+``api_input``), whose refusals say exactly what is wrong; the schemas below describe them for the
+OpenAPI document at /api/v1/openapi.json.
 """
 
 from __future__ import annotations
 
 import hashlib
-from functools import wraps
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import parse_etags
-from django.views.decorators.csrf import csrf_exempt
+from ninja import Router, Schema
+from ninja.security.base import AuthBase
 
 from . import api_limits
 from .api_input import BadInput, check_params, load_json
-from .checks import CheckError, parse_batch, parse_check, run_checks
+from .checks import MAX_BATCH, CheckError, parse_batch, parse_check, run_checks
 from .keys import CHECK, authenticate_key, count_check_call
-from .member_permissions import member_permissions, parse_page
+from .member_permissions import PAGE_DEFAULT, PAGE_MAX, member_permissions, parse_page
 from .models import SCOPE_NAMES
 
 
-def _error(message: str, status: int, **headers) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status, headers=headers)
+class ApiError(Exception):
+    """A refusal: ``{"error": message}`` with ``status`` and ``headers`` (``portal.api`` answers it)."""
+
+    def __init__(self, status: int, message: str, **headers: str):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
 
 
-def _too_many(limited: api_limits.Limited) -> JsonResponse:
-    return _error(limited.message, 429, **{"Retry-After": str(limited.retry_after)})
+class Error(Schema):
+    error: str
+
+
+# Every refusal a key-authenticated operation may answer, for the OpenAPI document.
+REFUSALS = {400: Error, 401: Error, 403: Error, 429: Error}
+
+
+def error_response(exc: ApiError) -> JsonResponse:
+    return JsonResponse({"error": exc.message}, status=exc.status, headers=exc.headers)
 
 
 def _bearer_token(request) -> str | None:
@@ -39,56 +52,48 @@ def _bearer_token(request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def key_api(*methods: str, scope: str = CHECK):
-    """Decorate an API view: JSON errors for other methods, for a missing, bad, revoked or expired
-    key, past a rate limit (``api_limits``: 429 with Retry-After) and for a key without ``scope``
-    (403); the view receives the key's workspace. Answers that carry an ETag may be kept by the
-    caller and revalidated; every other answer is never cached."""
+def _refuse_if_limited(limited: api_limits.Limited | None) -> None:
+    if limited:
+        raise ApiError(429, limited.message, **{"Retry-After": str(limited.retry_after)})
 
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                return _error("Method not allowed.", 405, Allow=", ".join(methods))
-            if limited := api_limits.before_key(request):
-                return _too_many(limited)
-            key = authenticate_key(_bearer_token(request))
-            if key is None:
-                if limited := api_limits.after_bad_key(request):
-                    return _too_many(limited)
-                return _error(
-                    "Send a valid workspace access key as “Authorization: Bearer <key>”.",
-                    401,
-                    **{"WWW-Authenticate": 'Bearer realm="portal"'},
-                )
-            if limited := api_limits.after_key(request, key):
-                return _too_many(limited)
-            if scope not in key.scopes:
-                return _error(
-                    f"This key may not do that: it needs the “{SCOPE_NAMES[scope]}” scope. Make a key with it "
-                    "on the workspace's access keys page.",
-                    403,
-                )
-            try:
-                check_params(((k, v) for k, vs in request.GET.lists() for v in vs), "query parameter")
-                check_params(((name, str(value)) for name, value in kwargs.items()), "path")
-            except BadInput as exc:
-                return _error(str(exc), 400)
-            request.access_key = key
-            return view(request, key.workspace, *args, **kwargs)
 
-        @wraps(view)
-        def cache_headers(request, *args, **kwargs):
-            response = wrapper(request, *args, **kwargs)
-            if response.has_header("ETag"):
-                patch_cache_control(response, private=True, no_cache=True)
-            else:
-                add_never_cache_headers(response)
-            return response
+class KeyAuth(AuthBase):
+    """The door of an operation: the rate limits (``api_limits``), a key that is not missing, wrong,
+    revoked or expired (401), its ``scope`` (403), and clean text in the query and the path (400),
+    in that order. The operation finds the key in ``request.auth`` and its workspace on it."""
 
-        return csrf_exempt(login_not_required(cache_headers))
+    openapi_type = "http"
+    openapi_scheme = "bearer"
 
-    return decorate
+    def __init__(self, scope: str = CHECK):
+        self.scope = scope
+        super().__init__()
+
+    def __call__(self, request):
+        _refuse_if_limited(api_limits.before_key(request))
+        key = authenticate_key(_bearer_token(request))
+        if key is None:
+            _refuse_if_limited(api_limits.after_bad_key(request))
+            raise ApiError(
+                401,
+                "Send a valid workspace access key as “Authorization: Bearer <key>”.",
+                **{"WWW-Authenticate": 'Bearer realm="portal"'},
+            )
+        _refuse_if_limited(api_limits.after_key(request, key))
+        if self.scope not in key.scopes:
+            raise ApiError(
+                403,
+                f"This key may not do that: it needs the “{SCOPE_NAMES[self.scope]}” scope. Make a key with it "
+                "on the workspace's access keys page.",
+            )
+        path_parts = request.resolver_match.kwargs.items() if request.resolver_match else ()
+        try:
+            check_params(((k, v) for k, vs in request.GET.lists() for v in vs), "query parameter")
+            check_params(((name, str(value)) for name, value in path_parts), "path")
+        except BadInput as exc:
+            raise ApiError(400, str(exc)) from None
+        request.access_key = key
+        return key
 
 
 def json_with_etag(request, body: dict) -> HttpResponse:
@@ -104,42 +109,121 @@ def json_with_etag(request, body: dict) -> HttpResponse:
     return response
 
 
-@key_api("GET", "POST")
-def check(request, workspace):
-    if request.method == "POST":
-        return _check_batch(request, workspace)
+router = Router(tags=["Checks"])
+
+
+def _query(name: str, description: str, *, required: bool = False, schema: dict | None = None) -> dict:
+    return {
+        "in": "query",
+        "name": name,
+        "required": required,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+class Question(Schema):
+    user: str
+    permission: str
+    site: str | None = None
+    experience: int | None = None
+
+
+class Batch(Schema):
+    checks: list[Question]
+
+
+class Answer(Schema):
+    allowed: bool
+
+
+class Answers(Schema):
+    results: list[bool]
+
+
+class MemberPermissions(Schema):
+    workspace: list[str]
+    sites: dict[str, list[str]]
+    experiences: dict[str, list[str]]
+    next: str | None
+
+
+QUESTION_PARAMETERS = [
+    _query("user", "The person's e-mail address (any case).", required=True),
+    _query("permission", "A capability's codename (docs/CAPABILITIES.md).", required=True),
+    _query("site", "A site's short name, for a site capability."),
+    _query("experience", "An experience's id, for an experience capability.", schema={"type": "integer"}),
+]
+
+
+@router.get(
+    "check",
+    auth=KeyAuth(CHECK),
+    url_name="check",
+    summary="May this person do this?",
+    response={200: Answer, 404: Error, **REFUSALS},
+    openapi_extra={"parameters": QUESTION_PARAMETERS},
+)
+def check(request):
     try:
         question = parse_check(request.GET)
-        (allowed,) = run_checks(workspace, [question])
+        (allowed,) = run_checks(request.auth.workspace, [question])
     except CheckError as exc:
-        return _error(exc.message, exc.status)
-    count_check_call(request.access_key, checks=1)
+        raise ApiError(exc.status, exc.message) from None
+    count_check_call(request.auth, checks=1)
     return JsonResponse({"allowed": allowed})
 
 
-def _check_batch(request, workspace) -> JsonResponse:
+@router.post(
+    "check",
+    auth=KeyAuth(CHECK),
+    url_name="check",
+    summary=f"Up to {MAX_BATCH} questions at once",
+    description="The answers come in the order of the questions.",
+    response={200: Answers, 404: Error, **REFUSALS},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": Batch.model_json_schema()}}}
+    },
+)
+def check_batch(request):
     try:
         body = load_json(request.body)
     except BadInput as exc:
-        return _error(str(exc), 400)
+        raise ApiError(400, str(exc)) from None
     try:
-        results = run_checks(workspace, parse_batch(body))
+        results = run_checks(request.auth.workspace, parse_batch(body))
     except CheckError as exc:
-        return _error(exc.describe(), exc.status)
-    count_check_call(request.access_key, checks=len(results))
+        raise ApiError(exc.status, exc.describe()) from None
+    count_check_call(request.auth, checks=len(results))
     return JsonResponse({"results": results})
 
 
-@key_api("GET")
-def member_permissions_view(request, workspace, email: str):
-    """One page of what a member holds; ``next`` is the path of the next page, or null."""
+@router.get(
+    "members/{email}/permissions",
+    auth=KeyAuth(CHECK),
+    url_name="member_permissions",
+    summary="Everything one member holds, a page at a time",
+    description="`next` is the path of the next page (send it with the same key), or null on the last.",
+    response={200: MemberPermissions, 404: Error, **REFUSALS},
+    openapi_extra={
+        "parameters": [
+            _query("cursor", "The cursor of a previous page's `next`."),
+            _query(
+                "limit",
+                f"Objects per page (default {PAGE_DEFAULT}).",
+                schema={"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+            ),
+        ]
+    },
+)
+def member_permissions_view(request, email: str):
     try:
         position, limit = parse_page(request.GET)
     except CheckError as exc:
-        return _error(exc.message, exc.status)
-    page = member_permissions(workspace, email, position, limit)
+        raise ApiError(exc.status, exc.message) from None
+    page = member_permissions(request.auth.workspace, email, position, limit)
     if page is None:
-        return _error("No member with that e-mail address in this workspace.", 404)
+        raise ApiError(404, "No member with that e-mail address in this workspace.")
     following = None
     if page.next is not None:
         params = {"cursor": page.next.cursor(), **({"limit": limit} if "limit" in request.GET else {})}

@@ -4,10 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from permissions import api_urls as permissions_api
-from workspace_settings import api_urls as settings_api
+from portal.api import urlpatterns as api_urlpatterns
 from workspaces.overview.views import home
-from workspaces.people import api_urls as people_api
 from workspaces.people.closing_views import AccountCloseView
 
 # A 403 names the capability that was missing and whom to ask; 404, 500, 400 and CSRF failures use
@@ -18,7 +16,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/close/", AccountCloseView.as_view(), name="account_close"),
     path("accounts/", include("accounts.urls")),
-    path("api/v1/", include((permissions_api.urlpatterns + settings_api.urlpatterns + people_api.urlpatterns, "api"))),
+    path("api/v1/", include((api_urlpatterns(), "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
     path("invites/", include("workspaces.invites.urls")),
     path("p/", include("workspaces.public.urls")),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "billing",
     "privacy",
     "twofactor",
+    "ninja",  # the API's docs page (Swagger UI) from static files
     "django_ratelimit",  # its system checks refuse a cache that worker processes do not share
 ]
 
