@@ -16,35 +16,30 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from billing.models import BillingAccount
+from billing.services import billing_contact_add
 from billing.staff import plan_set
 from permissions import catalog
 from permissions.keys import key_create
-from permissions.models import Role
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
 from workspace_settings.models import SSOConfiguration
-from workspace_settings.services import sso_save
+from workspace_settings.services import ip_rules_add, sso_save
 from workspaces.experiences.services import collaborator_add, experience_publish
 from workspaces.invites.services import invite_create
 from workspaces.joining.services import join_domain_add
 from workspaces.models import (
-    Collaborator,
     Experience,
     Invite,
-    JoinDomain,
+    JoinRequest,
     Membership,
-    Site,
-    SiteGrant,
-    Team,
     TeamMembership,
-    ViewerGroup,
 )
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
-from workspaces.viewer_groups.services import viewer_group_create
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_members_add
 
 pytestmark = pytest.mark.django_db
 
@@ -56,14 +51,24 @@ class Control:
     done: Callable[[], bool]  # True once the change happened
     says: str  # a phrase of the confirmation page
     phrase: str = ""  # the text the page asks to type
+    by_get: bool = True  # False: the control's form comes first, so a GET has nothing to confirm
+
+
+def _url(name: str, *args) -> str:
+    return reverse(name, args=args)
+
+
+def _gone(row) -> Callable[[], bool]:
+    """True once ``row`` is deleted."""
+    return lambda: not type(row).objects.filter(pk=row.pk).exists()
 
 
 def _member_removal(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(email="mia@acme.test", full_name="Mia"))
     return Control(
-        reverse("people:remove", args=[workspace.slug, member.pk]),
+        _url("people:remove", workspace.slug, member.pk),
         {},
-        lambda: not Membership.objects.filter(pk=member.pk).exists(),
+        _gone(member),
         "Remove Mia from Acme?",
     )
 
@@ -71,7 +76,7 @@ def _member_removal(workspace, owner):
 def _transfer(workspace, owner):
     admin = add_member(workspace, catalog.ADMIN, user=UserFactory(email="ada@acme.test", full_name="Ada"))
     return Control(
-        reverse("people:transfer", args=[workspace.slug]),
+        _url("people:transfer", workspace.slug),
         {"to_email": "ada@acme.test", "step_down": "on"},
         lambda: (
             Membership.objects.get(pk=admin.pk).role.is_owner
@@ -79,6 +84,7 @@ def _transfer(workspace, owner):
         ),
         "You step down to Admin",
         phrase="ada@acme.test",
+        by_get=False,
     )
 
 
@@ -88,7 +94,7 @@ def _invite_revoke(workspace, owner):
     )
     invite = Invite.objects.get()
     return Control(
-        reverse("people:invite_revoke", args=[workspace.slug, invite.pk]),
+        _url("people:invite_revoke", workspace.slug, invite.pk),
         {},
         lambda: Invite.objects.get(pk=invite.pk).status == Invite.Status.REVOKED,
         "The link sent to new@x.test stops working at once",
@@ -104,9 +110,9 @@ def _team_grant(workspace, owner):
 def _team_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
     return Control(
-        reverse("teams:grant_revoke", args=[workspace.slug, team.pk, grant.pk]),
+        _url("teams:grant_revoke", workspace.slug, team.pk, grant.pk),
         {},
-        lambda: not SiteGrant.objects.filter(pk=grant.pk).exists(),
+        _gone(grant),
         "loses the role Editor on Shop",
     )
 
@@ -114,9 +120,9 @@ def _team_grant_revoke(workspace, owner):
 def _site_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
     return Control(
-        reverse("site_access:grant_revoke", args=[workspace.slug, site.slug, grant.pk]),
+        _url("site_access:grant_revoke", workspace.slug, site.slug, grant.pk),
         {},
-        lambda: not SiteGrant.objects.filter(pk=grant.pk).exists(),
+        _gone(grant),
         "Revoke the grant of the team “Growth” on Shop?",
     )
 
@@ -126,7 +132,7 @@ def _team_member_remove(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Tom"))
     team_add_member(actor=None, team=team, membership=member)
     return Control(
-        reverse("teams:member_remove", args=[workspace.slug, team.pk, member.pk]),
+        _url("teams:member_remove", workspace.slug, team.pk, member.pk),
         {},
         lambda: not TeamMembership.objects.filter(team=team, membership=member).exists(),
         "Remove Tom from the team “Growth”?",
@@ -136,9 +142,9 @@ def _team_member_remove(workspace, owner):
 def _team_delete(workspace, owner):
     team = make_team(workspace)
     return Control(
-        reverse("teams:delete", args=[workspace.slug, team.pk]),
+        _url("teams:delete", workspace.slug, team.pk),
         {},
-        lambda: not Team.objects.filter(pk=team.pk).exists(),
+        _gone(team),
         "Delete the team",
     )
 
@@ -146,9 +152,9 @@ def _team_delete(workspace, owner):
 def _site_delete(workspace, owner):
     site = make_site(workspace, "Shop")
     return Control(
-        reverse("workspaces:site_delete", args=[workspace.slug, site.slug]),
+        _url("workspaces:site_delete", workspace.slug, site.slug),
         {},
-        lambda: not Site.objects.filter(pk=site.pk).exists(),
+        _gone(site),
         "Delete Shop?",
     )
 
@@ -156,9 +162,9 @@ def _site_delete(workspace, owner):
 def _experience_delete(workspace, owner):
     experience = make_experience(workspace)
     return Control(
-        reverse("workspaces:experience_delete", args=[workspace.slug, experience.pk]),
+        _url("workspaces:experience_delete", workspace.slug, experience.pk),
         {},
-        lambda: not Experience.objects.filter(pk=experience.pk).exists(),
+        _gone(experience),
         "Delete Launch?",
     )
 
@@ -166,9 +172,9 @@ def _experience_delete(workspace, owner):
 def _viewer_group_delete(workspace, owner):
     group = viewer_group_create(actor=None, workspace=workspace, name="Press")
     return Control(
-        reverse("viewer_groups:delete", args=[workspace.slug, group.pk]),
+        _url("viewer_groups:delete", workspace.slug, group.pk),
         {},
-        lambda: not ViewerGroup.objects.filter(pk=group.pk).exists(),
+        _gone(group),
         "Delete the viewer group Press?",
     )
 
@@ -178,9 +184,9 @@ def _join_domain_remove(workspace, owner):
         actor=owner, workspace=workspace, domain="acme-corp.test", role=builtin_role(catalog.VIEWER)
     )
     return Control(
-        reverse("join_domains:remove", args=[workspace.slug, domain.pk]),
+        _url("join_domains:remove", workspace.slug, domain.pk),
         {},
-        lambda: not JoinDomain.objects.filter(pk=domain.pk).exists(),
+        _gone(domain),
         "Remove acme-corp.test?",
     )
 
@@ -190,9 +196,9 @@ def _role_delete(workspace, owner):
         actor=None, workspace=workspace, scope=catalog.WORKSPACE, name="Helpers", capabilities={"view_workspace"}
     )
     return Control(
-        reverse("roles:delete", args=[workspace.slug, role.pk]),
+        _url("roles:delete", workspace.slug, role.pk),
         {},
-        lambda: not Role.objects.filter(pk=role.pk).exists(),
+        _gone(role),
         "Delete the role “Helpers”?",
     )
 
@@ -200,7 +206,7 @@ def _role_delete(workspace, owner):
 def _key_revoke(workspace, owner):
     key, _raw = key_create(actor=None, workspace=workspace, name="Dashboards")
     return Control(
-        reverse("access_keys:revoke", args=[workspace.slug, key.pk]),
+        _url("access_keys:revoke", workspace.slug, key.pk),
         {},
         lambda: type(key).objects.get(pk=key.pk).revoked_at is not None,
         "Revoke the access key “Dashboards”?",
@@ -212,36 +218,38 @@ def _collaborator_remove(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Cleo"))
     collaborator = collaborator_add(actor=None, experience=experience, membership=member)
     return Control(
-        reverse("collaborators:remove", args=[workspace.slug, experience.pk, collaborator.pk]),
+        _url("collaborators:remove", workspace.slug, experience.pk, collaborator.pk),
         {},
-        lambda: not Collaborator.objects.filter(pk=collaborator.pk).exists(),
+        _gone(collaborator),
         "Remove Cleo from “Launch”?",
     )
 
 
 def _plan_upgrade(workspace, owner):
     return Control(
-        reverse("billing:plan", args=[workspace.slug]),
+        _url("billing:plan", workspace.slug),
         {"plan": "growth", "reason": ""},
         lambda: BillingAccount.objects.get(workspace=workspace).plan == "growth",
         "Growth costs 49.00 EUR a month",
+        by_get=False,
     )
 
 
 def _deletion_request(workspace, owner):
     site = make_site(workspace, "Shop")
     return Control(
-        reverse("privacy:create", args=[workspace.slug]),
+        _url("privacy:create", workspace.slug),
         {"kind": "deletion", "site": site.pk, "subject": "visitor-7", "note": ""},
         lambda: DataRequest.objects.filter(subject="visitor-7").exists(),
         "Ask to delete the data of visitor-7 on Shop?",
+        by_get=False,
     )
 
 
 def _sso_remove(workspace, owner):
     sso_save(actor=None, workspace=workspace, **SSO)
     return Control(
-        reverse("settings:sso_remove", args=[workspace.slug]),
+        _url("settings:sso_remove", workspace.slug),
         {},
         lambda: not SSOConfiguration.objects.filter(workspace=workspace).exists(),
         "Remove the single sign-on configuration?",
@@ -251,11 +259,80 @@ def _sso_remove(workspace, owner):
 def _unpublish(workspace, owner):
     experience = experience_publish(actor=None, experience=make_experience(workspace))
     return Control(
-        reverse("workspaces:experience_unpublish", args=[workspace.slug, experience.pk]),
+        _url("workspaces:experience_unpublish", workspace.slug, experience.pk),
         {},
         lambda: Experience.objects.get(pk=experience.pk).status == Experience.Status.DRAFT,
         "Its public link stops working at once",
     )
+
+
+def _join_request_decline(workspace, owner):
+    join_request = JoinRequest.objects.create(workspace=workspace, user=UserFactory(email="asker@corp.test"))
+    return Control(
+        _url("join_requests:decline", workspace.slug, join_request.pk),
+        {"next": _url("people:index", workspace.slug)},
+        lambda: JoinRequest.objects.get(pk=join_request.pk).status == JoinRequest.Status.DECLINED,
+        "asker@corp.test does not join Acme; their request is closed.",
+    )
+
+
+def _ip_rule_remove(workspace, owner):
+    (rule,) = ip_rules_add(actor=None, workspace=workspace, text="203.0.113.0/24", note="office")
+    return Control(
+        _url("settings:ip_rule_remove", workspace.slug, rule.pk),
+        {},
+        _gone(rule),
+        "Visits from 203.0.113.0/24 to the sites of Acme are tracked again.",
+    )
+
+
+def _billing_contact_remove(workspace, owner):
+    contact = billing_contact_add(actor=None, workspace=workspace, email="books@acme.test")
+    return Control(
+        _url("billing:contact_remove", workspace.slug, contact.pk),
+        {},
+        _gone(contact),
+        "books@acme.test no longer receives the invoices",
+    )
+
+
+def _viewer_address_remove(workspace, owner):
+    group = viewer_group_create(actor=None, workspace=workspace, name="Press")
+    (address,) = viewer_group_members_add(actor=None, group=group, emails=["reporter@news.test"])
+    return Control(
+        _url("viewer_groups:member_remove", workspace.slug, group.pk, address.pk),
+        {},
+        _gone(address),
+        "reporter@news.test can no longer open the restricted experiences shared with “Press”",
+    )
+
+
+def _owner_demotion(workspace, owner):
+    other = add_member(workspace, catalog.OWNER, user=UserFactory(email="otto@acme.test", full_name="Otto"))
+    return Control(
+        _url("people:change_role", workspace.slug, other.pk),
+        {"role": builtin_role(catalog.ADMIN).pk},
+        lambda: Membership.objects.get(pk=other.pk).role.key == catalog.ADMIN,
+        "Otto (otto@acme.test) is no longer an owner of Acme",
+        by_get=False,
+    )
+
+
+def _leave(workspace, owner):
+    add_member(workspace, catalog.OWNER)  # so that the owner may leave
+    mine = Membership.objects.get(workspace=workspace, user=owner)
+    return Control(
+        _url("people:leave", workspace.slug),
+        {},
+        _gone(mine),
+        "You lose your role (Owner), site grants, teams and collaborations in Acme, at once.",
+    )
+
+
+def _leave_from_the_workspace_page(workspace, owner):
+    control = _leave(workspace, owner)
+    control.url = _url("workspaces:leave", workspace.slug)
+    return control
 
 
 CONTROLS = {
@@ -277,6 +354,13 @@ CONTROLS = {
     "data deletion request": _deletion_request,
     "remove single sign-on": _sso_remove,
     "unpublish experience": _unpublish,
+    "decline join request": _join_request_decline,
+    "remove IP rule": _ip_rule_remove,
+    "remove billing contact": _billing_contact_remove,
+    "remove address from viewer group": _viewer_address_remove,
+    "role change that takes Owner away": _owner_demotion,
+    "leave (people page)": _leave,
+    "leave (workspace page)": _leave_from_the_workspace_page,
 }
 
 
@@ -328,11 +412,35 @@ def test_transfer_needs_the_new_owners_address_typed(client, workspace, owner):
     assert control.done()
 
 
-def test_a_confirmation_page_shows_what_will_happen_on_get(client, owner, workspace):
-    control = _member_removal(workspace, owner)
+def test_a_get_shows_what_will_happen_and_changes_nothing(client, owner, control):
     client.force_login(owner)
     response = client.get(control.url)
-    assert response.status_code == 200 and "loses the role Member" in response.content.decode()
+    if control.by_get:
+        html = response.content.decode()
+        assert response.status_code == 200 and control.says in html
+        assert 'name="confirm" value="yes"' in html
+    else:  # the control's own form (or nothing: 405) comes first
+        assert response.status_code in (200, 405)
+    assert not control.done()
+
+
+def test_an_ordinary_role_change_is_not_asked(client, workspace, owner):
+    member = add_member(workspace, catalog.MEMBER)
+    client.force_login(owner)
+    url = _url("people:change_role", workspace.slug, member.pk)
+    response = client.post(url, {"role": builtin_role(catalog.ADMIN).pk})
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=member.pk).role.key == catalog.ADMIN
+
+
+def test_taking_owner_away_is_refused_before_asking_those_who_may_not(client, workspace, owner):
+    control = _owner_demotion(workspace, owner)
+    admin = add_member(workspace, catalog.ADMIN).user  # may change roles, but not owners'
+    client.force_login(admin)
+    for data in (control.data, {**control.data, "confirm": "yes"}):
+        response = client.post(control.url, data)
+        assert response.status_code == 403
+        assert "no longer an owner" not in response.content.decode()
     assert not control.done()
 
 
@@ -348,7 +456,7 @@ def test_the_confirmation_page_is_refused_to_those_who_may_not_act(client, works
 def test_a_downgrade_is_asked_too_but_the_same_plan_is_not(client, workspace, owner):
     plan_set(workspace=workspace, plan_key="business")
     client.force_login(owner)
-    url = reverse("billing:plan", args=[workspace.slug])
+    url = _url("billing:plan", workspace.slug)
     response = client.post(url, {"plan": "growth"})
     assert "Ask to move down to the Growth plan?" in response.content.decode()
     response = client.post(url, {"plan": "business"})
@@ -359,7 +467,7 @@ def test_an_export_request_needs_no_confirmation(client, workspace, owner):
     site = make_site(workspace, "Shop")
     client.force_login(owner)
     data = {"kind": "export", "site": site.pk, "subject": "visitor-8", "note": ""}
-    response = client.post(reverse("privacy:create", args=[workspace.slug]), data)
+    response = client.post(_url("privacy:create", workspace.slug), data)
     assert response.status_code == 302 and DataRequest.objects.filter(subject="visitor-8").exists()
 
 

@@ -48,6 +48,8 @@ def test_owner_blocks_addresses_and_switches_an_integration_on(page, live_server
     screenshot(page, "settings-ip-blocking")
 
     page.get_by_role("button", name="Stop blocking 192.0.2.0/24").click()
+    expect(page.get_by_role("heading", name="Stop blocking 192.0.2.0/24?")).to_be_visible()
+    page.get_by_role("button", name="Track 192.0.2.0/24 again").click()
     expect(page.get_by_role("status")).to_contain_text("Visits from 192.0.2.0/24 are tracked again.")
 
     page.get_by_role("link", name="← Settings").click()
