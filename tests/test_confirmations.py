@@ -335,6 +335,71 @@ def _leave_from_the_workspace_page(workspace, owner):
     return control
 
 
+def _bulk_members(workspace, action, **extra):
+    members = [add_member(workspace, catalog.MEMBER, user=UserFactory(email=f"b{n}@acme.test")) for n in range(2)]
+    data = {"action": action, "scope": "selected", "member": [str(m.pk) for m in members], **extra}
+    return members, data
+
+
+def _bulk_remove(workspace, owner):
+    members, data = _bulk_members(workspace, "remove")
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: not Membership.objects.filter(pk__in=[m.pk for m in members]).exists(),
+        "Each of the 2 members ticked loses their role, site grants, teams and collaborations in Acme",
+        by_get=False,
+    )
+
+
+def _bulk_team_remove(workspace, owner):
+    team = make_team(workspace)
+    members, data = _bulk_members(workspace, "team_remove", bulk_team=str(team.pk))
+    for member in members:
+        team_add_member(actor=None, team=team, membership=member)
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: not TeamMembership.objects.filter(team=team).exists(),
+        "Take the 2 members ticked out of the team “Growth”?",
+        by_get=False,
+    )
+
+
+def _bulk_owner_demotion(workspace, owner):
+    others = [add_member(workspace, catalog.OWNER), add_member(workspace, catalog.MEMBER)]
+    data = {
+        "action": "role",
+        "scope": "selected",
+        "member": [str(m.pk) for m in others],
+        "new_role": str(builtin_role(catalog.VIEWER).pk),
+    }
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: Membership.objects.get(pk=others[0].pk).role.key == catalog.VIEWER,
+        "Of the 2 members ticked, 1 is an owner of Acme: they become Viewer at once",
+        by_get=False,
+    )
+
+
+def _bulk_revoke(workspace, owner):
+    invite_create(
+        actor=owner,
+        workspace=workspace,
+        emails=["one@x.test", "two@x.test"],
+        role=builtin_role(catalog.VIEWER),
+        send_email=False,
+    )
+    return Control(
+        _url("people:bulk_invites", workspace.slug),
+        {"action": "revoke", "scope": "all"},
+        lambda: not Invite.objects.filter(status=Invite.Status.PENDING).exists(),
+        "The links of all 2 invitations stop working at once",
+        by_get=False,
+    )
+
+
 CONTROLS = {
     "remove member": _member_removal,
     "transfer ownership and step down": _transfer,
@@ -361,6 +426,10 @@ CONTROLS = {
     "role change that takes Owner away": _owner_demotion,
     "leave (people page)": _leave,
     "leave (workspace page)": _leave_from_the_workspace_page,
+    "remove members in bulk": _bulk_remove,
+    "take members out of a team in bulk": _bulk_team_remove,
+    "bulk role change that takes Owner away": _bulk_owner_demotion,
+    "revoke invitations in bulk": _bulk_revoke,
 }
 
 
@@ -380,9 +449,10 @@ def test_an_unconfirmed_post_changes_nothing_and_asks(client, owner, control):
     assert AuditEvent.objects.count() == events
     assert control.says in html
     assert 'name="confirm" value="yes"' in html
-    for name, value in control.data.items():  # the page posts the same fields back
-        if value:
-            assert f'name="{name}" value="{value}"' in html
+    for name, values in control.data.items():  # the page posts the same fields back, every value
+        for value in values if isinstance(values, list) else [values]:
+            if value:
+                assert f'name="{name}" value="{value}"' in html
 
 
 def test_the_confirmed_post_acts(client, owner, control):
@@ -431,6 +501,27 @@ def test_an_ordinary_role_change_is_not_asked(client, workspace, owner):
     response = client.post(url, {"role": builtin_role(catalog.ADMIN).pk})
     assert response.status_code == 302
     assert Membership.objects.get(pk=member.pk).role.key == catalog.ADMIN
+
+
+@pytest.mark.parametrize(
+    "action, extra",
+    [("role", {}), ("team_add", {"bulk_team": "team"})],
+    ids=["role change that takes Owner away from nobody", "add to a team"],
+)
+def test_bulk_actions_that_take_nothing_away_are_not_asked(client, workspace, owner, action, extra):
+    team = make_team(workspace)
+    members, data = _bulk_members(workspace, action, new_role=str(builtin_role(catalog.VIEWER).pk))
+    data.update({key: str(team.pk) for key in extra})
+    client.force_login(owner)
+    response = client.post(_url("people:bulk_members", workspace.slug), data)
+    assert response.status_code == 302 and response.url == _url("people:bulk_report", workspace.slug)
+
+
+def test_a_bulk_demotion_by_someone_who_may_not_is_reported_not_asked(client, workspace, owner):
+    control = _bulk_owner_demotion(workspace, owner)
+    client.force_login(add_member(workspace, catalog.ADMIN).user)
+    response = client.post(control.url, control.data)
+    assert response.status_code == 302 and not control.done()  # the report says the owner was refused
 
 
 def test_taking_owner_away_is_refused_before_asking_those_who_may_not(client, workspace, owner):

@@ -81,8 +81,7 @@ class JoinRequestDeclineView(ConfirmMixin, JoinRequestDecisionView, ContextMixin
             cancel_url=self.back_url(),
             consequences=[
                 f"{email} does not join {self.workspace.name}; their request is closed.",
-                "They receive an e-mail saying the request was declined, if they accept e-mail about "
-                "workspaces.",
+                "They receive an e-mail saying the request was declined, if they accept e-mail about workspaces.",
                 "To let them in later, invite them.",
             ],
         )
