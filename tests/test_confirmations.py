@@ -63,14 +63,14 @@ def _gone(row) -> Callable[[], bool]:
     return lambda: not type(row).objects.filter(pk=row.pk).exists()
 
 
+def _removal(url_name: str, workspace, row, says: str, parents=()) -> Control:
+    """The control at ``url_name`` (the workspace, ``parents``, the row) that deletes ``row``."""
+    return Control(_url(url_name, workspace.slug, *parents, row.pk), {}, _gone(row), says)
+
+
 def _member_removal(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(email="mia@acme.test", full_name="Mia"))
-    return Control(
-        _url("people:remove", workspace.slug, member.pk),
-        {},
-        _gone(member),
-        "Remove Mia from Acme?",
-    )
+    return _removal("people:remove", workspace, member, "Remove Mia from Acme?")
 
 
 def _transfer(workspace, owner):
@@ -109,21 +109,17 @@ def _team_grant(workspace, owner):
 
 def _team_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
-    return Control(
-        _url("teams:grant_revoke", workspace.slug, team.pk, grant.pk),
-        {},
-        _gone(grant),
-        "loses the role Editor on Shop",
-    )
+    return _removal("teams:grant_revoke", workspace, grant, "loses the role Editor on Shop", parents=(team.pk,))
 
 
 def _site_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
-    return Control(
-        _url("site_access:grant_revoke", workspace.slug, site.slug, grant.pk),
-        {},
-        _gone(grant),
+    return _removal(
+        "site_access:grant_revoke",
+        workspace,
+        grant,
         "Revoke the grant of the team “Growth” on Shop?",
+        parents=(site.slug,),
     )
 
 
@@ -141,12 +137,7 @@ def _team_member_remove(workspace, owner):
 
 def _team_delete(workspace, owner):
     team = make_team(workspace)
-    return Control(
-        _url("teams:delete", workspace.slug, team.pk),
-        {},
-        _gone(team),
-        "Delete the team",
-    )
+    return _removal("teams:delete", workspace, team, "Delete the team")
 
 
 def _site_delete(workspace, owner):
@@ -161,46 +152,26 @@ def _site_delete(workspace, owner):
 
 def _experience_delete(workspace, owner):
     experience = make_experience(workspace)
-    return Control(
-        _url("workspaces:experience_delete", workspace.slug, experience.pk),
-        {},
-        _gone(experience),
-        "Delete Launch?",
-    )
+    return _removal("workspaces:experience_delete", workspace, experience, "Delete Launch?")
 
 
 def _viewer_group_delete(workspace, owner):
     group = viewer_group_create(actor=None, workspace=workspace, name="Press")
-    return Control(
-        _url("viewer_groups:delete", workspace.slug, group.pk),
-        {},
-        _gone(group),
-        "Delete the viewer group Press?",
-    )
+    return _removal("viewer_groups:delete", workspace, group, "Delete the viewer group Press?")
 
 
 def _join_domain_remove(workspace, owner):
     domain = join_domain_add(
         actor=owner, workspace=workspace, domain="acme-corp.test", role=builtin_role(catalog.VIEWER)
     )
-    return Control(
-        _url("join_domains:remove", workspace.slug, domain.pk),
-        {},
-        _gone(domain),
-        "Remove acme-corp.test?",
-    )
+    return _removal("join_domains:remove", workspace, domain, "Remove acme-corp.test?")
 
 
 def _role_delete(workspace, owner):
     role = role_save(
         actor=None, workspace=workspace, scope=catalog.WORKSPACE, name="Helpers", capabilities={"view_workspace"}
     )
-    return Control(
-        _url("roles:delete", workspace.slug, role.pk),
-        {},
-        _gone(role),
-        "Delete the role “Helpers”?",
-    )
+    return _removal("roles:delete", workspace, role, "Delete the role “Helpers”?")
 
 
 def _key_revoke(workspace, owner):
@@ -217,11 +188,8 @@ def _collaborator_remove(workspace, owner):
     experience = make_experience(workspace)
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Cleo"))
     collaborator = collaborator_add(actor=None, experience=experience, membership=member)
-    return Control(
-        _url("collaborators:remove", workspace.slug, experience.pk, collaborator.pk),
-        {},
-        _gone(collaborator),
-        "Remove Cleo from “Launch”?",
+    return _removal(
+        "collaborators:remove", workspace, collaborator, "Remove Cleo from “Launch”?", parents=(experience.pk,)
     )
 
 
@@ -278,32 +246,25 @@ def _join_request_decline(workspace, owner):
 
 def _ip_rule_remove(workspace, owner):
     (rule,) = ip_rules_add(actor=None, workspace=workspace, text="203.0.113.0/24", note="office")
-    return Control(
-        _url("settings:ip_rule_remove", workspace.slug, rule.pk),
-        {},
-        _gone(rule),
-        "Visits from 203.0.113.0/24 to the sites of Acme are tracked again.",
+    return _removal(
+        "settings:ip_rule_remove", workspace, rule, "Visits from 203.0.113.0/24 to the sites of Acme are tracked again."
     )
 
 
 def _billing_contact_remove(workspace, owner):
     contact = billing_contact_add(actor=None, workspace=workspace, email="books@acme.test")
-    return Control(
-        _url("billing:contact_remove", workspace.slug, contact.pk),
-        {},
-        _gone(contact),
-        "books@acme.test no longer receives the invoices",
-    )
+    return _removal("billing:contact_remove", workspace, contact, "books@acme.test no longer receives the invoices")
 
 
 def _viewer_address_remove(workspace, owner):
     group = viewer_group_create(actor=None, workspace=workspace, name="Press")
     (address,) = viewer_group_members_add(actor=None, group=group, emails=["reporter@news.test"])
-    return Control(
-        _url("viewer_groups:member_remove", workspace.slug, group.pk, address.pk),
-        {},
-        _gone(address),
+    return _removal(
+        "viewer_groups:member_remove",
+        workspace,
+        address,
         "reporter@news.test can no longer open the restricted experiences shared with “Press”",
+        parents=(group.pk,),
     )
 
 

@@ -9,22 +9,14 @@ from accounts.models import User
 from permissions import catalog
 from permissions.forms import role_choice_label
 from permissions.roles import builtin_role
-from tests.factories import PASSWORD, UserFactory, make_site, make_workspace
+from tests.factories import UserFactory, make_site
 from workspaces.models import Invite, Membership, SiteGrant
 
-from .conftest import link_in
+from .conftest import link_in, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "a long and unusual passphrase"
-
-
-def sign_in(page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def sign_out(page) -> None:
@@ -33,9 +25,8 @@ def sign_out(page) -> None:
 
 
 @pytest.fixture
-def workspace():
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-    workspace = make_workspace(owner, "Acme")
+def workspace(workspace):
+    """Acme with two sites."""
     make_site(workspace, "Shop")
     make_site(workspace, "Blog")
     return workspace

@@ -6,18 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions.keys import key_create
-from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.factories import UserFactory, make_workspace
 from workspace_settings.models import IntegrationSetting, IPBlockRule
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def test_owner_blocks_addresses_and_switches_an_integration_on(page, live_server, screenshot):
