@@ -206,6 +206,7 @@ class ChangeRoleView(ConfirmMixin, MemberActionView):
         return RoleChangeForm(self.request.POST, workspace=self.workspace)
 
     def post(self, request, *args, **kwargs):
+        self.target  # noqa: B018 -- another workspace's member is a 404 before anything else is said
         if not self.form.is_valid():
             messages.error(request, self.form.errors["role"][0])
             return self.back()
