@@ -158,7 +158,7 @@ class BulkMembersView(BulkActionView):
             # who may not (the report then says so for each owner; nothing changes for them).
             return None
         return self.asking(
-            f"Take Owner away from {owners} {'owner' if owners == 1 else 'owners'}?",
+            f"Take Owner away from {owners} of {who}?",
             f"Make them {role}",
             f"Of {who}, {owners} {'is an owner' if owners == 1 else 'are owners'} of {workspace}: they become "
             f"{role} at once and lose what only owners may do (billing, owners, deleting the workspace).",
