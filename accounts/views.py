@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
 from kernel.client_ip import client_ip
+from kernel.next_url import return_to, with_next
 from workspaces.selectors import sole_workspace_of
 
 from . import emails, selectors, services
@@ -43,6 +44,10 @@ class SignupView(FormView):
             return redirect(self.success_url)
         return super().dispatch(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        # A ``next`` (the page the person came from, a path of this site) is kept through to sign-in.
+        return super().get_context_data(next=return_to(self.request), **kwargs)
+
     def form_valid(self, form):
         """The same answer whether the address has an account or not (``services.signup_request``):
         a message naming the address, and the sign-in page. Nobody is signed in here."""
@@ -65,7 +70,7 @@ class SignupView(FormView):
             f"We sent a link to {address}: open it to verify your address, then sign in here. "
             "No mail? Check the address and your spam folder.",
         )
-        return redirect("accounts:login")
+        return redirect(with_next("accounts:login", return_to(self.request)))
 
 
 @login_not_required

@@ -11,9 +11,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
-from kernel.confirm import Confirmation, ConfirmFormMixin
+from kernel.confirm import Confirmation, ConfirmFormMixin, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.selectors import workspace_contents
@@ -205,13 +207,28 @@ class ContactAddView(BillingIndexView):
         return self.render_to_response(self.get_context_data(contact_form=form))
 
 
-class ContactRemoveView(BillingMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        contact = selectors.contact_in(self.workspace, kwargs["contact_pk"])
+class ContactRemoveView(ConfirmMixin, BillingMixin, ContextMixin, View):
+    @cached_property
+    def contact(self):
+        contact = selectors.contact_in(self.workspace, self.kwargs["contact_pk"])
         if contact is None:
             raise Http404("No such billing contact.")
+        return contact
+
+    def confirmation(self) -> Confirmation:
+        email = self.contact.email
+        return Confirmation(
+            title=f"Stop sending the billing e-mails to {email}?",
+            button=f"Remove {email}",
+            cancel_url=self.index_url(),
+            consequences=[
+                f"{email} no longer receives the invoices and the e-mails about plan changes of {self.workspace}.",
+                "You can add the address again on the billing page.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        contact = self.contact
         billing_contact_remove(actor=request.user, contact=contact)
         messages.success(request, f"{contact.email} no longer receives the billing e-mails.")
         return redirect(self.index_url())

@@ -175,9 +175,10 @@ def requested(owner, workspace, sign_up_and_verify):
 
 
 def decide(client, actor, join_request, decision: str, **data):
+    """The decision, confirmed (declining asks first: tests/test_confirmations.py)."""
     client.force_login(actor)
     url = reverse(f"join_requests:{decision}", args=[join_request.workspace.slug, join_request.pk])
-    return client.post(url, data)
+    return client.post(url, {"confirm": "yes", **data})
 
 
 def test_request_mode_files_one_request_and_no_membership(requested, workspace):

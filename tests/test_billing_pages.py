@@ -73,7 +73,7 @@ def test_forged_posts_from_people_without_manage_billing_change_nothing(client, 
         (url("cancel", workspace), {"reason": "x"}),
         (url("details", workspace), {"company_name": "Evil", "address": "", "vat_id": ""}),
         (url("contact_add", workspace), {"email": "evil@evil.test"}),
-        (url("contact_remove", workspace, contact.pk), {}),
+        (url("contact_remove", workspace, contact.pk), {"confirm": "yes"}),
     ]
     for target, data in posts:
         assert client.post(target, data).status_code == status, target
@@ -87,7 +87,7 @@ def test_forged_posts_from_people_without_manage_billing_change_nothing(client, 
 def test_another_workspaces_contact_is_not_found(client, workspace, billing_admin):
     other = make_workspace(UserFactory(), "Other")
     theirs = billing_contact_add(actor=None, workspace=other, email="ap@other.test")
-    response = as_(client, billing_admin).post(url("contact_remove", workspace, theirs.pk))
+    response = as_(client, billing_admin).post(url("contact_remove", workspace, theirs.pk), {"confirm": "yes"})
     assert response.status_code == 404
     assert BillingContact.objects.filter(pk=theirs.pk).exists()
 
@@ -282,7 +282,9 @@ def test_adding_and_removing_billing_addresses(client, workspace, billing_admin)
     assert "Enter a valid e-mail address." in response.content.decode()
     assert BillingContact.objects.count() == 1
     contact = BillingContact.objects.get()
-    response = client.post(url("contact_remove", workspace, contact.pk), follow=True)
+    assert client.post(url("contact_remove", workspace, contact.pk)).status_code == 200  # asks first
+    assert BillingContact.objects.exists()
+    response = client.post(url("contact_remove", workspace, contact.pk), {"confirm": "yes"}, follow=True)
     assert "ap@acme.test no longer receives the billing e-mails." in response.content.decode()
     assert not BillingContact.objects.exists()
     assert client.get(url("contact_add", workspace)).status_code == 405

@@ -16,35 +16,30 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from billing.models import BillingAccount
+from billing.services import billing_contact_add
 from billing.staff import plan_set
 from permissions import catalog
 from permissions.keys import key_create
-from permissions.models import Role
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
 from workspace_settings.models import SSOConfiguration
-from workspace_settings.services import sso_save
+from workspace_settings.services import ip_rules_add, sso_save
 from workspaces.experiences.services import collaborator_add, experience_publish
 from workspaces.invites.services import invite_create
 from workspaces.joining.services import join_domain_add
 from workspaces.models import (
-    Collaborator,
     Experience,
     Invite,
-    JoinDomain,
+    JoinRequest,
     Membership,
-    Site,
-    SiteGrant,
-    Team,
     TeamMembership,
-    ViewerGroup,
 )
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
-from workspaces.viewer_groups.services import viewer_group_create
+from workspaces.viewer_groups.services import viewer_group_create, viewer_group_members_add
 
 pytestmark = pytest.mark.django_db
 
@@ -56,22 +51,32 @@ class Control:
     done: Callable[[], bool]  # True once the change happened
     says: str  # a phrase of the confirmation page
     phrase: str = ""  # the text the page asks to type
+    by_get: bool = True  # False: the control's form comes first, so a GET has nothing to confirm
+
+
+def _url(name: str, *args) -> str:
+    return reverse(name, args=args)
+
+
+def _gone(row) -> Callable[[], bool]:
+    """True once ``row`` is deleted."""
+    return lambda: not type(row).objects.filter(pk=row.pk).exists()
+
+
+def _removal(url_name: str, workspace, row, says: str, parents=()) -> Control:
+    """The control at ``url_name`` (the workspace, ``parents``, the row) that deletes ``row``."""
+    return Control(_url(url_name, workspace.slug, *parents, row.pk), {}, _gone(row), says)
 
 
 def _member_removal(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(email="mia@acme.test", full_name="Mia"))
-    return Control(
-        reverse("people:remove", args=[workspace.slug, member.pk]),
-        {},
-        lambda: not Membership.objects.filter(pk=member.pk).exists(),
-        "Remove Mia from Acme?",
-    )
+    return _removal("people:remove", workspace, member, "Remove Mia from Acme?")
 
 
 def _transfer(workspace, owner):
     admin = add_member(workspace, catalog.ADMIN, user=UserFactory(email="ada@acme.test", full_name="Ada"))
     return Control(
-        reverse("people:transfer", args=[workspace.slug]),
+        _url("people:transfer", workspace.slug),
         {"to_email": "ada@acme.test", "step_down": "on"},
         lambda: (
             Membership.objects.get(pk=admin.pk).role.is_owner
@@ -79,6 +84,7 @@ def _transfer(workspace, owner):
         ),
         "You step down to Admin",
         phrase="ada@acme.test",
+        by_get=False,
     )
 
 
@@ -88,7 +94,7 @@ def _invite_revoke(workspace, owner):
     )
     invite = Invite.objects.get()
     return Control(
-        reverse("people:invite_revoke", args=[workspace.slug, invite.pk]),
+        _url("people:invite_revoke", workspace.slug, invite.pk),
         {},
         lambda: Invite.objects.get(pk=invite.pk).status == Invite.Status.REVOKED,
         "The link sent to new@x.test stops working at once",
@@ -103,21 +109,17 @@ def _team_grant(workspace, owner):
 
 def _team_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
-    return Control(
-        reverse("teams:grant_revoke", args=[workspace.slug, team.pk, grant.pk]),
-        {},
-        lambda: not SiteGrant.objects.filter(pk=grant.pk).exists(),
-        "loses the role Editor on Shop",
-    )
+    return _removal("teams:grant_revoke", workspace, grant, "loses the role Editor on Shop", parents=(team.pk,))
 
 
 def _site_grant_revoke(workspace, owner):
     team, site, grant = _team_grant(workspace, owner)
-    return Control(
-        reverse("site_access:grant_revoke", args=[workspace.slug, site.slug, grant.pk]),
-        {},
-        lambda: not SiteGrant.objects.filter(pk=grant.pk).exists(),
+    return _removal(
+        "site_access:grant_revoke",
+        workspace,
+        grant,
         "Revoke the grant of the team “Growth” on Shop?",
+        parents=(site.slug,),
     )
 
 
@@ -126,7 +128,7 @@ def _team_member_remove(workspace, owner):
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Tom"))
     team_add_member(actor=None, team=team, membership=member)
     return Control(
-        reverse("teams:member_remove", args=[workspace.slug, team.pk, member.pk]),
+        _url("teams:member_remove", workspace.slug, team.pk, member.pk),
         {},
         lambda: not TeamMembership.objects.filter(team=team, membership=member).exists(),
         "Remove Tom from the team “Growth”?",
@@ -135,72 +137,47 @@ def _team_member_remove(workspace, owner):
 
 def _team_delete(workspace, owner):
     team = make_team(workspace)
-    return Control(
-        reverse("teams:delete", args=[workspace.slug, team.pk]),
-        {},
-        lambda: not Team.objects.filter(pk=team.pk).exists(),
-        "Delete the team",
-    )
+    return _removal("teams:delete", workspace, team, "Delete the team")
 
 
 def _site_delete(workspace, owner):
     site = make_site(workspace, "Shop")
     return Control(
-        reverse("workspaces:site_delete", args=[workspace.slug, site.slug]),
+        _url("workspaces:site_delete", workspace.slug, site.slug),
         {},
-        lambda: not Site.objects.filter(pk=site.pk).exists(),
+        _gone(site),
         "Delete Shop?",
     )
 
 
 def _experience_delete(workspace, owner):
     experience = make_experience(workspace)
-    return Control(
-        reverse("workspaces:experience_delete", args=[workspace.slug, experience.pk]),
-        {},
-        lambda: not Experience.objects.filter(pk=experience.pk).exists(),
-        "Delete Launch?",
-    )
+    return _removal("workspaces:experience_delete", workspace, experience, "Delete Launch?")
 
 
 def _viewer_group_delete(workspace, owner):
     group = viewer_group_create(actor=None, workspace=workspace, name="Press")
-    return Control(
-        reverse("viewer_groups:delete", args=[workspace.slug, group.pk]),
-        {},
-        lambda: not ViewerGroup.objects.filter(pk=group.pk).exists(),
-        "Delete the viewer group Press?",
-    )
+    return _removal("viewer_groups:delete", workspace, group, "Delete the viewer group Press?")
 
 
 def _join_domain_remove(workspace, owner):
     domain = join_domain_add(
         actor=owner, workspace=workspace, domain="acme-corp.test", role=builtin_role(catalog.VIEWER)
     )
-    return Control(
-        reverse("join_domains:remove", args=[workspace.slug, domain.pk]),
-        {},
-        lambda: not JoinDomain.objects.filter(pk=domain.pk).exists(),
-        "Remove acme-corp.test?",
-    )
+    return _removal("join_domains:remove", workspace, domain, "Remove acme-corp.test?")
 
 
 def _role_delete(workspace, owner):
     role = role_save(
         actor=None, workspace=workspace, scope=catalog.WORKSPACE, name="Helpers", capabilities={"view_workspace"}
     )
-    return Control(
-        reverse("roles:delete", args=[workspace.slug, role.pk]),
-        {},
-        lambda: not Role.objects.filter(pk=role.pk).exists(),
-        "Delete the role “Helpers”?",
-    )
+    return _removal("roles:delete", workspace, role, "Delete the role “Helpers”?")
 
 
 def _key_revoke(workspace, owner):
     key, _raw = key_create(actor=None, workspace=workspace, name="Dashboards")
     return Control(
-        reverse("access_keys:revoke", args=[workspace.slug, key.pk]),
+        _url("access_keys:revoke", workspace.slug, key.pk),
         {},
         lambda: type(key).objects.get(pk=key.pk).revoked_at is not None,
         "Revoke the access key “Dashboards”?",
@@ -211,37 +188,36 @@ def _collaborator_remove(workspace, owner):
     experience = make_experience(workspace)
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Cleo"))
     collaborator = collaborator_add(actor=None, experience=experience, membership=member)
-    return Control(
-        reverse("collaborators:remove", args=[workspace.slug, experience.pk, collaborator.pk]),
-        {},
-        lambda: not Collaborator.objects.filter(pk=collaborator.pk).exists(),
-        "Remove Cleo from “Launch”?",
+    return _removal(
+        "collaborators:remove", workspace, collaborator, "Remove Cleo from “Launch”?", parents=(experience.pk,)
     )
 
 
 def _plan_upgrade(workspace, owner):
     return Control(
-        reverse("billing:plan", args=[workspace.slug]),
+        _url("billing:plan", workspace.slug),
         {"plan": "growth", "reason": ""},
         lambda: BillingAccount.objects.get(workspace=workspace).plan == "growth",
         "Growth costs 49.00 EUR a month",
+        by_get=False,
     )
 
 
 def _deletion_request(workspace, owner):
     site = make_site(workspace, "Shop")
     return Control(
-        reverse("privacy:create", args=[workspace.slug]),
+        _url("privacy:create", workspace.slug),
         {"kind": "deletion", "site": site.pk, "subject": "visitor-7", "note": ""},
         lambda: DataRequest.objects.filter(subject="visitor-7").exists(),
         "Ask to delete the data of visitor-7 on Shop?",
+        by_get=False,
     )
 
 
 def _sso_remove(workspace, owner):
     sso_save(actor=None, workspace=workspace, **SSO)
     return Control(
-        reverse("settings:sso_remove", args=[workspace.slug]),
+        _url("settings:sso_remove", workspace.slug),
         {},
         lambda: not SSOConfiguration.objects.filter(workspace=workspace).exists(),
         "Remove the single sign-on configuration?",
@@ -251,10 +227,137 @@ def _sso_remove(workspace, owner):
 def _unpublish(workspace, owner):
     experience = experience_publish(actor=None, experience=make_experience(workspace))
     return Control(
-        reverse("workspaces:experience_unpublish", args=[workspace.slug, experience.pk]),
+        _url("workspaces:experience_unpublish", workspace.slug, experience.pk),
         {},
         lambda: Experience.objects.get(pk=experience.pk).status == Experience.Status.DRAFT,
         "Its public link stops working at once",
+    )
+
+
+def _join_request_decline(workspace, owner):
+    join_request = JoinRequest.objects.create(workspace=workspace, user=UserFactory(email="asker@corp.test"))
+    return Control(
+        _url("join_requests:decline", workspace.slug, join_request.pk),
+        {"next": _url("people:index", workspace.slug)},
+        lambda: JoinRequest.objects.get(pk=join_request.pk).status == JoinRequest.Status.DECLINED,
+        "asker@corp.test does not join Acme; their request is closed.",
+    )
+
+
+def _ip_rule_remove(workspace, owner):
+    (rule,) = ip_rules_add(actor=None, workspace=workspace, text="203.0.113.0/24", note="office")
+    return _removal(
+        "settings:ip_rule_remove", workspace, rule, "Visits from 203.0.113.0/24 to the sites of Acme are tracked again."
+    )
+
+
+def _billing_contact_remove(workspace, owner):
+    contact = billing_contact_add(actor=None, workspace=workspace, email="books@acme.test")
+    return _removal("billing:contact_remove", workspace, contact, "books@acme.test no longer receives the invoices")
+
+
+def _viewer_address_remove(workspace, owner):
+    group = viewer_group_create(actor=None, workspace=workspace, name="Press")
+    (address,) = viewer_group_members_add(actor=None, group=group, emails=["reporter@news.test"])
+    return _removal(
+        "viewer_groups:member_remove",
+        workspace,
+        address,
+        "reporter@news.test can no longer open the restricted experiences shared with “Press”",
+        parents=(group.pk,),
+    )
+
+
+def _owner_demotion(workspace, owner):
+    other = add_member(workspace, catalog.OWNER, user=UserFactory(email="otto@acme.test", full_name="Otto"))
+    return Control(
+        _url("people:change_role", workspace.slug, other.pk),
+        {"role": builtin_role(catalog.ADMIN).pk},
+        lambda: Membership.objects.get(pk=other.pk).role.key == catalog.ADMIN,
+        "Otto (otto@acme.test) is no longer an owner of Acme",
+        by_get=False,
+    )
+
+
+def _leave(workspace, owner):
+    add_member(workspace, catalog.OWNER)  # so that the owner may leave
+    mine = Membership.objects.get(workspace=workspace, user=owner)
+    return Control(
+        _url("people:leave", workspace.slug),
+        {},
+        _gone(mine),
+        "You lose your role (Owner), site grants, teams and collaborations in Acme, at once.",
+    )
+
+
+def _leave_from_the_workspace_page(workspace, owner):
+    control = _leave(workspace, owner)
+    control.url = _url("workspaces:leave", workspace.slug)
+    return control
+
+
+def _bulk_members(workspace, action, **extra):
+    members = [add_member(workspace, catalog.MEMBER, user=UserFactory(email=f"b{n}@acme.test")) for n in range(2)]
+    data = {"action": action, "scope": "selected", "member": [str(m.pk) for m in members], **extra}
+    return members, data
+
+
+def _bulk_remove(workspace, owner):
+    members, data = _bulk_members(workspace, "remove")
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: not Membership.objects.filter(pk__in=[m.pk for m in members]).exists(),
+        "Each of the 2 members ticked loses their role, site grants, teams and collaborations in Acme",
+        by_get=False,
+    )
+
+
+def _bulk_team_remove(workspace, owner):
+    team = make_team(workspace)
+    members, data = _bulk_members(workspace, "team_remove", bulk_team=str(team.pk))
+    for member in members:
+        team_add_member(actor=None, team=team, membership=member)
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: not TeamMembership.objects.filter(team=team).exists(),
+        "Take the 2 members ticked out of the team “Growth”?",
+        by_get=False,
+    )
+
+
+def _bulk_owner_demotion(workspace, owner):
+    others = [add_member(workspace, catalog.OWNER), add_member(workspace, catalog.MEMBER)]
+    data = {
+        "action": "role",
+        "scope": "selected",
+        "member": [str(m.pk) for m in others],
+        "new_role": str(builtin_role(catalog.VIEWER).pk),
+    }
+    return Control(
+        _url("people:bulk_members", workspace.slug),
+        data,
+        lambda: Membership.objects.get(pk=others[0].pk).role.key == catalog.VIEWER,
+        "Of the 2 members ticked, 1 is an owner of Acme: they become Viewer at once",
+        by_get=False,
+    )
+
+
+def _bulk_revoke(workspace, owner):
+    invite_create(
+        actor=owner,
+        workspace=workspace,
+        emails=["one@x.test", "two@x.test"],
+        role=builtin_role(catalog.VIEWER),
+        send_email=False,
+    )
+    return Control(
+        _url("people:bulk_invites", workspace.slug),
+        {"action": "revoke", "scope": "all"},
+        lambda: not Invite.objects.filter(status=Invite.Status.PENDING).exists(),
+        "The links of all 2 invitations stop working at once",
+        by_get=False,
     )
 
 
@@ -277,6 +380,17 @@ CONTROLS = {
     "data deletion request": _deletion_request,
     "remove single sign-on": _sso_remove,
     "unpublish experience": _unpublish,
+    "decline join request": _join_request_decline,
+    "remove IP rule": _ip_rule_remove,
+    "remove billing contact": _billing_contact_remove,
+    "remove address from viewer group": _viewer_address_remove,
+    "role change that takes Owner away": _owner_demotion,
+    "leave (people page)": _leave,
+    "leave (workspace page)": _leave_from_the_workspace_page,
+    "remove members in bulk": _bulk_remove,
+    "take members out of a team in bulk": _bulk_team_remove,
+    "bulk role change that takes Owner away": _bulk_owner_demotion,
+    "revoke invitations in bulk": _bulk_revoke,
 }
 
 
@@ -296,9 +410,10 @@ def test_an_unconfirmed_post_changes_nothing_and_asks(client, owner, control):
     assert AuditEvent.objects.count() == events
     assert control.says in html
     assert 'name="confirm" value="yes"' in html
-    for name, value in control.data.items():  # the page posts the same fields back
-        if value:
-            assert f'name="{name}" value="{value}"' in html
+    for name, values in control.data.items():  # the page posts the same fields back, every value
+        for value in values if isinstance(values, list) else [values]:
+            if value:
+                assert f'name="{name}" value="{value}"' in html
 
 
 def test_the_confirmed_post_acts(client, owner, control):
@@ -328,11 +443,56 @@ def test_transfer_needs_the_new_owners_address_typed(client, workspace, owner):
     assert control.done()
 
 
-def test_a_confirmation_page_shows_what_will_happen_on_get(client, owner, workspace):
-    control = _member_removal(workspace, owner)
+def test_a_get_shows_what_will_happen_and_changes_nothing(client, owner, control):
     client.force_login(owner)
     response = client.get(control.url)
-    assert response.status_code == 200 and "loses the role Member" in response.content.decode()
+    if control.by_get:
+        html = response.content.decode()
+        assert response.status_code == 200 and control.says in html
+        assert 'name="confirm" value="yes"' in html
+    else:  # the control's own form (or nothing: 405) comes first
+        assert response.status_code in (200, 405)
+    assert not control.done()
+
+
+def test_an_ordinary_role_change_is_not_asked(client, workspace, owner):
+    member = add_member(workspace, catalog.MEMBER)
+    client.force_login(owner)
+    url = _url("people:change_role", workspace.slug, member.pk)
+    response = client.post(url, {"role": builtin_role(catalog.ADMIN).pk})
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=member.pk).role.key == catalog.ADMIN
+
+
+@pytest.mark.parametrize(
+    "action, extra",
+    [("role", {}), ("team_add", {"bulk_team": "team"})],
+    ids=["role change that takes Owner away from nobody", "add to a team"],
+)
+def test_bulk_actions_that_take_nothing_away_are_not_asked(client, workspace, owner, action, extra):
+    team = make_team(workspace)
+    members, data = _bulk_members(workspace, action, new_role=str(builtin_role(catalog.VIEWER).pk))
+    data.update({key: str(team.pk) for key in extra})
+    client.force_login(owner)
+    response = client.post(_url("people:bulk_members", workspace.slug), data)
+    assert response.status_code == 302 and response.url == _url("people:bulk_report", workspace.slug)
+
+
+def test_a_bulk_demotion_by_someone_who_may_not_is_reported_not_asked(client, workspace, owner):
+    control = _bulk_owner_demotion(workspace, owner)
+    client.force_login(add_member(workspace, catalog.ADMIN).user)
+    response = client.post(control.url, control.data)
+    assert response.status_code == 302 and not control.done()  # the report says the owner was refused
+
+
+def test_taking_owner_away_is_refused_before_asking_those_who_may_not(client, workspace, owner):
+    control = _owner_demotion(workspace, owner)
+    admin = add_member(workspace, catalog.ADMIN).user  # may change roles, but not owners'
+    client.force_login(admin)
+    for data in (control.data, {**control.data, "confirm": "yes"}):
+        response = client.post(control.url, data)
+        assert response.status_code == 403
+        assert "no longer an owner" not in response.content.decode()
     assert not control.done()
 
 
@@ -348,7 +508,7 @@ def test_the_confirmation_page_is_refused_to_those_who_may_not_act(client, works
 def test_a_downgrade_is_asked_too_but_the_same_plan_is_not(client, workspace, owner):
     plan_set(workspace=workspace, plan_key="business")
     client.force_login(owner)
-    url = reverse("billing:plan", args=[workspace.slug])
+    url = _url("billing:plan", workspace.slug)
     response = client.post(url, {"plan": "growth"})
     assert "Ask to move down to the Growth plan?" in response.content.decode()
     response = client.post(url, {"plan": "business"})
@@ -359,7 +519,7 @@ def test_an_export_request_needs_no_confirmation(client, workspace, owner):
     site = make_site(workspace, "Shop")
     client.force_login(owner)
     data = {"kind": "export", "site": site.pk, "subject": "visitor-8", "note": ""}
-    response = client.post(reverse("privacy:create", args=[workspace.slug]), data)
+    response = client.post(_url("privacy:create", workspace.slug), data)
     assert response.status_code == 302 and DataRequest.objects.filter(subject="visitor-8").exists()
 
 

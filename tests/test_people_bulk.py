@@ -39,15 +39,30 @@ def said(response) -> str:
     return " | ".join(str(m) for m in get_messages(response.wsgi_request))
 
 
+CONFIRMED = {"confirm": "yes"}  # actions that take something away are confirmed first (tests/test_confirmations.py)
+
+
 def post_members(client, actor, workspace, action, ids=(), **extra):
     client.force_login(actor)
-    data = {"action": action, "scope": extra.pop("scope", "selected"), "member": [str(pk) for pk in ids], **extra}
+    data = {
+        **CONFIRMED,
+        "action": action,
+        "scope": extra.pop("scope", "selected"),
+        "member": [str(pk) for pk in ids],
+        **extra,
+    }
     return client.post(url("bulk_members", workspace), data)
 
 
 def post_invites(client, actor, workspace, action, ids=(), **extra):
     client.force_login(actor)
-    data = {"action": action, "scope": extra.pop("scope", "selected"), "invite": [str(pk) for pk in ids], **extra}
+    data = {
+        **CONFIRMED,
+        "action": action,
+        "scope": extra.pop("scope", "selected"),
+        "invite": [str(pk) for pk in ids],
+        **extra,
+    }
     return client.post(url("bulk_invites", workspace), data)
 
 
@@ -440,7 +455,7 @@ def test_another_workspaces_ids_are_reported_never_touched(client, workspace, ow
 )
 def test_hostile_input_changes_nothing_and_never_breaks(client, workspace, owner, data):
     members = people(workspace, 2)
-    data = {"action": "role", "scope": "selected", "new_role": builtin_role(VIEWER).pk, **data}
+    data = {**CONFIRMED, "action": "role", "scope": "selected", "new_role": builtin_role(VIEWER).pk, **data}
     client.force_login(owner)
     before = AuditEvent.objects.count()
     response = client.post(url("bulk_members", workspace), data)
@@ -471,7 +486,7 @@ def test_more_than_the_limit_is_refused(client, workspace, owner, monkeypatch):
 
 def _queries(client, actor, workspace, action, ids, **extra) -> int:
     client.force_login(actor)
-    data = {"action": action, "scope": "selected", "member": [str(pk) for pk in ids], **extra}
+    data = {**CONFIRMED, "action": action, "scope": "selected", "member": [str(pk) for pk in ids], **extra}
     with CaptureQueriesContext(connection) as captured:
         response = client.post(url("bulk_members", workspace), data)
     assert response.status_code == 302 and response.url == url("bulk_report", workspace)
@@ -521,7 +536,7 @@ def test_invitations_cost_a_bounded_number_of_queries_each(client, workspace, ow
         client.force_login(owner)
         with CaptureQueriesContext(connection) as captured:
             response = client.post(
-                url("bulk_invites", workspace), {"action": action, "scope": "selected", "invite": ids}
+                url("bulk_invites", workspace), {**CONFIRMED, "action": action, "scope": "selected", "invite": ids}
             )
         assert response.url == url("bulk_report", workspace)
         return len(captured)

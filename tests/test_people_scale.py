@@ -226,7 +226,7 @@ def test_a_successor_who_is_no_other_member_is_refused(client, workspace, owner,
 def test_leaving_site_owner_names_the_successor_by_address(client, workspace, crowd):
     site = make_site(workspace, "Shop", owner=crowd["linus"])
     client.force_login(crowd["linus"].user)
-    client.post(url("leave", workspace), {"successor_email": "ada@engines.test"})
+    client.post(url("leave", workspace), {"successor_email": "ada@engines.test", "confirm": "yes"})
     assert not Membership.objects.filter(pk=crowd["linus"].pk).exists()
     assert Site.objects.get(pk=site.pk).owner_id == crowd["ada"].pk
 

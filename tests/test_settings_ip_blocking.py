@@ -211,8 +211,9 @@ def test_posting_bad_lines_shows_each_and_stores_nothing(client, workspace, owne
 def test_remove_from_the_page(client, workspace, owner):
     (rule,) = ip_rules_add(actor=owner, workspace=workspace, text="10.0.0.0/8")
     client.force_login(owner)
-    assert client.get(remove_url(workspace, rule)).status_code == 405
-    response = client.post(remove_url(workspace, rule), follow=True)
+    assert "Stop blocking 10.0.0.0/8?" in client.get(remove_url(workspace, rule)).content.decode()  # asks first
+    assert networks_of(workspace) == {"10.0.0.0/8"}
+    response = client.post(remove_url(workspace, rule), {"confirm": "yes"}, follow=True)
     assert "Visits from 10.0.0.0/8 are tracked again." in response.content.decode()
     assert networks_of(workspace) == set()
     assert events("ip_block.remove").count() == 1
@@ -231,7 +232,7 @@ def test_roles_without_the_capability_get_403_and_change_nothing(client, workspa
     client.force_login(add_member(workspace, role).user)
     assert client.get(page_url(workspace)).status_code == 403
     assert client.post(page_url(workspace), {"addresses": "192.0.2.0/24"}).status_code == 403
-    assert client.post(remove_url(workspace, rule)).status_code == 403
+    assert client.post(remove_url(workspace, rule), {"confirm": "yes"}).status_code == 403
     assert networks_of(workspace) == {"10.0.0.0/8"}
 
 
@@ -240,7 +241,7 @@ def test_non_member_gets_404(client, workspace, owner):
     client.force_login(make_workspace(UserFactory(), "Elsewhere").memberships.get().user)
     assert client.get(page_url(workspace)).status_code == 404
     assert client.post(page_url(workspace), {"addresses": "192.0.2.0/24"}).status_code == 404
-    assert client.post(remove_url(workspace, rule)).status_code == 404
+    assert client.post(remove_url(workspace, rule), {"confirm": "yes"}).status_code == 404
     assert networks_of(workspace) == {"10.0.0.0/8"}
 
 

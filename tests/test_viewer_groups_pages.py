@@ -58,7 +58,7 @@ def test_roles_without_the_capability_get_403_everywhere(client, workspace, grou
     assert client.post(url("detail", group), {"emails": "x@example.com"}).status_code == 403
     assert client.post(url("rename", group), {"name": "Mine"}).status_code == 403
     assert client.post(url("delete", group), {"confirm": "yes"}).status_code == 403
-    assert client.post(url("member_remove", group, address.pk)).status_code == 403
+    assert client.post(url("member_remove", group, address.pk), {"confirm": "yes"}).status_code == 403
     assert list(ViewerGroup.objects.values_list("name", flat=True)) == ["Press"]
     assert list(ViewerGroupMember.objects.values_list("email", flat=True)) == ["ada@example.com"]
 
@@ -74,9 +74,9 @@ def test_other_workspaces_answer_404(client, workspace, owner, group):
         wrong = reverse(f"viewer_groups:{name}", args=[workspace.slug, theirs.pk])
         assert client.post(wrong, {"name": "Stolen", "emails": "x@example.com"}).status_code == 404
     # Their address under my group, and my address under another of my groups.
-    assert client.post(url("member_remove", group, their_address.pk)).status_code == 404
+    assert client.post(url("member_remove", group, their_address.pk), {"confirm": "yes"}).status_code == 404
     second = viewer_group_create(actor=None, workspace=workspace, name="Second")
-    assert client.post(url("member_remove", second, mine.pk)).status_code == 404
+    assert client.post(url("member_remove", second, mine.pk), {"confirm": "yes"}).status_code == 404
     assert ViewerGroupMember.objects.count() == 2
     assert ViewerGroup.objects.get(pk=theirs.pk).name == "Theirs"
     # Someone outside my workspace.
@@ -132,6 +132,8 @@ def test_rename_delete_and_remove_an_address(client, workspace, owner, group):
     address = viewer_group_member_add(actor=None, group=group, email="ada@example.com")
     client.force_login(owner)
     client.post(url("member_remove", group, address.pk))
+    assert group.members.exists()  # asks first
+    client.post(url("member_remove", group, address.pk), {"confirm": "yes"})
     assert not group.members.exists()
     response = client.post(url("rename", group), {"name": "Journalists"}, follow=True)
     assert "now called “Journalists”" in response.content.decode()

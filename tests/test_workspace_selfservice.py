@@ -28,6 +28,9 @@ def delete_url(workspace):
     return reverse("workspaces:delete", args=[workspace.slug])
 
 
+CONFIRM = {"confirm": "yes"}
+
+
 def leave_url(workspace):
     return reverse("workspaces:leave", args=[workspace.slug])
 
@@ -109,7 +112,10 @@ def test_every_role_leaves_from_the_workspace_page(client, workspace, role):
     client = as_(client, person)
     overview = client.get(reverse("workspaces:detail", args=[workspace.slug])).content.decode()
     assert leave_url(workspace) in overview
-    response = client.post(leave_url(workspace), follow=True)
+    asked = client.post(leave_url(workspace)).content.decode()
+    assert "Your experiences stay. To come back, you need a new invitation." in asked
+    assert Membership.objects.filter(workspace=workspace, user=person).exists()
+    response = client.post(leave_url(workspace), CONFIRM, follow=True)
     assert response.redirect_chain == [(reverse("home"), 302)]
     assert f"You left {workspace.name}." in response.content.decode()
     assert not Membership.objects.filter(workspace=workspace, user=person).exists()
@@ -125,7 +131,7 @@ def test_a_preset_role_without_view_members_can_leave(client, workspace, owner):
         capabilities={"view_workspace", "manage_billing"},
     )
     person = add_member(workspace, role).user
-    assert as_(client, person).post(leave_url(workspace)).status_code == 302
+    assert as_(client, person).post(leave_url(workspace), CONFIRM).status_code == 302
     assert not Membership.objects.filter(workspace=workspace, user=person).exists()
 
 
@@ -133,7 +139,7 @@ def test_the_last_owner_cannot_leave(client, workspace, owner):
     client = as_(client, owner)
     overview = client.get(reverse("workspaces:detail", args=[workspace.slug])).content.decode()
     assert "You are the last owner of Acme, so you cannot leave it" in overview
-    response = client.post(leave_url(workspace), follow=True)
+    response = client.post(leave_url(workspace), CONFIRM, follow=True)
     assert response.redirect_chain == [(reverse("workspaces:detail", args=[workspace.slug]), 302)]
     assert "is the last owner of Acme" in response.content.decode()
     assert Membership.objects.filter(workspace=workspace, user=owner).exists()
@@ -145,12 +151,15 @@ def test_a_site_owner_names_a_successor(client, workspace, owner):
     client = as_(client, person)
     overview = client.get(reverse("workspaces:detail", args=[workspace.slug])).content.decode()
     assert "New owner of Shop" in overview
-    refused = client.post(leave_url(workspace), follow=True)
+    refused = client.post(leave_url(workspace), CONFIRM, follow=True)
     assert "owns Shop: choose who owns them from now on" in refused.content.decode()
     assert Membership.objects.filter(workspace=workspace, user=person).exists()
-    client.post(leave_url(workspace), {"successor_email": "nobody@acme.test"})
+    client.post(leave_url(workspace), {"successor_email": "nobody@acme.test", **CONFIRM})
     assert Membership.objects.filter(workspace=workspace, user=person).exists()
-    client.post(leave_url(workspace), {"successor_email": owner.email})
+    asked = client.post(leave_url(workspace), {"successor_email": owner.email}).content.decode()
+    assert "Olivia Owner becomes the owner of your sites." in asked
+    assert f'name="successor_email" value="{owner.email}"' in asked  # posted again with the confirmation
+    client.post(leave_url(workspace), {"successor_email": owner.email, **CONFIRM})
     assert not Membership.objects.filter(workspace=workspace, user=person).exists()
     site.refresh_from_db()
     assert site.owner.user == owner
@@ -158,10 +167,11 @@ def test_a_site_owner_names_a_successor(client, workspace, owner):
 
 def test_leaving_another_workspace_is_a_404(client, workspace):
     stranger = make_workspace(UserFactory(), "Other").memberships.get().user
-    assert as_(client, stranger).post(leave_url(workspace)).status_code == 404
+    assert as_(client, stranger).post(leave_url(workspace), CONFIRM).status_code == 404
 
 
-def test_leaving_is_post_only(client, workspace):
+def test_a_get_only_asks(client, workspace):
     person = add_member(workspace, catalog.VIEWER).user
-    assert as_(client, person).get(leave_url(workspace)).status_code == 405
+    response = as_(client, person).get(leave_url(workspace))
+    assert response.status_code == 200 and "Leave Acme?" in response.content.decode()
     assert Membership.objects.filter(workspace=workspace, user=person, role=builtin_role(catalog.VIEWER)).exists()

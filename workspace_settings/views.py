@@ -101,12 +101,28 @@ class IPBlockingView(WorkspaceMixin, FormView):
         return redirect("settings:ip_blocking", self.workspace.slug)
 
 
-class IPRuleRemoveView(WorkspaceMixin, View):
+class IPRuleRemoveView(ConfirmMixin, WorkspaceMixin, ContextMixin, View):
     required_capability = "manage_ip_blocking"
-    http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
-        rule = selectors.ip_rule_in(self.workspace, kwargs["pk"])
+    @cached_property
+    def rule(self):
+        return selectors.ip_rule_in(self.workspace, self.kwargs["pk"])
+
+    def confirmation(self) -> Confirmation:
+        network = self.rule.network
+        return Confirmation(
+            title=f"Stop blocking {network}?",
+            button=f"Track {network} again",
+            cancel_url=reverse("settings:ip_blocking", args=[self.workspace.slug]),
+            consequences=[
+                f"Visits from {network} to the sites of {self.workspace} are tracked again.",
+                *([f"Its note goes with it: “{self.rule.note}”."] if self.rule.note else []),
+                "Visits made while it was blocked stay untracked.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        rule = self.rule
         ip_rule_remove(actor=request.user, rule=rule)
         messages.success(request, f"Visits from {rule.network} are tracked again.")
         return redirect("settings:ip_blocking", self.workspace.slug)

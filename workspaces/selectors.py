@@ -11,6 +11,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from permissions import catalog
 from permissions.policy import Access
 from workspaces.models import Collaborator, Experience, Invite, Membership, Site, ViewerGroup, Workspace
 
@@ -111,6 +112,13 @@ def experience_in(workspace: Workspace, pk: int) -> Experience:
 def membership_in(workspace: Workspace, pk) -> Membership:
     """The membership ``pk`` in ``workspace`` (404 otherwise), with account and role."""
     return get_object_or_404(Membership.objects.select_related("user", "role"), workspace=workspace, pk=pk)
+
+
+def owners_among(workspace: Workspace, member_ids: list[int]) -> int:
+    """How many of ``member_ids`` are owners of ``workspace`` (one query; other ids count nothing)."""
+    return Membership.objects.filter(
+        workspace=workspace, pk__in=member_ids, role__builtin=True, role__key=catalog.OWNER
+    ).count()
 
 
 def viewer_groups_of(workspace: Workspace) -> QuerySet[ViewerGroup]:

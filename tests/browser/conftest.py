@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
+
+from permissions import catalog
+from tests.factories import PASSWORD, UserFactory, add_member, make_team
+from workspaces.teams.services import team_add_member
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the ORM
 # calls the tests and fixtures make while it is running.
@@ -61,6 +66,38 @@ def page(browser, live_server, settings) -> Iterator:
         yield page
     finally:
         context.close()
+
+
+def sign_in(page, email: str, password: str = PASSWORD, *, check: bool = True) -> None:
+    """Sign in through the sign-in page; with ``check``, wait until the top bar says so (leave it
+    off where signing in leads on to another step, such as two-factor)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if check:
+        expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
+
+
+@pytest.fixture
+def owner():
+    """The owner of ``workspace`` (tests/conftest.py's, which is "Acme") in the browser tests."""
+    return UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
+
+
+@pytest.fixture
+def crowd(workspace):
+    """Acme with 60 members (Pat 00 to Pat 59, p00@acme.test…), two of them (07 and 42) in the team
+    Compilers, and a Viewer, Grace Hopper: more than a page of the people page."""
+    team = make_team(workspace, "Compilers")
+    for n in range(60):
+        member = add_member(
+            workspace, catalog.MEMBER, user=UserFactory(email=f"p{n:02d}@acme.test", full_name=f"Pat {n:02d}")
+        )
+        if n in (7, 42):
+            team_add_member(actor=None, team=team, membership=member)
+    add_member(workspace, catalog.VIEWER, user=UserFactory(email="grace@navy.test", full_name="Grace Hopper"))
+    return workspace
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from accounts.models import User
 from permissions import catalog
 from permissions.forms import role_choice_label
 from permissions.roles import builtin_role
-from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.factories import make_workspace
 from workspaces.models import JoinDomain, JoinRequest, Membership
 
-from .conftest import link_in
+from .conftest import link_in, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,20 +22,12 @@ NEW_PASSWORD = "a long and unusual passphrase"
 
 
 @pytest.fixture
-def workspace(db):
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
+def workspace(owner):
     return make_workspace(owner, "Acme Rockets")
 
 
-def sign_in(page, email: str, password: str = PASSWORD):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def add_acme_domain(page, workspace, mode_label: str, screenshot, name: str):
-    sign_in(page, "olivia@acme.test")
+    sign_in(page, "olivia@acme.test", check=False)
     page.goto(f"/w/{workspace.slug}/")
     page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
     page.get_by_role("main").get_by_role("link", name="Join domains").click()

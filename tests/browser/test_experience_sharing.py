@@ -5,22 +5,14 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions import catalog
-from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
+from tests.factories import UserFactory, add_member, make_experience, make_workspace, viewer_group_member_add
 from workspaces.experiences.services import experience_publish, experience_update
 from workspaces.models import Collaborator, ViewerLink
 from workspaces.viewer_groups.services import viewer_group_create
 
-from .conftest import link_in
+from .conftest import link_in, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def test_owner_adds_a_collaborator_who_then_edits_the_experience(page, screenshot):

@@ -9,23 +9,13 @@ from playwright.sync_api import expect
 
 from permissions import catalog
 from permissions.roles import builtin_role
-from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.factories import PASSWORD, UserFactory
 from workspaces.invites.services import invite_create
 from workspaces.models import Invite, Membership
 
 from .conftest import link_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-
-
-@pytest.fixture
-def workspace(owner):
-    return make_workspace(owner, "Acme")
 
 
 def invite(owner, workspace, email: str) -> None:
@@ -78,3 +68,16 @@ def test_invitation_without_an_account_offers_sign_up_and_sign_in(page, owner, w
     expect(page.get_by_role("heading", level=1)).to_have_text("Join Acme")
     expect(page.get_by_label("E-mail address")).to_have_value("new@example.test")
     assert len(mail.outbox) == 1  # only the invitation: opening pages mails nobody
+
+
+def test_the_top_bars_sign_in_also_comes_back_to_the_invitation(page, owner, workspace, latest_email):
+    ann = UserFactory(email="ann@example.test", full_name="Ann Example")
+    invite(owner, workspace, ann.email)
+    page.goto(link_in(latest_email(to=ann.email)))
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
+    expect(page.get_by_role("main")).to_contain_text("Sign in to accept your invitation")
+    page.get_by_label("E-mail address").fill("ann@example.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Join Acme")
+    assert "/invites/" in page.url

@@ -13,29 +13,13 @@ from playwright.sync_api import expect
 from permissions import catalog
 from permissions.forms import role_choice_label
 from permissions.roles import builtin_role
-from tests.browser.test_people_search import sign_in
-from tests.factories import UserFactory, add_member, make_team, make_workspace
 from workspaces.models import Invite, Membership
-from workspaces.teams.services import team_add_member
+
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTH, HEIGHT = 1280, 900
-
-
-@pytest.fixture
-def crowd():
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-    workspace = make_workspace(owner, "Acme")
-    team = make_team(workspace, "Compilers")
-    for n in range(60):
-        member = add_member(
-            workspace, catalog.MEMBER, user=UserFactory(email=f"p{n:02d}@acme.test", full_name=f"Pat {n:02d}")
-        )
-        if n in (7, 42):
-            team_add_member(actor=None, team=team, membership=member)
-    add_member(workspace, catalog.VIEWER, user=UserFactory(email="grace@navy.test", full_name="Grace Hopper"))
-    return workspace
 
 
 def role_of(workspace, email: str) -> str:

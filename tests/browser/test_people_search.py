@@ -8,34 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from permissions import catalog
-from tests.factories import PASSWORD, UserFactory, add_member, make_team, make_workspace
-from workspaces.teams.services import team_add_member
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
-
-
-@pytest.fixture
-def crowd():
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-    workspace = make_workspace(owner, "Acme")
-    team = make_team(workspace, "Compilers")
-    for n in range(60):
-        member = add_member(
-            workspace, catalog.MEMBER, user=UserFactory(email=f"p{n:02d}@acme.test", full_name=f"Pat {n:02d}")
-        )
-        if n in (7, 42):
-            team_add_member(actor=None, team=team, membership=member)
-    add_member(workspace, catalog.VIEWER, user=UserFactory(email="grace@navy.test", full_name="Grace Hopper"))
-    return workspace
 
 
 def test_owner_searches_filters_pages_and_exports(page, crowd, screenshot):

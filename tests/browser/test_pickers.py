@@ -6,24 +6,17 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions import catalog
-from tests.factories import PASSWORD, UserFactory, add_member, make_site, make_workspace
+from tests.factories import UserFactory, add_member, make_site
 from workspaces.models import SiteGrant
+
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
-
-
 @pytest.fixture
-def crowd():
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-    workspace = make_workspace(owner, "Acme")
+def crowd(workspace):
+    """Acme's site Shop and 31 members: more than a picker shows."""
     site = make_site(workspace, "Shop")
     for n in range(30):
         add_member(workspace, catalog.MEMBER, user=UserFactory(email=f"p{n:02d}@acme.test", full_name=f"Pat {n:02d}"))

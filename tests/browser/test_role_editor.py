@@ -8,17 +8,11 @@ from playwright.sync_api import expect
 from permissions import catalog
 from permissions.models import Role
 from permissions.roles import builtin_role, role_codes
-from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.factories import UserFactory, make_workspace
+
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def test_start_from_a_role_tick_an_area_and_save(page, screenshot):

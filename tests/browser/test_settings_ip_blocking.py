@@ -6,18 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from permissions.keys import READ_SETTINGS, key_create
-from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.factories import UserFactory, make_workspace
 from workspace_settings.models import IntegrationSetting, IPBlockRule
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def test_owner_blocks_addresses_and_switches_an_integration_on(page, live_server, screenshot):
@@ -48,6 +42,8 @@ def test_owner_blocks_addresses_and_switches_an_integration_on(page, live_server
     screenshot(page, "settings-ip-blocking")
 
     page.get_by_role("button", name="Stop blocking 192.0.2.0/24").click()
+    expect(page.get_by_role("heading", name="Stop blocking 192.0.2.0/24?")).to_be_visible()
+    page.get_by_role("button", name="Track 192.0.2.0/24 again").click()
     expect(page.get_by_role("status")).to_contain_text("Visits from 192.0.2.0/24 are tracked again.")
 
     page.get_by_role("link", name="← Settings").click()

@@ -6,18 +6,12 @@ from playwright.sync_api import expect
 
 from permissions import catalog
 from permissions.roles import builtin_role
-from tests.factories import PASSWORD, UserFactory, add_member, make_workspace
+from tests.factories import UserFactory, add_member
 from workspaces.models import Membership
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def role_key(membership) -> str:
@@ -25,9 +19,7 @@ def role_key(membership) -> str:
 
 
 @pytest.fixture
-def team():
-    owner = UserFactory(email="olivia@acme.test", full_name="Olivia Owner")
-    workspace = make_workspace(owner, "Acme")
+def team(workspace, owner):
     carl = add_member(workspace, catalog.MEMBER, user=UserFactory(email="carl@acme.test", full_name="Carl Member"))
     dora = add_member(workspace, catalog.VIEWER, user=UserFactory(email="dora@acme.test", full_name="Dora Viewer"))
     return workspace, owner.memberships.get(), carl, dora

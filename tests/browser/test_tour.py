@@ -36,12 +36,14 @@ from playwright.sync_api import expect
 
 from permissions import catalog
 from permissions.roles import builtin_role
-from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team
+from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from workspaces.invites.services import invite_create
 from workspaces.overview.services import workspace_create
 from workspaces.sites.services import site_grant_set
 from workspaces.teams.services import team_add_member
 from workspaces.viewer_groups.services import viewer_group_create
+
+from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -121,14 +123,6 @@ class Tour:
 
     def add(self, where: str, what: str) -> None:
         self.problems.append(f"{where}: {what}")
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Account")).to_contain_text("Sign out")
 
 
 def links(page, selector: str) -> list[tuple[str, str]]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import ListView, View
+from django.views.generic.base import ContextMixin
 
+from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from workspaces.joining.selectors import join_request_in, pending_join_requests
@@ -42,18 +45,23 @@ class JoinRequestDecisionView(WorkspaceMixin, View):
     def decide(self, join_request: JoinRequest) -> str:
         raise NotImplementedError
 
+    def back_url(self) -> str:
+        """The ``next`` the form names when it is a page of this site, else the requests list."""
+        request = self.request
+        target = request.POST.get("next", "") or request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return target
+        return reverse("join_requests:index", args=[self.workspace.slug])
+
     def post(self, request, *args, **kwargs):
         try:
             messages.success(request, self.decide(self.join_request))
         except RuleViolation as exc:
             for message in exc.messages:
                 messages.error(request, message)
-        target = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(target)
-        return redirect("join_requests:index", self.workspace.slug)
+        return redirect(self.back_url())
 
 
 class JoinRequestApproveView(JoinRequestDecisionView):
@@ -62,7 +70,22 @@ class JoinRequestApproveView(JoinRequestDecisionView):
         return f"{join_request.user.email} is now a member of {self.workspace.name}, as {membership.role.name}."
 
 
-class JoinRequestDeclineView(JoinRequestDecisionView):
+class JoinRequestDeclineView(ConfirmMixin, JoinRequestDecisionView, ContextMixin):
+    """Declining is confirmed first: the person is told, and only a new request can undo it."""
+
+    def confirmation(self) -> Confirmation:
+        email = self.join_request.user.email
+        return Confirmation(
+            title=f"Decline the request of {email}?",
+            button="Decline the request",
+            cancel_url=self.back_url(),
+            consequences=[
+                f"{email} does not join {self.workspace.name}; their request is closed.",
+                "They receive an e-mail saying the request was declined, if they accept e-mail about workspaces.",
+                "To let them in later, invite them.",
+            ],
+        )
+
     def decide(self, join_request: JoinRequest) -> str:
         join_request_decline(actor=self.request.user, join_request=join_request)
         return f"The request of {join_request.user.email} is declined."

@@ -56,7 +56,8 @@ class MemberFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=list(SORT_LABELS.items()))
 
     def __init__(self, data=None, *, roles, teams):
-        super().__init__(data)
+        # Its own ids (filter_role…): the invitation form on the same page has a role field too.
+        super().__init__(data, auto_id="filter_%s")
         # Django forms refuse NUL in any text field; the search text is cleaned below instead.
         self.fields["q"].validators = []
         self.fields["q"].widget.attrs.update({"type": "search", "placeholder": "Name or e-mail"})

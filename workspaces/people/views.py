@@ -191,16 +191,47 @@ class MemberActionView(WorkspaceMixin, ContextMixin, View):
         return reverse("people:index", args=[self.workspace.slug])
 
 
-class ChangeRoleView(MemberActionView):
+class ChangeRoleView(ConfirmMixin, MemberActionView):
+    """A change that takes Owner away from someone is confirmed first; any other acts at once."""
+
     required_capability = "change_member_roles"
+    http_method_names = ["post"]  # the row's form names the role; there is nothing to confirm without it
+
+    @cached_property
+    def target(self) -> Membership:
+        return self.member()
+
+    @cached_property
+    def form(self) -> RoleChangeForm:
+        return RoleChangeForm(self.request.POST, workspace=self.workspace)
 
     def post(self, request, *args, **kwargs):
-        member = self.member()
-        form = RoleChangeForm(request.POST, workspace=self.workspace)
-        if not form.is_valid():
-            messages.error(request, form.errors["role"][0])
+        self.target  # noqa: B018 -- another workspace's member is a 404 before anything else is said
+        if not self.form.is_valid():
+            messages.error(request, self.form.errors["role"][0])
             return self.back()
-        role, previous_role_id = form.cleaned_data["role"], member.role_id
+        return super().post(request, *args, **kwargs)
+
+    def confirmation(self) -> Confirmation | None:
+        member, role = self.target, self.form.cleaned_data["role"]
+        if not member.role.is_owner or role.is_owner:
+            return None
+        self.access.require("manage_owners", self.workspace)  # asked only of those who may do it
+        name = _name(member)
+        return Confirmation(
+            title=f"Take Owner away from {name}?",
+            button=f"Make {name} {role}",
+            cancel_url=self.people_url(),
+            consequences=[
+                f"{name} ({member.user.email}) is no longer an owner of {self.workspace}: they become {role} at "
+                "once and lose what only owners may do (billing, owners, deleting the workspace).",
+                "Only an owner can make them an owner again.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        member = self.target
+        role, previous_role_id = self.form.cleaned_data["role"], member.role_id
         try:
             member_change_role(actor=request.user, membership=member, role=role)
         except RuleViolation as exc:
@@ -264,18 +295,40 @@ class RemoveView(ConfirmMixin, MemberActionView):
         return self.back()
 
 
-class LeaveView(MemberActionView):
-    """Any member may leave (rule 1 keeps the last owner)."""
+class LeaveView(ConfirmMixin, MemberActionView):
+    """Any member may leave (rule 1 keeps the last owner); the page's form lands on the
+    confirmation, which says what goes."""
 
     required_capability = "view_workspace"
 
+    @cached_property
+    def successor_form(self) -> SuccessorForm:
+        return SuccessorForm(self.request.POST, workspace=self.workspace, leaving=self.membership)
+
     def post(self, request, *args, **kwargs):
-        form = SuccessorForm(request.POST, workspace=self.workspace, leaving=self.membership)
-        if not form.is_valid():
-            messages.error(request, next(iter(form.errors.values()))[0])
+        # A successor who is no other member is said at once, before anything is asked.
+        if not self.successor_form.is_valid():
+            messages.error(request, next(iter(self.successor_form.errors.values()))[0])
             return self.back()
+        return super().post(request, *args, **kwargs)
+
+    def confirmation(self) -> Confirmation:
+        successor = self.successor_form.is_valid() and self.successor_form.cleaned_data["successor"]
+        return Confirmation(
+            title=f"Leave {self.workspace}?",
+            button=f"Leave {self.workspace}",
+            cancel_url=self.back().url,
+            consequences=[
+                f"You lose your role ({self.membership.role}), site grants, teams and collaborations in "
+                f"{self.workspace}, at once.",
+                "Your experiences stay. To come back, you need a new invitation.",
+                *([f"{_name(successor)} becomes the owner of your sites."] if successor else []),
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
         try:
-            member_leave(membership=self.membership, site_successor=form.cleaned_data["successor"])
+            member_leave(membership=self.membership, site_successor=self.successor_form.cleaned_data["successor"])
         except RuleViolation as exc:
             _refusal(request, exc)
             return self.back()

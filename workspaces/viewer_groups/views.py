@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
@@ -162,11 +163,26 @@ class ViewerGroupDeleteView(ConfirmMixin, GroupMixin, TemplateView):
         return redirect("viewer_groups:index", self.workspace.slug)
 
 
-class ViewerGroupMemberRemoveView(GroupMixin, View):
-    http_method_names = ["post"]
+class ViewerGroupMemberRemoveView(ConfirmMixin, GroupMixin, ContextMixin, View):
+    @cached_property
+    def member(self):
+        return group_member_in(self.group, self.kwargs["member_pk"])
 
-    def post(self, request, *args, **kwargs):
-        member = group_member_in(self.group, kwargs["member_pk"])
+    def confirmation(self) -> Confirmation:
+        email = self.member.email
+        return Confirmation(
+            title=f"Remove {email} from “{self.group.name}”?",
+            button=f"Remove {email}",
+            cancel_url=reverse("viewer_groups:detail", args=[self.workspace.slug, self.group.pk]),
+            consequences=[
+                f"{email} can no longer open the restricted experiences shared with “{self.group.name}”, at "
+                "once, unless another of their viewer groups lets them.",
+                "Links already sent to the address stop working for those experiences.",
+            ],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        member = self.member
         viewer_group_member_remove(actor=request.user, group=self.group, member=member)
         messages.success(request, f"{member.email} is removed from “{self.group.name}”.")
         return self.back()
