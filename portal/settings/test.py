@@ -18,3 +18,6 @@ BILLING_PLANS = [
     {**BILLING_PLANS[0], "limits": {**BILLING_PLANS[0]["limits"], "sites": None, "members": None}},  # noqa: F405
     *BILLING_PLANS[1:],  # noqa: F405
 ]
+
+# The bundled test identity provider runs on 127.0.0.1 over plain HTTP.
+SSO_ALLOW_HTTP_ISSUER = True
