@@ -18,23 +18,20 @@ import logging
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.contrib import messages
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.contrib.auth import login
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .oidc import social_app
+from .oidc import refused, social_app
 from .selectors import enabled_connection, enabled_connections
-from .services import SignInRefused, sso_refusal_record, sso_sign_in
+from .services import SignInRefused, sso_sign_in
 
 logger = logging.getLogger(__name__)
 
-REFUSED_MESSAGE = "Single sign-on did not sign you in. Try again, or ask your workspace's administrators."
 
-
-def _back_to_sign_in(request):
-    messages.error(request, REFUSED_MESSAGE)
-    return ImmediateHttpResponse(redirect("accounts:login"))
+def _back_to_sign_in(request, connection=None, reason: str = "", email: str = ""):
+    return ImmediateHttpResponse(refused(request, connection, reason, email))
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -50,12 +47,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
         connection = enabled_connection(getattr(provider, "sub_id", ""))
         state = (extra_context or {}).get("state")
-        reason = "state" if state is None else ("id_token" if exception is not None else "provider")
-        if connection is not None:
-            sso_refusal_record(connection=connection, reason=reason)
-        # The exception's text only: never the request, a token or the client secret.
+        if state is None:
+            reason = "state"
+        elif isinstance(exception, OAuth2Error):
+            reason = "id_token"
+        else:
+            reason = "provider"
+        # The exception's type only: never the request, a token or the client secret.
         logger.info("Single sign-on refused (%s): %s", reason, type(exception).__name__ if exception else error)
-        raise _back_to_sign_in(request)
+        raise _back_to_sign_in(request, connection, reason)
 
     def pre_social_login(self, request, sociallogin):
         connection = enabled_connection(sociallogin.account.provider)
@@ -64,13 +64,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         claims = sociallogin.account.extra_data.get("id_token") or {}
         sent = sociallogin.state.get("nonce")
         if not sent or claims.get("nonce") != sent:
-            sso_refusal_record(connection=connection, reason="nonce")
-            raise _back_to_sign_in(request)
+            raise _back_to_sign_in(request, connection, "nonce")
         try:
             user, membership = sso_sign_in(connection=connection, claims=claims)
-        except SignInRefused as refused:
-            sso_refusal_record(connection=connection, reason=refused.reason, email=refused.email)
-            raise _back_to_sign_in(request) from refused
+        except SignInRefused as exc:
+            raise _back_to_sign_in(request, connection, exc.reason, exc.email) from exc
         login(request, user, backend="accounts.backends.EmailBackend")
         next_url = sociallogin.state.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):

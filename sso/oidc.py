@@ -20,6 +20,7 @@ callback is ``/sso/oidc/<provider_id>/login/callback/``. allauth's account pages
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 import jwt
@@ -28,10 +29,17 @@ from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
+from requests import RequestException
 
 from .models import Connection
+from .selectors import enabled_connection
+from .services import sso_refusal_record
+
+logger = logging.getLogger(__name__)
 
 # Asymmetric algorithms only: "none" and the HMAC family (keyed with the client secret) are refused.
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -99,6 +107,17 @@ def start(request: HttpRequest, connection: Connection, *, email: str, next_url:
     return provider.redirect(request, "login", next_url=next_url or None, auth_params=auth_params, nonce=nonce)
 
 
+REFUSED_MESSAGE = "Single sign-on did not sign you in. Try again, or ask your workspace's administrators."
+
+
+def refused(request: HttpRequest, connection: Connection | None, reason: str, email: str = ""):
+    """Audit a refusal (when the connection is known) and go back to the sign-in page."""
+    if connection is not None:
+        sso_refusal_record(connection=connection, reason=reason, email=email)
+    messages.error(request, REFUSED_MESSAGE)
+    return redirect("accounts:login")
+
+
 @login_not_required
 def callback(request: HttpRequest, provider_id: str):
     try:
@@ -106,3 +125,8 @@ def callback(request: HttpRequest, provider_id: str):
         return view(request)
     except SocialApp.DoesNotExist as exc:
         raise Http404 from exc
+    except (OAuth2Error, RequestException, ValueError, KeyError) as exc:
+        # Discovery failed before allauth's own error handling (unreachable, not JSON, or naming
+        # another issuer). Only the exception's type is logged: never a token or the secret.
+        logger.info("Single sign-on refused at discovery: %s", type(exc).__name__)
+        return refused(request, enabled_connection(provider_id), "discovery")

@@ -40,6 +40,7 @@ REFUSALS = {
     "nonce": "the ID token was not issued for this sign-in (nonce)",
     "id_token": "the ID token was invalid (signature, algorithm, issuer, audience or expiry)",
     "provider": "the identity provider answered with an error",
+    "discovery": "the identity provider's discovery document was unreachable, unusable or named another issuer",
     "no_email": "the identity provider gave no e-mail address",
     "email_not_verified": "the identity provider did not say the address is verified",
     "domain_not_bound": "the address is not at one of the connection's domains",
