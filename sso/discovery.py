@@ -1,8 +1,15 @@
 """Home-realm discovery: the sign-in page asks, through ``accounts.signals.sign_in_realm``, where an
 address signs in. An address at a domain bound to an enabled connection is sent to that identity
-provider; for any other address the answer is None and the page asks for the password."""
+provider; for any other address the answer is None and the page asks for the password.
+
+The answer is a page that continues to the identity provider (a link, followed at once by a
+``meta`` refresh), not a redirect: the sign-in form's ``form-action 'self'`` (the portal's CSP)
+also governs where its submission may be redirected, and an identity provider is elsewhere."""
 
 from __future__ import annotations
+
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from .oidc import start
 from .selectors import connection_for_email
@@ -12,4 +19,8 @@ def send_to_identity_provider(sender, *, request, email: str, next_url: str = ""
     connection = connection_for_email(email)
     if connection is None:
         return None
-    return start(request, connection, email=email, next_url=next_url)
+    response = start(request, connection, email=email, next_url=next_url)
+    if not isinstance(response, HttpResponseRedirect):
+        return response  # allauth's own error page
+    context = {"connection": connection, "continue_url": response["Location"]}
+    return TemplateResponse(request, "sso/continue.html", context)
