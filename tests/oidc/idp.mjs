@@ -4,15 +4,16 @@
 // verified, except a login starting with "unverified." whose address is reported unverified.
 //
 // Environment: CLIENT_ID, CLIENT_SECRET (the one client), REDIRECT_PREFIX (the client's redirect
-// URIs must start with it: the portal's test server on its own free port).
+// URIs must start with it: the portal's test server on its own free port), PORT (default 0: a
+// free port; the README's demo uses a fixed one).
 // Prints one JSON line, {"issuer": "http://127.0.0.1:<port>"}, once it listens.
 import http from "node:http";
 import Provider from "oidc-provider";
 
-const { CLIENT_ID, CLIENT_SECRET, REDIRECT_PREFIX } = process.env;
+const { CLIENT_ID, CLIENT_SECRET, REDIRECT_PREFIX, PORT = "0" } = process.env;
 
 const server = http.createServer();
-server.listen(0, "127.0.0.1", () => {
+server.listen(Number(PORT), "127.0.0.1", () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const provider = new Provider(issuer, {
     clients: [
