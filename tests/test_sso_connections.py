@@ -5,7 +5,7 @@ default role that is never Owner and that the person setting it may give (rule 3
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from audit.models import AuditEvent
 from kernel.errors import RuleViolation
@@ -210,7 +210,25 @@ def test_other_workspaces_connection_ids_are_404(client, owner, workspace, domai
     assert connection.enabled and Connection.objects.count() == 1
 
 
-def test_allauth_account_pages_are_not_reachable(client):
-    for path in ("/accounts/signup/social/", "/accounts/3rdparty/", "/accounts/oidc/x/login/", "/sso/oidc/c1/login/"):
+def test_allauth_account_pages_are_not_reachable(client, owner):
+    """Only the callback is routed: allauth's sign-in, sign-up, e-mail and connection pages are not
+    a second way in, signed in or not."""
+    paths = (
+        "/accounts/3rdparty/",
+        "/accounts/3rdparty/signup/",
+        "/accounts/social/signup/",
+        "/accounts/email/",
+        "/accounts/oidc/c1/login/",
+        "/sso/oidc/c1/login/",
+        "/sso/login/",
+        "/sso/signup/",
+    )
+    for path in paths:
         assert client.get(path).status_code in (302, 404)
-    assert client.get("/accounts/3rdparty/").status_code != 200
+        assert client.post(path).status_code in (302, 403, 404)
+    client.force_login(owner)
+    for path in paths:
+        assert client.get(path).status_code == 404
+    for name in ("account_login", "account_signup", "socialaccount_signup", "openid_connect_login"):
+        with pytest.raises(NoReverseMatch):
+            reverse(name, kwargs={"provider_id": "c1"} if name == "openid_connect_login" else {})

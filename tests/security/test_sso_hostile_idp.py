@@ -90,7 +90,8 @@ def assert_refused(client, response, reason: str, workspace, email: str = NEWCOM
     assert not AuditEvent.objects.filter(action="sso.sign_in", after__email=email).exists()
 
 
-def test_honest_provider_signs_in_and_provisions(client, acme, issuer):
+def test_honest_provider_signs_in_and_provisions(client, acme, issuer, caplog):
+    caplog.set_level("DEBUG")
     connect(acme, issuer, "honest")
     response = sign_in(client, NEWCOMER, issuer)
     workspace = acme[1]
@@ -101,6 +102,9 @@ def test_honest_provider_signs_in_and_provisions(client, acme, issuer):
     assert Membership.objects.get(workspace=workspace, user=user).role.key == catalog.MEMBER
     event = AuditEvent.objects.get(action="sso.sign_in")
     assert event.after == {"connection": "Acme IdP", "email": NEWCOMER, "account_created": True, "joined": True}
+    # The client secret is in no log line and no audit event.
+    assert "client-secret-value" not in caplog.text
+    assert not any("client-secret-value" in f"{e.before}{e.after}" for e in AuditEvent.objects.all())
 
 
 @pytest.mark.parametrize(
