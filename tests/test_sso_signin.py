@@ -12,7 +12,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
-from sso.services import SignInRefused, connection_add, sso_sign_in
+from sso.services import SignInRefused, connection_add, sso_refusal_record, sso_sign_in
 from tests.factories import UserFactory, add_member, make_workspace
 from workspaces.joining.services import join_domain_add
 from workspaces.models import Membership
@@ -146,3 +146,14 @@ def test_password_sign_in_still_works_at_a_bound_domain(client, connection):
 def test_hostile_addresses_do_not_500(client, connection):
     for value in ("\x00", "@", "x" * 5000 + "@acme.test", "nina@acme.test\x00"):
         assert client.post(reverse("accounts:login"), {"username": value}).status_code in (200, 400)
+
+
+def test_sign_ins_and_refusals_read_in_the_activity_page(client, connection, workspace, owner):
+    sso_sign_in(connection=connection, claims=claims("nina@acme.test"))
+    sso_refusal_record(connection=connection, reason="nonce")
+    client.force_login(owner)
+    page = client.get(reverse("activity:index", args=[workspace.slug]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Signed in with single sign-on" in text and "Single sign-on refused" in text
+    assert "secret-value" not in text
