@@ -281,7 +281,8 @@ def email_change_confirm(*, user: User, token: str) -> User:
 
 # How a password was set, as the audit event says: by staff in the admin, by the person on the
 # password-change page, or by the person through an e-mailed reset link.
-PASSWORD_SET_WAYS = frozenset({"admin", "change", "reset"})
+# "sso": an address first verified by single sign-on loses a password nobody proved was its owner's.
+PASSWORD_SET_WAYS = frozenset({"admin", "change", "reset", "sso"})
 
 
 @transaction.atomic

@@ -23,3 +23,8 @@ class Followed:
     message: str
     link_url: str = ""
     link_text: str = ""
+
+
+# Sent by the sign-in page when an address comes without a password: a receiver that knows where
+# that address signs in (single sign-on) answers with the response that sends it there, else None.
+sign_in_realm = Signal()  # sender: the sign-in view's class; request, email, next_url

@@ -29,6 +29,8 @@ from .forms import (
     SetPasswordForm,
     SignupForm,
 )
+from .models import normalize_email
+from .signals import sign_in_realm
 from .throttle import Throttled
 from .tokens import VerificationLinkError, VerificationLinkExpired, read_verification_token
 
@@ -194,6 +196,21 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        """An address without a password is the first step: an address that signs in elsewhere
+        (single sign-on, ``signals.sign_in_realm``) is sent there; any other gets the password form."""
+        email = request.POST.get("username", "").strip()
+        if not email or request.POST.get("password"):
+            return super().post(request, *args, **kwargs)
+        email = normalize_email(email)[:254]
+        for _receiver, answer in sign_in_realm.send(
+            sender=type(self), request=request, email=email, next_url=self.get_redirect_url()
+        ):
+            if answer is not None:
+                return answer
+        form = self.get_form_class()(request, initial={"username": email})
+        return self.render_to_response(self.get_context_data(form=form, password_step=True))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -19,10 +19,13 @@ urlpatterns = [
     path("api/v1/", include((api_urlpatterns(), "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
     path("invites/", include("workspaces.invites.urls")),
+    # Only the OpenID Connect callback; allauth's /accounts/ pages are not routed anywhere.
+    path("sso/", include("sso.urls")),
     path("p/", include("workspaces.public.urls")),
     path("w/<slug:workspace_slug>/roles/", include("permissions.role_urls")),
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
+    path("w/<slug:workspace_slug>/settings/sso/connections/", include("sso.urls_settings")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),
     path("w/<slug:workspace_slug>/people/invite/bulk/", include("workspaces.invites.urls_bulk")),
     path("w/<slug:workspace_slug>/people/", include("workspaces.people.urls")),

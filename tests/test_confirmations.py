@@ -23,6 +23,8 @@ from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
+from sso.models import Connection
+from sso.services import connection_add
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
 from workspace_settings.models import SSOConfiguration
@@ -224,6 +226,26 @@ def _sso_remove(workspace, owner):
     )
 
 
+def _sso_connection_remove(workspace, owner):
+    domain = join_domain_add(actor=owner, workspace=workspace, domain="acme.test", role=builtin_role(catalog.VIEWER))
+    connection = connection_add(
+        actor=owner,
+        workspace=workspace,
+        name="Acme IdP",
+        issuer="https://idp.acme.test",
+        client_id="portal",
+        client_secret="confirm-secret",
+        domains=[domain],
+        default_role=builtin_role(catalog.MEMBER),
+    )
+    return Control(
+        reverse("sso:remove", args=[workspace.slug, connection.pk]),
+        {},
+        lambda: not Connection.objects.filter(pk=connection.pk).exists(),
+        "Remove the connection “Acme IdP”?",
+    )
+
+
 def _unpublish(workspace, owner):
     experience = experience_publish(actor=None, experience=make_experience(workspace))
     return Control(
@@ -379,6 +401,7 @@ CONTROLS = {
     "paid plan change": _plan_upgrade,
     "data deletion request": _deletion_request,
     "remove single sign-on": _sso_remove,
+    "remove single sign-on connection": _sso_connection_remove,
     "unpublish experience": _unpublish,
     "decline join request": _join_request_decline,
     "remove IP rule": _ip_rule_remove,

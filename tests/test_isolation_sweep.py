@@ -36,6 +36,7 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
+from sso.services import connection_add
 from tests.factories import (
     UserFactory,
     add_member,
@@ -110,6 +111,8 @@ NOT_WORKSPACE_SCOPED = {
     "invites:accept": "an invitation's secret token; the invitation names its workspace",
     "public:experience": "a published experience's public page: who may open it is its visibility",
     "public:link": "a viewer's one-time link to a published experience",
+    "openid_connect_callback": "an identity provider's answer; the connection names its workspace and the "
+    "sign-in admits only its domains (tests/security/test_sso_hostile_idp.py)",
 }
 
 
@@ -158,6 +161,7 @@ REFS_BY_NAMESPACE: dict[str, dict[str, Refs]] = {
     "collaborators": {"collaborator_pk": Ref("collaborator")},
     "viewer_groups": {"group_pk": Ref("viewer_group"), "member_pk": Ref("viewer")},
     "billing": {"contact_pk": Ref("billing_contact")},
+    "sso": {"pk": Ref("sso_connection")},
 }
 REFS_BY_PARAM: dict[str, Refs] = {
     "site_slug": Ref("site", "slug"),
@@ -260,6 +264,19 @@ def _viewer_group(w: World):
     return viewer_group_create(actor=w.owner, workspace=w.workspace, name=f"{w.workspace.name} viewers")
 
 
+def _sso_connection(w: World):
+    return connection_add(
+        actor=w.owner,
+        workspace=w.workspace,
+        name=f"{w.workspace.name} IdP",
+        issuer=f"https://idp.{w.domain}",
+        client_id="portal",
+        client_secret="sweep-secret",
+        domains=[w.join_domain],
+        default_role=builtin_role(catalog.MEMBER),
+    )
+
+
 BUILDERS: dict[str, Callable[[World], object]] = {
     "member": lambda w: add_member(w.workspace, catalog.MEMBER),
     "site": lambda w: make_site(w.workspace, f"{w.workspace.name} shop"),
@@ -278,6 +295,7 @@ BUILDERS: dict[str, Callable[[World], object]] = {
     "viewer_group": _viewer_group,
     "viewer": lambda w: viewer_group_member_add(actor=w.owner, group=w.viewer_group, email=f"viewer@{w.domain}"),
     "ip_rule": lambda w: ip_rules_add(actor=w.owner, workspace=w.workspace, text="203.0.113.0/24")[0],
+    "sso_connection": _sso_connection,
     "billing_contact": lambda w: billing_contact_add(actor=w.owner, workspace=w.workspace, email=f"bills@{w.domain}"),
 }
 

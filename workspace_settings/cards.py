@@ -62,7 +62,12 @@ CARDS: tuple[Card, ...] = (
         "Two-factor authentication",
         "Require members to sign in with a second factor.",
     ),
-    Card("manage_sso", "settings:sso", "Single sign-on", "The identity provider's SAML configuration."),
+    Card(
+        "manage_sso",
+        "settings:sso",
+        "Single sign-on",
+        "Sign-in through your OpenID Connect identity provider; the SAML configuration.",
+    ),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
     Card(
         "manage_policies",

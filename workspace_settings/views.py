@@ -20,6 +20,7 @@ from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
+from sso import selectors as sso_selectors
 from workspaces.overview.forms import WorkspaceForm
 from workspaces.overview.services import workspace_update
 from workspaces.selectors import site_in
@@ -281,7 +282,9 @@ class SSOView(WorkspaceMixin, FormView):
         return {**super().get_form_kwargs(), "instance": self.config}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(config=self.config, **kwargs)
+        return super().get_context_data(
+            config=self.config, sso_connections=sso_selectors.connections_of(self.workspace), **kwargs
+        )
 
     def form_valid(self, form):
         try:

@@ -43,6 +43,13 @@ INSTALLED_APPS = [
     "twofactor",
     "ninja",  # the API's docs page (Swagger UI) from static files
     "django_ratelimit",  # its system checks refuse a cache that worker processes do not share
+    # Single sign-on through each workspace's OpenID Connect identity provider (sso/oidc.py). allauth's
+    # socialaccount needs allauth.account installed; its account pages are not routed (portal/urls.py).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After sign-in, access and messages: leads people to the two-factor page they owe.
     "twofactor.middleware.TwoFactorMiddleware",
+    # Required by allauth's socialaccount (the single sign-on callback).
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of authentication attempts.
     "axes.middleware.AxesMiddleware",
@@ -297,3 +306,18 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Where join-domain TXT records are looked up: unset means the system's resolver (resolv.conf).
 DNS_RESOLVER_NAMESERVERS = env.list("DNS_RESOLVER_NAMESERVERS", default=[]) or None
 DNS_RESOLVER_PORT = env.int("DNS_RESOLVER_PORT", default=53)
+
+# Single sign-on (sso/): allauth's socialaccount, with the portal's adapter doing the portal's work
+# (apps from sso.Connection rows, sign-in through sso.services). No allauth account is ever created.
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT", default=5)
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# An identity provider's issuer must be an https:// URL; a development or test provider on this
+# machine may be plain http:// when this is on (local and test settings).
+SSO_ALLOW_HTTP_ISSUER = env.bool("SSO_ALLOW_HTTP_ISSUER", default=False)

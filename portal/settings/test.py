@@ -22,3 +22,5 @@ BILLING_PLANS = [
 # Suites call the API thousands of times a minute from one address; tests/test_api_rate_limits.py
 # sets the limits it tests.
 API_RATE_LIMIT_PER_KEY = API_RATE_LIMIT_PER_CLIENT = API_BAD_KEY_LIMIT_PER_CLIENT = "1000000/m"
+# The bundled test identity provider runs on 127.0.0.1 over plain HTTP.
+SSO_ALLOW_HTTP_ISSUER = True

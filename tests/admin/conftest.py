@@ -15,6 +15,7 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
+from sso.services import connection_add
 from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.settings_factories import make_settings
@@ -63,6 +64,18 @@ def world(owner, acme):
         workspace=acme, domain="acme.test", role=builtin_role(catalog.MEMBER), verification_token="t" * 32
     )
     JoinRequest.objects.create(workspace=acme, user=UserFactory(email="asker@acme.test"), domain=domain)
+    domain.verified_at = timezone.now()
+    domain.save(update_fields=["verified_at"])
+    connection_add(
+        actor=None,
+        workspace=acme,
+        name="Acme IdP",
+        issuer="https://idp.acme.test",
+        client_id="portal",
+        client_secret="admin-secret",
+        domains=[domain],
+        default_role=builtin_role(catalog.MEMBER),
+    )
     role = role_save(
         actor=None, workspace=acme, scope=catalog.WORKSPACE, name="Analyst", capabilities={"view_all_analytics"}
     )

@@ -1,0 +1,23 @@
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+from django.contrib import admin
+
+from kernel.admin import ReadOnlyAdmin
+
+from .models import Connection
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ReadOnlyAdmin):
+    """Read-only: connections change on the workspace's single sign-on page. The secret is not shown."""
+
+    list_display = ("name", "workspace", "issuer", "client_id", "default_role", "enabled", "updated_at")
+    fields = ("workspace", "name", "kind", "issuer", "client_id", "domains", "default_role", "enabled", "updated_by")
+    list_filter = ("enabled",)
+
+
+# allauth's own tables stay empty (the portal's adapter builds its apps from connections and ends
+# every sign-in itself); their admin pages would be a second, unaudited place to configure sign-in.
+for _model in (EmailAddress, SocialAccount, SocialApp, SocialToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

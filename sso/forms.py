@@ -1,0 +1,54 @@
+"""The connection form. It only reads and checks the input; ``sso.services`` saves it."""
+
+from __future__ import annotations
+
+from django import forms
+
+from permissions.forms import role_choice_label
+from workspaces.joining.dns import unicode_form
+
+from .selectors import bindable_domains, connection_roles
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="How this page names it, e.g. “Acme Okta”.")
+    issuer = forms.CharField(
+        label="Issuer URL",
+        max_length=500,
+        help_text="The identity provider's issuer, e.g. https://acme.okta.com; its discovery document is read "
+        "from <issuer>/.well-known/openid-configuration.",
+    )
+    client_id = forms.CharField(label="Client ID", max_length=255)
+    client_secret = forms.CharField(
+        label="Client secret",
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    domains = forms.ModelMultipleChoiceField(
+        label="Domains that sign in through it",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Verified join domains of this workspace. Addresses elsewhere are refused.",
+        error_messages={"required": "Choose at least one verified join domain."},
+    )
+    default_role = forms.ModelChoiceField(
+        label="Role of new members",
+        queryset=None,
+        empty_label="Choose…",
+        help_text="The role someone gets the first time they sign in through this connection.",
+        error_messages={"required": "Choose the role new members get."},
+    )
+    enabled = forms.BooleanField(label="Enabled: people sign in through it", required=False, initial=True)
+
+    def __init__(self, *args, workspace, access, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        domains = bindable_domains(workspace).order_by("domain")
+        self.fields["domains"].queryset = domains
+        self.fields["domains"].choices = [(found.pk, unicode_form(found.domain)) for found in domains]
+        # Only roles the person may give (rule 3, as the policy answers it); the service checks again.
+        roles = access.givable_roles(connection_roles(workspace), workspace)
+        self.fields["default_role"].queryset = connection_roles(workspace).filter(pk__in=[r.pk for r in roles])
+        self.fields["default_role"].choices = [("", "Choose…"), *((r.pk, role_choice_label(r)) for r in roles)]
+        if editing:
+            self.fields["client_secret"].required = False
+            self.fields["client_secret"].help_text = "Leave empty to keep the stored secret; it is never shown."

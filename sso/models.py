@@ -1,0 +1,66 @@
+"""Single sign-on connections: a workspace's OpenID Connect identity provider.
+
+A connection names the identity provider by its issuer (discovery is read from
+``<issuer>/.well-known/openid-configuration``), the client the workspace registered there, and the
+workspace's *verified* join domains whose addresses sign in through it. The client secret is
+needed to call the token endpoint, so it is stored as given (it cannot be hashed); it is never
+shown back on a page, written to a log or to the audit log.
+
+Rows are written only through ``sso.services``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Connection(models.Model):
+    class Kind(models.TextChoices):
+        OIDC = "oidc", "OpenID Connect"
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="sso_connections")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OIDC)
+    issuer = models.URLField("issuer URL", max_length=500)
+    client_id = models.CharField("client ID", max_length=255)
+    client_secret = models.CharField("client secret", max_length=500)
+    domains = models.ManyToManyField("workspaces.JoinDomain", related_name="sso_connections")
+    default_role = models.ForeignKey("permissions.Role", on_delete=models.PROTECT, related_name="+")
+    enabled = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "SSO connection"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="sso_connection_name_unique_in_workspace"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):  # never the secret
+        return f"<Connection {self.pk} {self.name!r} of workspace {self.workspace_id}>"
+
+    @property
+    def provider_id(self) -> str:
+        """The connection's name in the sign-in URLs (``/sso/oidc/<provider_id>/…``)."""
+        return f"c{self.pk}"
+
+    def state(self) -> dict:
+        """What the audit log keeps: everything but the client secret."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "domains": sorted(domain.domain for domain in self.domains.all()),
+            "default_role": self.default_role.name,
+            "enabled": self.enabled,
+        }

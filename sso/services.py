@@ -1,0 +1,304 @@
+"""Every write about single sign-on: connections (``manage_sso``), and signing in through one.
+
+Connection changes check the actor's capability through the policy, validate everything before
+writing, take the workspace's lock, and write one audit event per change in the same transaction.
+The client secret is never part of an event (``Connection.state`` leaves it out).
+
+``sso_sign_in`` is what happens when an identity provider sends someone back with a valid,
+verified ID token: just-in-time provisioning through the accounts and membership services. Every
+sign-in and every refusal is audited with the connection and the reason.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.addresses import normalize_email
+from accounts.models import User
+from accounts.services import account_create, account_password_set, email_verify_and_follow
+from audit.services import record
+from billing.limits import PlanLimitReached
+from kernel.errors import RuleViolation
+from kernel.locks import lock_workspace
+from permissions import catalog
+from permissions.models import Role
+from permissions.policy import Access, require, require_can_give
+from workspaces.joining.selectors import domain_for_email
+from workspaces.models import JoinDomain, Membership, Workspace
+from workspaces.people.services import member_add
+
+from .models import Connection
+from .selectors import bindable_domains
+
+# Why a sign-in was refused, as the audit log keeps it.
+REFUSALS = {
+    "state": "the answer did not match a sign-in started here (state)",
+    "nonce": "the ID token was not issued for this sign-in (nonce)",
+    "id_token": "the ID token was invalid (signature, algorithm, issuer, audience or expiry)",
+    "provider": "the identity provider answered with an error",
+    "discovery": "the identity provider's discovery document was unreachable, unusable or named another issuer",
+    "no_email": "the identity provider gave no e-mail address",
+    "email_not_verified": "the identity provider did not say the address is verified",
+    "domain_not_bound": "the address is not at one of the connection's domains",
+    "account_inactive": "the account is deactivated",
+    "role_not_givable": "whoever set the connection's default role may no longer give it",
+    "workspace_full": "the workspace's plan has no room for another member",
+}
+
+
+class SignInRefused(Exception):
+    def __init__(self, reason: str, email: str = ""):
+        super().__init__(REFUSALS[reason])
+        self.reason, self.email = reason, email
+
+
+# --- connections -----------------------------------------------------------------------------------
+
+
+def _check_issuer(issuer: str) -> str:
+    issuer = (issuer or "").strip()
+    schemes = ["https", "http"] if settings.SSO_ALLOW_HTTP_ISSUER else ["https"]
+    try:
+        URLValidator(schemes=schemes)(issuer)
+    except ValidationError as exc:
+        raise RuleViolation("Enter the issuer URL of the identity provider, starting with https://.") from exc
+    if len(issuer) > 500 or "?" in issuer or "#" in issuer:
+        raise RuleViolation("The issuer URL is at most 500 characters, without a query or fragment.")
+    return issuer.removesuffix("/.well-known/openid-configuration")
+
+
+def _check_role(actor, workspace: Workspace, role: Role) -> None:
+    if role.scope != catalog.WORKSPACE or role.workspace_id not in (None, workspace.pk):
+        raise RuleViolation(f"“{role}” is not a workspace role of {workspace}.")
+    if role.builtin and role.key == catalog.OWNER:
+        raise RuleViolation("Single sign-on never makes anyone an owner: choose another role.")
+    require_can_give(actor, role, workspace)  # rule 3
+
+
+def _check_domains(workspace: Workspace, domains, connection: Connection | None) -> list[JoinDomain]:
+    domains = list(domains)
+    if not domains:
+        raise RuleViolation("Choose at least one verified join domain whose addresses sign in through this connection.")
+    allowed = set(bindable_domains(workspace).values_list("pk", flat=True))
+    if any(domain.pk not in allowed for domain in domains):
+        raise RuleViolation("A connection admits only this workspace's verified join domains.")
+    taken = JoinDomain.objects.filter(pk__in=[d.pk for d in domains], sso_connections__isnull=False)
+    if connection is not None:
+        taken = taken.exclude(sso_connections=connection)
+    if names := sorted(taken.values_list("domain", flat=True).distinct()):
+        raise RuleViolation(f"Already signed in through another connection: {', '.join(names)}.")
+    return domains
+
+
+def _check_text(name: str, client_id: str) -> tuple[str, str]:
+    name, client_id = (name or "").strip(), (client_id or "").strip()
+    if not name or len(name) > 100:
+        raise RuleViolation("Enter a name for the connection (at most 100 characters).")
+    if not client_id or len(client_id) > 255:
+        raise RuleViolation("Enter the client ID the identity provider gave you (at most 255 characters).")
+    return name, client_id
+
+
+def _check_secret(secret: str) -> str:
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 500:
+        raise RuleViolation("Enter the client secret the identity provider gave you (at most 500 characters).")
+    return secret
+
+
+def _name_free(workspace: Workspace, name: str, connection: Connection | None) -> None:
+    others = Connection.objects.filter(workspace=workspace, name=name)
+    if connection is not None:
+        others = others.exclude(pk=connection.pk)
+    if others.exists():
+        raise RuleViolation(f"Another connection is already called “{name}”.")
+
+
+@transaction.atomic
+def connection_add(
+    *,
+    actor,
+    workspace: Workspace,
+    name: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    domains,
+    default_role: Role,
+    enabled: bool = True,
+) -> Connection:
+    require(actor, "manage_sso", workspace)
+    name, client_id = _check_text(name, client_id)
+    issuer, client_secret = _check_issuer(issuer), _check_secret(client_secret)
+    _check_role(actor, workspace, default_role)
+    lock_workspace(workspace)
+    domains = _check_domains(workspace, domains, None)
+    _name_free(workspace, name, None)
+    connection = Connection.objects.create(
+        workspace=workspace,
+        name=name,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        default_role=default_role,
+        enabled=enabled,
+        updated_by=actor,
+    )
+    connection.domains.set(domains)
+    record(action="sso_connection.add", actor=actor, workspace=workspace, target=connection, after=connection.state())
+    return connection
+
+
+@transaction.atomic
+def connection_update(
+    *,
+    actor,
+    connection: Connection,
+    name: str,
+    issuer: str,
+    client_id: str,
+    domains,
+    default_role: Role,
+    enabled: bool,
+    client_secret: str = "",
+) -> Connection:
+    """Change a connection; an empty ``client_secret`` keeps the stored one."""
+    workspace = connection.workspace
+    require(actor, "manage_sso", workspace)
+    name, client_id = _check_text(name, client_id)
+    issuer = _check_issuer(issuer)
+    new_secret = _check_secret(client_secret) if (client_secret or "").strip() else ""
+    if default_role.pk != connection.default_role_id:
+        _check_role(actor, workspace, default_role)
+    lock_workspace(workspace)
+    domains = _check_domains(workspace, domains, connection)
+    _name_free(workspace, name, connection)
+    before = connection.state()
+    connection.name, connection.issuer, connection.client_id = name, issuer, client_id
+    connection.default_role, connection.enabled = default_role, enabled
+    secret_changed = bool(new_secret) and new_secret != connection.client_secret
+    if secret_changed:
+        connection.client_secret = new_secret
+    connection.domains.set(domains)
+    after = connection.state()
+    if after == before and not secret_changed:
+        return connection
+    connection.updated_by, connection.updated_at = actor, timezone.now()
+    connection.save()
+    if secret_changed:
+        after = {**after, "client_secret": "changed"}  # that it changed, never what it is
+    record(
+        action="sso_connection.update", actor=actor, workspace=workspace, target=connection, before=before, after=after
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_set_enabled(*, actor, connection: Connection, enabled: bool) -> Connection:
+    workspace = connection.workspace
+    require(actor, "manage_sso", workspace)
+    lock_workspace(workspace)
+    if connection.enabled == enabled:
+        return connection
+    connection.enabled, connection.updated_by, connection.updated_at = enabled, actor, timezone.now()
+    connection.save(update_fields=["enabled", "updated_by", "updated_at"])
+    action = "sso_connection.enable" if enabled else "sso_connection.disable"
+    record(action=action, actor=actor, workspace=workspace, target=connection, after={"enabled": enabled})
+    return connection
+
+
+@transaction.atomic
+def connection_remove(*, actor, connection: Connection) -> None:
+    workspace = connection.workspace
+    require(actor, "manage_sso", workspace)
+    lock_workspace(workspace)
+    record(
+        action="sso_connection.remove", actor=actor, workspace=workspace, target=connection, before=connection.state()
+    )
+    connection.delete()
+
+
+# --- signing in ------------------------------------------------------------------------------------
+
+
+def sso_refusal_record(*, connection: Connection, reason: str, email: str = "") -> None:
+    """Audit a refused sign-in, in its own transaction (nothing else was written)."""
+    with transaction.atomic():
+        record(
+            action="sso.refused",
+            workspace=connection.workspace,
+            target=connection,
+            after={"connection": connection.name, "reason": reason, "email": email[:254]},
+        )
+
+
+def _verified_claim(value) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _address(connection: Connection, claims: dict) -> str:
+    raw = claims.get("email")
+    if not isinstance(raw, str) or not raw.strip():
+        raise SignInRefused("no_email")
+    email = normalize_email(raw)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise SignInRefused("no_email") from exc
+    if not _verified_claim(claims.get("email_verified")):
+        raise SignInRefused("email_not_verified", email)
+    join_domain = domain_for_email(email)
+    bound = join_domain is not None and connection.domains.filter(pk=join_domain.pk).exists()
+    if not bound or join_domain.workspace_id != connection.workspace_id:
+        raise SignInRefused("domain_not_bound", email)
+    return email
+
+
+@transaction.atomic
+def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membership]:
+    """The person the identity provider vouches for: their account and their membership of the
+    connection's workspace, made on their first sign-in (the address counts as verified, the
+    membership has the connection's default role). Raises ``SignInRefused``; nothing is written
+    then. Never touches another workspace than the connection's."""
+    email = _address(connection, claims)
+    workspace = connection.workspace
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if user is not None and not user.is_active:
+        raise SignInRefused("account_inactive", email)
+    membership = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
+    if membership is None:
+        setter = connection.updated_by
+        if setter is not None and not Access(setter).can_give(connection.default_role, workspace):
+            raise SignInRefused("role_not_givable", email)
+    if created:
+        user = account_create(actor=None, email=email, password=None)
+        name = claims.get("name")
+        if isinstance(name, str) and name.strip():
+            user.full_name = name.strip()[:150]
+            user.save(update_fields=["full_name"])
+    elif user.email_verified_at is None and user.has_usable_password():
+        # Nobody proved that whoever chose this password owns the address; the provider just did.
+        account_password_set(actor=None, user=user, password=None, via="sso")
+    joined = membership is None
+    if joined:
+        try:
+            membership = member_add(
+                workspace=workspace, user=user, role=connection.default_role, actor=user, action="member.sso_join"
+            )
+        except PlanLimitReached as exc:
+            raise SignInRefused("workspace_full", email) from exc
+    if user.email_verified_at is None:
+        email_verify_and_follow(user)  # after joining, so joining by domain finds the membership made
+    record(
+        action="sso.sign_in",
+        actor=user,
+        workspace=workspace,
+        target=connection,
+        after={"connection": connection.name, "email": email, "account_created": created, "joined": joined},
+    )
+    return user, membership

@@ -1,0 +1,14 @@
+"""Connection pages, at /w/<workspace_slug>/settings/sso/connections/ (namespace "sso")."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "sso"
+
+urlpatterns = [
+    path("add/", views.ConnectionAddView.as_view(), name="add"),
+    path("<int:pk>/", views.ConnectionEditView.as_view(), name="edit"),
+    path("<int:pk>/enabled/", views.ConnectionEnabledView.as_view(), name="enabled"),
+    path("<int:pk>/remove/", views.ConnectionRemoveView.as_view(), name="remove"),
+]

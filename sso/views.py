@@ -1,0 +1,114 @@
+"""Connection pages under the single sign-on settings page. Every page needs ``manage_sso`` (403 for
+a member without it, 404 for outsiders and for another workspace's connection ids); the services
+check it again on every write. The client secret is never put in a page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import FormView
+
+from kernel.confirm import Confirmation, ConfirmMixin
+from kernel.errors import RuleViolation
+from kernel.views import WorkspaceActionView, WorkspaceMixin
+
+from .forms import ConnectionForm
+from .models import Connection
+from .selectors import connection_in
+from .services import connection_add, connection_remove, connection_set_enabled, connection_update
+
+
+def redirect_uri(request, connection: Connection) -> str:
+    """What the identity provider must allow as the redirect (callback) URI."""
+    return request.build_absolute_uri(reverse("openid_connect_callback", args=[connection.provider_id]))
+
+
+class ConnectionMixin(WorkspaceMixin):
+    required_capability = "manage_sso"
+
+    @cached_property
+    def connection(self) -> Connection:
+        return connection_in(self.workspace, self.kwargs["pk"])
+
+    def done_url(self) -> str:
+        return reverse("settings:sso", args=[self.workspace.slug])
+
+
+class ConnectionAddView(ConnectionMixin, FormView):
+    template_name = "sso/connection_form.html"
+    form_class = ConnectionForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access}
+
+    def form_valid(self, form):
+        try:
+            added = connection_add(actor=self.request.user, workspace=self.workspace, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_error(None, exc.messages)
+            return self.form_invalid(form)
+        messages.success(self.request, f"“{added.name}” is added. Give its redirect URI to your identity provider.")
+        return redirect("sso:edit", self.workspace.slug, added.pk)
+
+
+class ConnectionEditView(ConnectionMixin, FormView):
+    template_name = "sso/connection_form.html"
+    form_class = ConnectionForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access, "editing": True}
+
+    def get_initial(self):
+        found = self.connection
+        return {
+            "name": found.name,
+            "issuer": found.issuer,
+            "client_id": found.client_id,
+            "domains": [domain.pk for domain in found.domains.all()],
+            "default_role": found.default_role_id,
+            "enabled": found.enabled,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            connection=self.connection, redirect_uri=redirect_uri(self.request, self.connection), **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            connection_update(actor=self.request.user, connection=self.connection, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_error(None, exc.messages)
+            return self.form_invalid(form)
+        messages.success(self.request, f"“{self.connection.name}” is saved.")
+        return redirect(self.done_url())
+
+
+class ConnectionEnabledView(ConnectionMixin, WorkspaceActionView):
+    """Turn a connection on or off (POST ``enabled=on|off``)."""
+
+    def act(self, request) -> None:
+        turn_on = request.POST.get("enabled") == "on"
+        connection_set_enabled(actor=request.user, connection=self.connection, enabled=turn_on)
+        state = "enabled" if turn_on else "disabled: nobody signs in through it"
+        messages.success(request, f"“{self.connection.name}” is {state}.")
+
+
+class ConnectionRemoveView(ConfirmMixin, ConnectionMixin, WorkspaceActionView):
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Remove the connection “{self.connection.name}”?",
+            button="Remove the connection",
+            cancel_url=self.done_url(),
+            consequences=[
+                "Nobody signs in through this identity provider any more; their accounts and memberships stay.",
+                "Its client secret is deleted: connecting again means entering it again.",
+            ],
+        )
+
+    def act(self, request) -> None:
+        name = self.connection.name
+        connection_remove(actor=request.user, connection=self.connection)
+        messages.success(request, f"“{name}” is removed.")
