@@ -40,6 +40,7 @@ from permissions import services as role_services
 from permissions.roles import builtin_role
 from privacy import services as privacy
 from privacy.models import DataRequest
+from sso import services as sso
 from tests.dns_server import serving
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.settings_factories import CERTIFICATE, POLICY, SSO
@@ -1050,6 +1051,99 @@ def test_sso_remove(w):
     assert_one(events, "sso.remove", actor=w.owner, target=target, workspace=w.workspace)
     with nothing_recorded():
         ws_settings.sso_remove(actor=w.owner, workspace=w.workspace)
+
+
+# --- single sign-on connections and sign-ins --------------------------------------------------------
+
+
+def _connection(w, **overrides):
+    domain = join_domains.join_domain_add(
+        actor=w.owner, workspace=w.workspace, domain="acme.test", role=builtin_role(catalog.VIEWER)
+    )
+    fields = {
+        "name": "Acme IdP",
+        "issuer": "https://idp.acme.test",
+        "client_id": "portal",
+        "client_secret": "client-secret-value-0123",
+        "domains": [domain],
+        "default_role": builtin_role(catalog.MEMBER),
+        **overrides,
+    }
+    return sso.connection_add(actor=w.owner, workspace=w.workspace, **fields), fields
+
+
+@covers(sso.connection_add)
+def test_sso_connection_add(w):
+    with recorded() as events:
+        connection, _ = _connection(w)
+    assert [e.action for e in events if e.action.startswith("sso")] == ["sso_connection.add"]
+    assert_event(events[-1], "sso_connection.add", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        sso.connection_add(
+            actor=w.owner,
+            workspace=w.workspace,
+            name="Other",
+            issuer="ftp://x",
+            client_id="p",
+            client_secret="s" * 20,
+            domains=[],
+            default_role=builtin_role(catalog.MEMBER),
+        )
+
+
+@covers(sso.connection_update)
+def test_sso_connection_update(w):
+    connection, fields = _connection(w)
+    fields.pop("client_secret")
+    with recorded() as events:
+        sso.connection_update(actor=w.owner, connection=connection, **{**fields, "name": "Renamed", "enabled": True})
+    assert_one(events, "sso_connection.update", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded():
+        sso.connection_update(actor=w.owner, connection=connection, **{**fields, "name": "Renamed", "enabled": True})
+
+
+@covers(sso.connection_set_enabled)
+def test_sso_connection_set_enabled(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.connection_set_enabled(actor=w.owner, connection=connection, enabled=False)
+    assert_one(events, "sso_connection.disable", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded():
+        sso.connection_set_enabled(actor=w.owner, connection=connection, enabled=False)
+    with nothing_recorded(PermissionDenied):
+        sso.connection_set_enabled(actor=w.member.user, connection=connection, enabled=True)
+
+
+@covers(sso.connection_remove)
+def test_sso_connection_remove(w):
+    connection, _ = _connection(w)
+    target = ref(connection)
+    with recorded() as events:
+        sso.connection_remove(actor=w.owner, connection=connection)
+    assert_one(events, "sso_connection.remove", actor=w.owner, target=target, workspace=w.workspace)
+
+
+@covers(sso.sso_refusal_record)
+def test_sso_refusal_record(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.sso_refusal_record(connection=connection, reason="domain_not_bound", email="x@elsewhere.test")
+    assert_one(events, "sso.refused", actor=None, target=connection, workspace=w.workspace)
+
+
+@covers(sso.sso_sign_in)
+def test_sso_sign_in(w):
+    """A returning member's sign-in is one event; a first sign-in also records the account and the
+    membership it makes (their own services' events); a refused one records nothing here."""
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.sso_sign_in(connection=connection, claims={"email": "mia@acme.test", "email_verified": True})
+    assert_one(events, "sso.sign_in", actor=w.member.user, target=connection, workspace=w.workspace)
+    with recorded() as events:
+        sso.sso_sign_in(connection=connection, claims={"email": "new@acme.test", "email_verified": True})
+    assert events[-1].action == "sso.sign_in" and "member.sso_join" in [e.action for e in events]
+    with nothing_recorded(sso.SignInRefused):
+        sso.sso_sign_in(connection=connection, claims={"email": "new2@acme.test", "email_verified": False})
 
 
 # --- billing ---------------------------------------------------------------------------------------
