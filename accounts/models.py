@@ -85,10 +85,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
-        # The people page's sorts by name and by last sign-in. Its search ("contains", any case) has
-        # trigram indexes on PostgreSQL, made by migration 0004 (SQLite has no such index).
+        # The people page's sorts by name, by address and by last sign-in; the member pickers' list by
+        # address (the unique constraint's index is on LOWER(email), which no such order can use).
+        # The search ("contains", any case) has trigram indexes on PostgreSQL, made by migration 0005
+        # (SQLite has no such index).
         indexes = [
             models.Index(fields=["full_name", "email"], name="user_name_sort"),
+            models.Index(fields=["email"], name="user_email_sort"),
             models.Index(fields=["last_login"], name="user_last_login"),
         ]
 

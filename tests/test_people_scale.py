@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from permissions import catalog
 from permissions.roles import builtin_role
+from permissions.services import role_save
 from tests.factories import UserFactory, add_member, make_site, make_team, make_workspace
 from tests.twofactor_factories import enable_two_factor
 from workspaces.invites.services import invite_create
@@ -263,7 +264,9 @@ def test_invitations_and_join_requests_have_their_own_pages(client, workspace, o
 
 # --- cost and size --------------------------------------------------------------------------------
 
-OWNER_QUERIES = 18  # as tests/test_team_page.py counts them, for a search or a filter too
+OWNER_QUERIES = (
+    14  # at most 15 (README: people at scale); as tests/test_team_page.py counts them, for a search or a filter too
+)
 
 
 def crowd_of(workspace, owner, size: int):
@@ -309,3 +312,39 @@ def test_html_does_not_grow_beyond_a_page(client, workspace, owner, params):
     # no list of every member anywhere: one successor field, one new-owner field
     assert large.count("<option") == small.count("<option")
     assert 'name="successor_email"' in large and 'name="to_email"' in large
+
+
+def test_custom_roles_cost_one_query_and_are_offered_within_ones_own(
+    client, workspace, owner, django_assert_num_queries
+):
+    """Custom roles' capabilities (both scopes) are read in one query; the role picker offers only
+    the roles the person may give (rule 3), as with the capabilities prefetched."""
+    crowd_of(workspace, owner, 5)
+    wide = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Wide",
+        capabilities={"view_members", "manage_billing"},
+    )
+    desk_role = role_save(
+        actor=None,
+        workspace=workspace,
+        scope=catalog.WORKSPACE,
+        name="Role desk",
+        capabilities={"view_members", "change_member_roles"},
+    )
+    role_save(actor=None, workspace=workspace, scope=catalog.SITE, name="Perf", capabilities={"view_performance"})
+    client.force_login(owner)
+    client.get(url("index", workspace))  # codenames by id are read once per process
+    with django_assert_num_queries(OWNER_QUERIES + 1):
+        response = client.get(url("index", workspace))
+    owners = response.content.decode()
+    assert f'<option value="{wide.pk}"' in owners and "Perf" in owners  # the owner may give every role
+    desk = add_member(workspace, desk_role)
+    target = add_member(workspace, catalog.VIEWER)
+    response = get(client, desk.user, workspace, {"q": target.user.email})
+    [row] = response.context["rows"]
+    offered = {role.name for role in row.role_options}
+    assert "Role desk" in offered and "Wide" not in offered and wide.pk not in {r.pk for r in row.role_options}
+    assert f'<option value="{wide.pk}"' not in response.content.decode().split('class="inline role-form"')[1]

@@ -21,7 +21,7 @@ from accounts.models import User
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
-from permissions.roles import builtin_role_id
+from permissions.roles import builtin_role_id, load_codes
 from permissions.selectors import roles_of
 from workspaces.models import Invite, JoinRequest, Membership, Site, SiteGrant, Team, TeamMembership, Workspace
 from workspaces.people.search import DEFAULT_SORT, EXPORT_CHUNK, SORTS
@@ -64,9 +64,10 @@ class RoleChoices:
 
 
 def role_choices(workspace: Workspace, access: Access) -> RoleChoices:
-    """Roles of both scopes with their capabilities (three queries), and those the person may give,
-    as the policy answers it (``Access.givable_roles``)."""
-    roles = list(roles_of(workspace))
+    """Roles of both scopes (one query; custom roles' capabilities in one more, read only if there
+    are any), and those the person may give, as the policy answers it (``Access.givable_roles``)."""
+    roles = list(roles_of(workspace).prefetch_related(None))
+    load_codes(roles)
     workspace_roles = [r for r in roles if r.scope == catalog.WORKSPACE]
     return RoleChoices(
         workspace_roles=workspace_roles,

@@ -20,7 +20,7 @@ from django.views.generic.base import ContextMixin
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
-from kernel.paging import PAGE_SIZE, page_links
+from kernel.paging import PAGE_SIZE, page_links, paged
 from kernel.pickers import Picker
 from kernel.views import WorkspaceMixin
 from workspaces.invites.services import invite_create, invite_resend, invite_revoke
@@ -104,15 +104,12 @@ class PeoplePageMixin(WorkspaceMixin):
         perms = context["ws_perms"]
         if "view_members" in perms:
             context.update(self._members_context(perms))
-            context["invites"] = Paginator(invites_pending(self.workspace), PAGE_SIZE).get_page(
-                self.request.GET.get("ipage")
-            )
-            context["invites_pager"] = page_links(self.request.GET, context["invites"], "ipage")
+            context["invites_pager"] = paged(invites_pending(self.workspace), self.request.GET, "ipage", one_query=True)
+            context["invites"] = context["invites_pager"]["page"]
         if "invite_members" in perms:
-            context["join_requests"] = Paginator(join_requests_pending(self.workspace), PAGE_SIZE).get_page(
-                self.request.GET.get("rpage")
-            )
-            context["join_requests_pager"] = page_links(self.request.GET, context["join_requests"], "rpage")
+            pending = join_requests_pending(self.workspace)
+            context["join_requests_pager"] = paged(pending, self.request.GET, "rpage", one_query=True)
+            context["join_requests"] = context["join_requests_pager"]["page"]
             context.setdefault("invite_form", self.invite_form())
             context["site_picker"] = self.site_picker
         return context

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404
 from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access
+from permissions.roles import load_codes, role_codes
 from permissions.selectors import roles_of
-from workspaces.models import Site, SiteGrant, Workspace
+from workspaces.models import Membership, Site, SiteGrant, Workspace
 from workspaces.selectors import visible_sites
 
 ALL_SITE_CODES = frozenset(catalog.codenames(catalog.SITE))
@@ -30,18 +31,24 @@ def sites_listed(access: Access, workspace: Workspace, text: str = "") -> QueryS
 
 def workspace_wide_roles(workspace) -> list[Role]:
     """Workspace roles whose site capabilities reach every site, with how many members hold each
-    and ``site_caps`` (catalog entries, or None for "every site capability"): two queries."""
-    roles = roles_of(workspace, catalog.WORKSPACE).annotate(
-        member_count=Count("memberships", filter=Q(memberships__workspace=workspace))
-    )
+    and ``site_caps`` (catalog entries, or None for "every site capability"): the roles in one query
+    (custom roles' capabilities in one more, only if there are any), then the members of those roles
+    only, counted on the (workspace, role) index; never a join of every member with the roles."""
+    roles = list(roles_of(workspace, catalog.WORKSPACE).prefetch_related(None))
+    load_codes(roles)
     found = []
     for role in roles:
-        codes = {p.codename for p in role.site_permissions.all()}
+        codes = role_codes(role)[1]
         if codes:
             role.site_caps = (
                 None if codes == ALL_SITE_CODES else [c for c in catalog.SITE_CAPABILITIES if c.codename in codes]
             )
             found.append(role)
+    if found:
+        holders = Membership.objects.filter(workspace=workspace, role_id__in=[role.pk for role in found])
+        counts = dict(holders.order_by().values("role_id").annotate(n=Count("pk")).values_list("role_id", "n"))
+        for role in found:
+            role.member_count = counts.get(role.pk, 0)
     return found
 
 

@@ -21,6 +21,7 @@ from kernel.errors import RuleViolation
 from kernel.paging import clean_text, page_links
 from kernel.pickers import Picker, PickerViewMixin
 from kernel.views import WorkspaceActionView, WorkspaceMixin
+from permissions.roles import load_codes
 from workspaces.models import SiteGrant
 from workspaces.pickers.forms import grantee_search, member_search
 from workspaces.pickers.selectors import workspace_members
@@ -49,7 +50,9 @@ class SiteAccessMixin(WorkspaceMixin):
         return reverse("site_access:index", args=[self.workspace.slug, self.site.slug])
 
     def grant_form(self, data=None) -> SiteGrantForm:
-        givable = self.access.givable_roles(site_roles_of(self.workspace), self.site)
+        roles = list(site_roles_of(self.workspace).prefetch_related(None))
+        load_codes(roles)  # capabilities of custom roles only, in one query (built-in ones: none)
+        givable = self.access.givable_roles(roles, self.site)
         return SiteGrantForm(data, workspace=self.workspace, givable=givable, prefix="grant")
 
     def get_context_data(self, **kwargs):
