@@ -109,6 +109,8 @@ NOT_WORKSPACE_SCOPED = {
     "invites:accept": "an invitation's secret token; the invitation names its workspace",
     "public:experience": "a published experience's public page: who may open it is its visibility",
     "public:link": "a viewer's one-time link to a published experience",
+    "two_factor:passkey_remove": "one's own passkey, looked up among the account's only (another's is a 404: "
+    "tests/test_twofactor_passkeys.py)",
 }
 
 

@@ -14,6 +14,14 @@ if not ALLOWED_HOSTS:
 if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
 
+# Passkeys belong to the portal's public host name, over HTTPS, unless said otherwise.
+PASSKEY_RP_ID = env("PASSKEY_RP_ID", default=ALLOWED_HOSTS[0].lstrip("."))
+PASSKEY_ORIGIN = env("PASSKEY_ORIGIN", default=f"https://{PASSKEY_RP_ID}")
+if not PASSKEY_ORIGIN.startswith("https://"):
+    raise ImproperlyConfigured("Set PASSKEY_ORIGIN to the portal's https:// address (browsers need it for passkeys).")
+OTP_WEBAUTHN_RP_ID = PASSKEY_RP_ID
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [PASSKEY_ORIGIN]
+
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
