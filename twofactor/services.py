@@ -179,7 +179,7 @@ PASSKEY_NEEDS_TWO_FACTOR = (
 PASSKEY_NAME_NEEDED = "Give the passkey a name, such as the device it is on."
 
 
-def clean_passkey_name(name: str) -> str:
+def _clean_passkey_name(name: str) -> str:
     """The name as shown in the list: control characters dropped, spaces folded, 64 characters."""
     text = "".join(" " if ch.isspace() else ch for ch in str(name or "") if ch.isprintable() or ch.isspace())
     return " ".join(text.split())[: passkeys.NAME_MAX_LENGTH]
@@ -190,7 +190,7 @@ def passkey_add(*, user: User, name: str, state: dict, data: dict) -> WebAuthnCr
     under ``name``. Refused without two-factor authentication on: a passkey is a second factor
     next to the authenticator app. The view checks the sign-in is recent. One audit event, with
     the name only (never the key)."""
-    name = clean_passkey_name(name)
+    name = _clean_passkey_name(name)
     if not name:
         raise RuleViolation(PASSKEY_NAME_NEEDED)
     with transaction.atomic():
