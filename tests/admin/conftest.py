@@ -17,8 +17,8 @@ from permissions.roles import builtin_role
 from permissions.services import role_save
 from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
-from tests.settings_factories import make_settings
 from tests.passkey_factories import add_passkey
+from tests.settings_factories import make_settings
 from tests.twofactor_factories import make_two_factor
 from workspaces.experiences.services import collaborator_add
 from workspaces.invites.services import invite_create
