@@ -91,9 +91,9 @@
           .then(function (data) {
             if (response.ok) return data;
             var fallback =
-              response.status === 429 || response.status === 403
+              response.status === 429
                 ? "Too many failed sign-ins. Wait a while and try again."
-                : "Something went wrong. Try again.";
+                : "Something went wrong. Reload the page and try again.";
             throw new Error(data.error || fallback);
           });
       });

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
+from tests.browser.test_tour import axe_violations
 from tests.factories import PASSWORD, UserFactory, make_workspace
 from tests.twofactor_factories import code_for, enable_two_factor
 
@@ -85,6 +86,7 @@ def test_add_a_passkey_then_use_it_as_second_step_and_alone(page, passkey_site, 
     expect(page.get_by_role("status").first).to_contain_text("The passkey “Work laptop” is added.")
     expect(page.get_by_role("cell", name="Work laptop", exact=True)).to_be_visible()
     screenshot(page, "passkeys-added")
+    assert axe_violations(page, skip=()) == []
     device = WebAuthnCredential.objects.get(user=person)
     assert device.name == "Work laptop" and device.discoverable
     stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
@@ -102,6 +104,8 @@ def test_add_a_passkey_then_use_it_as_second_step_and_alone(page, passkey_site, 
     page.get_by_role("button", name="Sign out").click()
     page.goto("/accounts/login/")
     screenshot(page, "passkeys-sign-in")
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_visible()
+    assert axe_violations(page, skip=()) == []
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(re.compile(rf"/w/{workspace.slug}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme")
