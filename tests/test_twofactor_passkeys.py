@@ -191,6 +191,21 @@ def test_hostile_registration_answers_are_refused_without_error(client, ada, bod
     assert response.status_code == 400 and "error" in response.json()
 
 
+def test_another_persons_credential_id_cannot_be_registered(client, ada, bob):
+    adas, adas_device = add_passkey(ada)
+    verified(client, bob)
+    # Bob's own key, presented under Ada's credential id: that id would then name his key.
+    forged = SoftPasskey(credential_id=adas.credential_id)
+    _, response = register(client, name="Hijack", passkey=forged)
+    assert response.status_code == 400 and "error" in response.json()
+    assert list(WebAuthnCredential.objects.values_list("user_id", flat=True)) == [ada.pk]
+    adas_device.refresh_from_db()
+    assert adas_device.public_key == bytes(WebAuthnCredential.objects.get().public_key)
+    client.logout()
+    assert sign_in_with(client, adas).status_code == 200  # Ada's passkey still works
+    assert int(client.session["_auth_user_id"]) == ada.pk
+
+
 def test_removing_a_passkey_asks_first_then_it_no_longer_works(client, ada):
     passkey, device = add_passkey(ada)
     verified(client, ada)

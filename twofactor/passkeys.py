@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django_otp_webauthn import exceptions as package_errors
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
@@ -146,7 +147,12 @@ def register_verify(user, state: dict, data: dict) -> WebAuthnCredential:
     """The new passkey from the browser's answer, checked against ``state`` and saved (by the
     package). Only ``twofactor.services.passkey_add`` calls this, inside its transaction."""
     try:
-        return helper().register_complete(user=user, state=state, data=data)
+        # A savepoint: a credential id already stored (for anyone) fails the unique constraint
+        # on its hash, and must leave the caller's transaction usable.
+        with transaction.atomic():
+            return helper().register_complete(user=user, state=state, data=data)
+    except IntegrityError:
+        raise PasskeyRefused("This passkey cannot be added. Make a new one and try again.") from None
     except CEREMONY_ERRORS:
         raise PasskeyRefused("The passkey could not be added. Try again.") from None
 
