@@ -436,5 +436,21 @@ def test_hostile_sign_in_answers_are_refused_without_error(client, db, body):
     assert response.status_code == 400 and "error" in response.json()
 
 
+@pytest.mark.parametrize("body", [b"", b"[1]", b'{"credential": [1]}', b'{"credential": {"rawId": 5}}'])
+def test_hostile_second_step_answers_are_refused_without_error(client, ada, body):
+    add_passkey(ada)
+    password_sign_in(client, ada)
+    post_json(client, VERIFY_BEGIN)
+    response = client.post(VERIFY_COMPLETE, data=body, content_type="application/json")
+    assert response.status_code == 400 and "error" in response.json()
+    assert session.is_pending(client)
+
+
+def test_a_huge_passkey_id_is_a_404(client, ada):
+    verified(client, ada)
+    url = PASSKEYS + "9" * 30 + "/remove/"
+    assert client.post(url, {"confirm": "yes"}).status_code == 404
+
+
 def test_the_ceremony_endpoints_answer_post_only(client, db):
     assert client.get(SIGN_IN_BEGIN).status_code == 405
