@@ -43,6 +43,7 @@ from privacy.models import DataRequest
 from sso import services as sso
 from tests.dns_server import serving
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.passkey_factories import SoftPasskey, add_passkey, registration_options
 from tests.settings_factories import CERTIFICATE, POLICY, SSO
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services as two_factor
@@ -1329,6 +1330,33 @@ def test_two_factor_reset(w):
     assert_one(events, "account.two_factor_reset", actor=staff, target=w.member.user, workspace=None)
     with nothing_recorded():
         assert not two_factor.two_factor_reset(actor=staff, user=w.member.user)
+
+
+@covers(two_factor.passkey_add)
+def test_passkey_add(w):
+    enable_two_factor(w.owner)
+    options, state = registration_options(w.owner)
+    with recorded() as events:
+        device = two_factor.passkey_add(user=w.owner, name="Laptop", state=state, data=SoftPasskey().create(options))
+    assert_one(events, "account.passkey_add", actor=w.owner, target=w.owner, workspace=None)
+    assert events[0].after == {"passkey": "Laptop", "passkeys": 1}
+    assert device.pk
+    options, state = registration_options(w.member.user)
+    with nothing_recorded(RuleViolation):  # no two-factor authentication to add it to
+        two_factor.passkey_add(user=w.member.user, name="Phone", state=state, data=SoftPasskey().create(options))
+
+
+@covers(two_factor.passkey_remove)
+def test_passkey_remove(w):
+    enable_two_factor(w.owner)
+    _, device = add_passkey(w.owner)
+    with nothing_recorded(RuleViolation):  # not theirs
+        two_factor.passkey_remove(user=w.member.user, passkey=device)
+    with recorded() as events:
+        two_factor.passkey_remove(user=w.owner, passkey=device)
+    assert_one(events, "account.passkey_remove", actor=w.owner, target=w.owner, workspace=None)
+    with nothing_recorded():  # gone already
+        two_factor.passkey_remove(user=w.owner, passkey=device)
 
 
 @covers(two_factor.two_factor_requirement_set)

@@ -113,6 +113,8 @@ NOT_WORKSPACE_SCOPED = {
     "public:link": "a viewer's one-time link to a published experience",
     "openid_connect_callback": "an identity provider's answer; the connection names its workspace and the "
     "sign-in admits only its domains (tests/security/test_sso_hostile_idp.py)",
+    "two_factor:passkey_remove": "one's own passkey, looked up among the account's only (another's is a 404: "
+    "tests/test_twofactor_passkeys.py)",
 }
 
 

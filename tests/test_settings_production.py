@@ -87,3 +87,45 @@ def test_refuses_a_cache_the_workers_do_not_share():
     result = check_deploy(**{**REQUIRED, "CACHE_URL": "locmemcache://"})
     assert result.returncode != 0
     assert "django_ratelimit.E003" in result.stdout + result.stderr
+def passkey_settings(**variables: str) -> dict:
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    env.update(variables)
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.PASSKEY_RP_ID, s.PASSKEY_ORIGIN, s.OTP_WEBAUTHN_RP_ID, s.OTP_WEBAUTHN_ALLOWED_ORIGINS]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings.production"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result
+
+
+def test_passkeys_default_to_the_first_allowed_host_over_https():
+    result = passkey_settings(**REQUIRED)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        '["portal.example.org", "https://portal.example.org", "portal.example.org", ["https://portal.example.org"]]'
+    )
+
+
+def test_passkeys_read_their_variables():
+    result = passkey_settings(**REQUIRED, PASSKEY_RP_ID="example.org", PASSKEY_ORIGIN="https://portal.example.org")
+    assert result.stdout.strip().splitlines()[-1] == (
+        '["example.org", "https://portal.example.org", "example.org", ["https://portal.example.org"]]'
+    )
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{"PASSKEY_ORIGIN": "http://portal.example.org"}, {"ALLOWED_HOSTS": "*"}],
+    ids=["plain-http-origin", "wildcard-host"],
+)
+def test_refuses_passkeys_it_could_not_serve(variables):
+    result = check_deploy(**{**REQUIRED, **variables})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "PASSKEY_" in result.stderr

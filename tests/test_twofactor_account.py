@@ -274,6 +274,7 @@ def test_overview_query_count_does_not_grow_with_workspaces(signed_in, person, s
 
     for n in range(size):
         add_member(make_workspace(UserFactory(), f"W{n}"), catalog.MEMBER, user=person)
-    # session, user, memberships with workspaces and requirements, capabilities (2), device, codes
-    with django_assert_num_queries(6):
+    # session, user, memberships with workspaces and requirements, capabilities (2), device, codes,
+    # passkeys
+    with django_assert_num_queries(7):
         assert signed_in.get(INDEX).status_code == 200

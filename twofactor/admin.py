@@ -2,7 +2,7 @@
 
 django-otp's own device admins show the authenticator secret (and a QR code of it) and the backup
 codes, and let staff edit them. Here they are replaced by read-only lists that show neither: staff
-see who has two-factor authentication and when it was last used. The one thing staff may do is
+see who has two-factor authentication, and which passkeys, and when each was last used. The one thing staff may do is
 reset a person's two-factor authentication (lost phone and lost backup codes), through
 ``two_factor_reset``, which writes the audit event.
 
@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from kernel.admin import ReadOnlyAdmin
 
@@ -66,6 +67,14 @@ class BackupCodesAdmin(DeviceAdmin):
     @admin.display(description="unused backup codes", ordering="unused_codes")
     def codes_left(self, device):
         return device.unused_codes
+
+
+@admin.register(WebAuthnCredential)
+class PasskeyAdmin(DeviceAdmin):
+    list_display = ("user", "name", "created_at", "last_used_at")
+    list_filter = ("discoverable",)
+    # Never the credential id or the public key: staff only need to know who has which passkey.
+    fields = ("user", "name", "confirmed", "discoverable", "created_at", "last_used_at")
 
 
 @admin.register(WorkspaceSecurity)

@@ -30,6 +30,17 @@ class CodeForm(forms.Form):
     )
 
 
+class PasswordAgainForm(forms.Form):
+    """The password once more, before adding a passkey when the last sign-in is not recent."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
 class RequirementForm(forms.Form):
     two_factor_required = forms.BooleanField(
         label="Require two-factor authentication of every member",

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import User
 from audit.services import record
@@ -21,7 +22,7 @@ from permissions.policy import require
 from twofactor.selectors import requiring_workspaces
 from workspaces.models import Workspace
 
-from . import devices
+from . import devices, passkeys
 from .models import WorkspaceSecurity
 
 ALREADY_ON = "Two-factor authentication is already on for your account."
@@ -141,6 +142,8 @@ def two_factor_disable(*, user: User, token: str) -> None:
 
 
 def _remove_devices(user: User) -> None:
+    # Passkeys are second-factor devices too: with two-factor authentication off they go as well.
+    WebAuthnCredential.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
 
@@ -150,7 +153,11 @@ def two_factor_reset(*, actor: User, user: User) -> bool:
     """Staff turn a person's two-factor authentication off (a lost phone and lost backup codes),
     so the person can sign in with their password and set it up again. False when it was off."""
     _lock_user(user)
-    if not (TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()):
+    if not (
+        TOTPDevice.objects.filter(user=user).exists()
+        or StaticDevice.objects.filter(user=user).exists()
+        or WebAuthnCredential.objects.filter(user=user).exists()
+    ):
         return False
     had_two_factor = devices.has_two_factor(user)
     _remove_devices(user)
@@ -162,6 +169,64 @@ def two_factor_reset(*, actor: User, user: User) -> bool:
         after={"two_factor": False},
     )
     return True
+
+
+# --- passkeys --------------------------------------------------------------------------------------
+
+PASSKEY_NEEDS_TWO_FACTOR = (
+    "Set up two-factor authentication with an authenticator app first; a passkey is added next to it."
+)
+PASSKEY_NAME_NEEDED = "Give the passkey a name, such as the device it is on."
+
+
+def _clean_passkey_name(name: str) -> str:
+    """The name as shown in the list: control characters dropped, spaces folded, 64 characters."""
+    text = "".join(" " if ch.isspace() else ch for ch in str(name or "") if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())[: passkeys.NAME_MAX_LENGTH]
+
+
+def passkey_add(*, user: User, name: str, state: dict, data: dict) -> WebAuthnCredential:
+    """Add the passkey the browser just made (``data``, answering the challenge in ``state``),
+    under ``name``. Refused without two-factor authentication on: a passkey is a second factor
+    next to the authenticator app. The view checks the sign-in is recent. One audit event, with
+    the name only (never the key)."""
+    name = _clean_passkey_name(name)
+    if not name:
+        raise RuleViolation(PASSKEY_NAME_NEEDED)
+    with transaction.atomic():
+        _lock_user(user)
+        if not devices.has_two_factor(user):
+            raise RuleViolation(PASSKEY_NEEDS_TWO_FACTOR)
+        device = passkeys.register_verify(user, state, data)
+        device.name = name
+        device.save(update_fields=["name"])
+        record(
+            action="account.passkey_add",
+            actor=user,
+            target=user,
+            before={},
+            after={"passkey": name, "passkeys": WebAuthnCredential.objects.filter(user=user).count()},
+        )
+    return device
+
+
+@transaction.atomic
+def passkey_remove(*, user: User, passkey: WebAuthnCredential) -> None:
+    """Remove one of the person's own passkeys (the page finds it among theirs only: any other
+    id is a 404 there). It stops working at once."""
+    if passkey.user_id != user.pk:
+        raise RuleViolation("This passkey is not yours.")
+    _lock_user(user)
+    name = passkey.name
+    if not WebAuthnCredential.objects.filter(pk=passkey.pk).delete()[0]:
+        return  # removed meanwhile (another tab): nothing to record
+    record(
+        action="account.passkey_remove",
+        actor=user,
+        target=user,
+        before={"passkey": name},
+        after={"passkeys": WebAuthnCredential.objects.filter(user=user).count()},
+    )
 
 
 # --- a workspace's requirement ----------------------------------------------------------------------

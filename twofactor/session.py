@@ -5,24 +5,48 @@ code was accepted in this session). This module adds *pending*: the person signe
 password, has two-factor authentication on, and has not entered a code yet. Pending is decided
 once, when the person signs in, and kept in the session, so that ordinary pages cost no query to
 find out.
+
+It also keeps *when* the person last proved who they are in this session (a password, a code or a
+passkey), so that adding a passkey can ask for a recent sign-in (``signed_in_recently``).
 """
 
 from __future__ import annotations
 
+import time
+
 import django_otp
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from . import devices
 
 PENDING = "two_factor_pending"
+PROVED_AT = "two_factor_proved_at"
 
 
 @receiver(user_logged_in, dispatch_uid="twofactor.mark_pending")
 def mark_pending(sender, request, user, **kwargs) -> None:
     """After a correct password, someone with two-factor authentication still owes a code."""
-    if request is not None and hasattr(request, "session") and devices.has_two_factor(user):
+    if request is None or not hasattr(request, "session"):
+        return
+    mark_proved(request)
+    if devices.has_two_factor(user):
         request.session[PENDING] = True
+
+
+def mark_proved(request) -> None:
+    """The person just gave their password, a code or a passkey in this session."""
+    request.session[PROVED_AT] = int(time.time())
+
+
+def signed_in_recently(request) -> bool:
+    """Whether the person proved who they are in this session within
+    ``PASSKEY_RECENT_SIGN_IN_SECONDS``."""
+    proved_at = request.session.get(PROVED_AT)
+    if not isinstance(proved_at, int):
+        return False
+    return 0 <= time.time() - proved_at <= settings.PASSKEY_RECENT_SIGN_IN_SECONDS
 
 
 def is_pending(request) -> bool:
@@ -41,6 +65,7 @@ def mark_verified(request, device) -> None:
     request.session.cycle_key()
     django_otp.login(request, device)
     request.session.pop(PENDING, None)
+    mark_proved(request)
 
 
 def clear_pending(request) -> None:

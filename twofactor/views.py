@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
-from . import devices, selectors, services, session
+from . import devices, passkeys, selectors, services, session
 from .forms import AppCodeForm, CodeForm, RequirementForm, safe_next
 from .middleware import redirect_to_two_factor
 from .models import WorkspaceSecurity
@@ -55,6 +55,7 @@ class IndexView(TemplateView):
         return super().get_context_data(
             enabled=devices.has_two_factor(user),
             backup_codes_left=devices.backup_codes_left(user),
+            passkey_count=passkeys.passkey_count(user),
             workspaces=rows,
             **kwargs,
         )
@@ -140,7 +141,8 @@ class VerifyView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(next_url=self.next_url, **kwargs)
+        has_passkey = passkeys.has_passkey(self.request.user)
+        return super().get_context_data(next_url=self.next_url, has_passkey=has_passkey, **kwargs)
 
     def form_valid(self, form):
         user = self.request.user

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Passkeys (WebAuthn credentials as django-otp devices), twofactor/passkeys.py
+    "django_otp_webauthn",
     "accounts",
     "workspaces",
     "permissions",
@@ -300,6 +302,19 @@ ADMIN_URL = env("ADMIN_URL", default="admin/")
 # admin only with a session verified by a two-factor code.
 ADMIN_REQUIRE_TWO_FACTOR = env.bool("ADMIN_REQUIRE_TWO_FACTOR", default=False)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Portal")
+# Passkeys (WebAuthn, twofactor/passkeys.py). A passkey is bound to the relying-party id, the
+# portal's host name without scheme or port; the browser's page must be on PASSKEY_ORIGIN. Browsers
+# refuse an IP address as the id, so locally the portal is opened at http://localhost:8000.
+PASSKEY_RP_ID = env("PASSKEY_RP_ID", default="localhost")
+PASSKEY_ORIGIN = env("PASSKEY_ORIGIN", default="http://localhost:8000")
+PASSKEY_RP_NAME = env("PASSKEY_RP_NAME", default="Portal")
+# Adding a passkey asks for the password again when the last sign-in is older than this.
+PASSKEY_RECENT_SIGN_IN_SECONDS = env.int("PASSKEY_RECENT_SIGN_IN_SECONDS", default=15 * 60)
+# django-otp-webauthn reads its own names; they are derived here, never set separately.
+OTP_WEBAUTHN_RP_ID = PASSKEY_RP_ID
+OTP_WEBAUTHN_RP_NAME = PASSKEY_RP_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [PASSKEY_ORIGIN]
+OTP_WEBAUTHN_HELPER_CLASS = "twofactor.passkeys.PasskeyHelper"
 # django-otp's own admin would show the authenticator secrets and backup codes; ours never does.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 

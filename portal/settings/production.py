@@ -17,6 +17,15 @@ if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
 # The rate limits' counters must be shared by every worker process (see base.py).
 CACHES = {"default": env.cache_url("CACHE_URL")}
 SILENCED_SYSTEM_CHECKS = [check for check in SILENCED_SYSTEM_CHECKS if check not in LOCAL_CACHE_CHECKS]  # noqa: F405
+# Passkeys belong to the portal's public host name, over HTTPS, unless said otherwise.
+PASSKEY_RP_ID = env("PASSKEY_RP_ID", default=ALLOWED_HOSTS[0].lstrip("."))
+PASSKEY_ORIGIN = env("PASSKEY_ORIGIN", default=f"https://{PASSKEY_RP_ID}")
+if "*" in PASSKEY_RP_ID or not PASSKEY_RP_ID:
+    raise ImproperlyConfigured("Set PASSKEY_RP_ID to the portal's host name (ALLOWED_HOSTS starts with a wildcard).")
+if not PASSKEY_ORIGIN.startswith("https://"):
+    raise ImproperlyConfigured("Set PASSKEY_ORIGIN to the portal's https:// address (browsers need it for passkeys).")
+OTP_WEBAUTHN_RP_ID = PASSKEY_RP_ID
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [PASSKEY_ORIGIN]
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -18,6 +18,7 @@ from permissions.services import role_save
 from sso.services import connection_add
 from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
+from tests.passkey_factories import add_passkey
 from tests.settings_factories import make_settings
 from tests.twofactor_factories import make_two_factor
 from workspaces.experiences.services import collaborator_add
@@ -82,6 +83,7 @@ def world(owner, acme):
     make_settings(acme, owner)  # workspace_settings rows
     make_billing_and_privacy(acme, owner, site)  # billing and privacy rows
     make_two_factor(acme, owner)  # two-factor devices and the workspace requirement
+    add_passkey(owner)  # a passkey next to them
     key, _raw = key_create(actor=owner, workspace=acme, name="Dashboards")
     seen = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "someone@acme.test", "path_info": "/"}
     AccessAttempt.objects.create(**seen, failures_since_start=1)

@@ -1,0 +1,217 @@
+"""The passkey pages and the JSON endpoints of the passkey ceremonies.
+
+- ``PasskeysView`` (/accounts/two-factor/passkeys/): the person's passkeys, "Add a passkey", and,
+  when the last sign-in is not recent, the password form that makes it recent again.
+- Registration: ``register/begin`` answers the options for ``navigator.credentials.create()``,
+  ``register/complete`` checks the browser's answer and adds the passkey (``passkey_add``).
+- The second step after the password (under /accounts/two-factor/verify/, which a person owing a
+  code may open): ``verify/passkey/begin`` and ``.../complete`` verify the session like a code.
+- Signing in with a passkey alone: ``passkey-sign-in/begin`` and ``.../complete``, open without
+  an account. A passkey is something held plus its owner's fingerprint, face or PIN, so the
+  session is verified at once. Failures count as failed sign-ins in django-axes, for the address
+  whose passkey was presented, and a locked-out address cannot sign in with a passkey either.
+
+The endpoints answer JSON: ``{"options": ...}`` to begin, ``{"redirect": url}`` on success, and
+``{"error": message}`` with a 4xx status on refusal. ``static/js/passkeys.js`` drives them.
+"""
+
+from __future__ import annotations
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.signals import user_login_failed
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
+from django_otp_webauthn.models import WebAuthnCredential
+
+from kernel.confirm import Confirmation, ConfirmMixin
+from kernel.errors import RuleViolation
+from workspaces.selectors import sole_workspace_of
+
+from . import devices, passkeys, services, session
+from .forms import PasswordAgainForm
+
+LOCKED_OUT = "Too many failed sign-ins for this account. Wait a while and try again."
+NOT_RECENT = "Confirm your password first: adding a passkey needs a recent sign-in."
+PASSWORD_WRONG = "That password is not right."
+# The session's account is then loaded as after a password sign-in (the backend's get_user).
+PASSWORD_BACKEND = "accounts.backends.EmailBackend"
+
+
+def _refused(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _passkeys_url() -> str:
+    return reverse("two_factor:passkeys")
+
+
+@method_decorator(never_cache, name="dispatch")
+class PasskeysView(FormView):
+    """The person's passkeys (name, added, last used, remove) and the way to add one."""
+
+    template_name = "twofactor/passkeys.html"
+    form_class = PasswordAgainForm
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            enabled=devices.has_two_factor(user),
+            passkeys=passkeys.passkeys_of(user),
+            recent=session.signed_in_recently(self.request),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        """The password again: through ``authenticate``, so that django-axes counts a wrong one."""
+        user = self.request.user
+        checked = authenticate(self.request, username=user.email, password=form.cleaned_data["password"])
+        if checked is None or checked.pk != user.pk:
+            form.add_error("password", PASSWORD_WRONG)
+            return self.form_invalid(form)
+        session.mark_proved(self.request)
+        messages.success(self.request, "Thank you. You can add a passkey now.")
+        return redirect(_passkeys_url())
+
+
+class _JsonView(View):
+    http_method_names = ["post"]
+
+    @method_decorator(never_cache)
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except RuleViolation as exc:
+            return _refused(" ".join(exc.messages))
+
+
+class RegisterBeginView(_JsonView):
+    def post(self, request):
+        user = request.user
+        if not devices.has_two_factor(user):
+            return _refused(services.PASSKEY_NEEDS_TWO_FACTOR, 403)
+        if not session.signed_in_recently(request):
+            return _refused(NOT_RECENT, 403)
+        return JsonResponse({"options": passkeys.register_begin(request, user)})
+
+
+class RegisterCompleteView(_JsonView):
+    def post(self, request):
+        if not session.signed_in_recently(request):
+            return _refused(NOT_RECENT, 403)
+        data = passkeys.parse_answer(request.body)
+        state = passkeys.take_state(request, passkeys.REGISTER_STATE)
+        credential = data.get("credential")
+        if not isinstance(credential, dict):
+            raise passkeys.PasskeyRefused(passkeys.NOT_ACCEPTED)
+        device = services.passkey_add(user=request.user, name=data.get("name", ""), state=state, data=credential)
+        messages.success(request, f"The passkey “{device.name}” is added.")
+        return JsonResponse({"redirect": _passkeys_url()})
+
+
+class PasskeyRemoveView(ConfirmMixin, TemplateView):
+    """Remove one of the person's passkeys, after a confirmation. Anyone else's id is a 404."""
+
+    template_name = "confirm.html"
+
+    @cached_property
+    def passkey(self) -> WebAuthnCredential:
+        return get_object_or_404(WebAuthnCredential, user=self.request.user, pk=self.kwargs["pk"])
+
+    def confirmation(self) -> Confirmation:
+        return Confirmation(
+            title=f"Remove the passkey “{self.passkey.name}”?",
+            button="Remove the passkey",
+            cancel_url=_passkeys_url(),
+            consequences=["It no longer signs you in, neither as a second step nor on its own."],
+        )
+
+    def confirmed(self, request, *args, **kwargs):
+        name = self.passkey.name
+        services.passkey_remove(user=request.user, passkey=self.passkey)
+        messages.success(request, f"The passkey “{name}” is removed.")
+        return redirect(_passkeys_url())
+
+
+# --- using a passkey --------------------------------------------------------------------------------
+
+
+def _failed(request, email: str) -> None:
+    """Count a refused passkey as a failed sign-in of ``email`` (django-axes listens)."""
+    user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
+
+
+def _locked_out(request, email: str) -> bool:
+    return AxesProxyHandler.is_locked(request, credentials={"username": email})
+
+
+def _next_url(request, data: dict, fallback: str) -> str:
+    candidate = str(data.get("next") or "")
+    allowed = url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return candidate if allowed else fallback
+
+
+class VerifyBeginView(_JsonView):
+    """The second step after the password, with one of the person's passkeys."""
+
+    def post(self, request):
+        if not passkeys.has_passkey(request.user):
+            return _refused("You have no passkey. Enter a code instead.", 403)
+        return JsonResponse({"options": passkeys.authenticate_begin(request, request.user)})
+
+
+class VerifyCompleteView(_JsonView):
+    def post(self, request):
+        user = request.user
+        data = passkeys.parse_answer(request.body)
+        if _locked_out(request, user.email):
+            return _refused(LOCKED_OUT, 429)
+        try:
+            device = passkeys.authenticate_check(request, data.get("credential") or {}, user=user)
+        except passkeys.PasskeyRefused:
+            _failed(request, user.email)
+            raise
+        session.mark_verified(request, device)
+        return JsonResponse({"redirect": _next_url(request, data, reverse("home"))})
+
+
+class SignInBeginView(_JsonView):
+    """Signing in with a passkey alone: any passkey of this site may answer."""
+
+    def post(self, request):
+        if request.user.is_authenticated:
+            return _refused("You are signed in already.", 403)
+        return JsonResponse({"options": passkeys.authenticate_begin(request)})
+
+
+class SignInCompleteView(_JsonView):
+    def post(self, request):
+        if request.user.is_authenticated:
+            return _refused("You are signed in already.", 403)
+        data = passkeys.parse_answer(request.body)
+        credential = data.get("credential") or {}
+        owner = passkeys.owner_of_answer(credential) if isinstance(credential, dict) else None
+        email = owner.email if owner is not None else ""
+        if _locked_out(request, email):
+            return _refused(LOCKED_OUT, 429)
+        try:
+            device = passkeys.authenticate_check(request, credential)
+        except passkeys.PasskeyRefused:
+            _failed(request, email)
+            raise
+        user = device.user
+        login(request, user, backend=PASSWORD_BACKEND)
+        session.mark_verified(request, device)
+        workspace = sole_workspace_of(user)
+        fallback = workspace.get_absolute_url() if workspace is not None else reverse("home")
+        return JsonResponse({"redirect": _next_url(request, data, fallback)})
