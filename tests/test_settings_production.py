@@ -87,6 +87,8 @@ def test_refuses_a_cache_the_workers_do_not_share():
     result = check_deploy(**{**REQUIRED, "CACHE_URL": "locmemcache://"})
     assert result.returncode != 0
     assert "django_ratelimit.E003" in result.stdout + result.stderr
+
+
 def passkey_settings(**variables: str) -> dict:
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
     env.update(variables)
