@@ -26,6 +26,7 @@ PROJECT_APPS = (
     "billing",
     "privacy",
     "twofactor",
+    "sso",
 )
 # Rows no service names as an event's target: throttling counters, the derived permission rows and
 # the groups that carry them, team and viewer-group rows (their team or group is the target), the

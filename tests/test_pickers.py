@@ -218,7 +218,7 @@ def test_hostile_parameters_never_break_the_access_page(client, owner, site, peo
 
 
 # the site access page's queries (tests/test_site_access_pages.py), with a search in every part
-ACCESS_QUERIES = 21
+ACCESS_QUERIES = 18
 
 
 @pytest.mark.parametrize("size", [5, 60])
