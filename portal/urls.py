@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from permissions import api_urls as permissions_api
+from scim import api_urls as scim_api
 from workspace_settings import api_urls as settings_api
 from workspaces.overview.views import home
 from workspaces.people.closing_views import AccountCloseView
@@ -19,10 +20,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((permissions_api.urlpatterns + settings_api.urlpatterns, "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
+    path("scim/v2/", include(scim_api)),
     path("invites/", include("workspaces.invites.urls")),
     path("p/", include("workspaces.public.urls")),
     path("w/<slug:workspace_slug>/roles/", include("permissions.role_urls")),
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
+    path("w/<slug:workspace_slug>/settings/scim/", include("scim.urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),
     path("w/<slug:workspace_slug>/people/invite/bulk/", include("workspaces.invites.urls_bulk")),

@@ -63,6 +63,12 @@ CARDS: tuple[Card, ...] = (
         "Require members to sign in with a second factor.",
     ),
     Card("manage_sso", "settings:sso", "Single sign-on", "The identity provider's SAML configuration."),
+    Card(
+        "manage_sso",
+        "scim_tokens:list",
+        "SCIM provisioning",
+        "Tokens that let the identity provider add and remove people and teams.",
+    ),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
     Card(
         "manage_policies",
