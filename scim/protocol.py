@@ -12,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from permissions.api_input import BadInput, refuse_bad_text
+
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -86,9 +88,18 @@ def parse_filter(text: str | None, attributes: dict[str, str]) -> tuple[str, str
         value = json.loads(found.group(3))
     except ValueError as exc:
         raise invalid("The filter's value is not a valid string.", "invalidFilter") from exc
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not _clean(value):
         raise invalid("The filter's value is not a valid string.", "invalidFilter")
     return attributes[name], value
+
+
+def _clean(text: str) -> bool:
+    """No NUL and no lone surrogate (what JSON escapes can smuggle into text)."""
+    try:
+        refuse_bad_text(text, "text")
+    except BadInput:
+        return False
+    return True
 
 
 def list_response(resources: list[dict], *, total: int, start: int) -> dict:
@@ -286,6 +297,8 @@ def parse_path(text) -> Path:
             filter_value = json.loads(filter_value)
         except ValueError as exc:
             raise invalid("The path's filter value is not valid.", "invalidPath") from exc
+        if isinstance(filter_value, str) and not _clean(filter_value):
+            raise invalid("The path's filter value is not valid.", "invalidPath")
     return Path(
         attribute.lower(),
         filter_attribute.lower() if filter_attribute else None,

@@ -19,6 +19,7 @@ from billing.models import BillingAccount
 from billing.staff import plan_set
 from permissions import catalog
 from permissions.keys import key_create
+from scim.tokens import scim_token_create
 from permissions.models import Role
 from permissions.roles import builtin_role
 from permissions.services import role_save
@@ -207,6 +208,16 @@ def _key_revoke(workspace, owner):
     )
 
 
+def _scim_token_revoke(workspace, owner):
+    token, _raw = scim_token_create(actor=None, workspace=workspace, name="Okta")
+    return Control(
+        reverse("scim_tokens:revoke", args=[workspace.slug, token.pk]),
+        {},
+        lambda: type(token).objects.get(pk=token.pk).revoked_at is not None,
+        "Revoke the SCIM token “Okta”?",
+    )
+
+
 def _collaborator_remove(workspace, owner):
     experience = make_experience(workspace)
     member = add_member(workspace, catalog.MEMBER, user=UserFactory(full_name="Cleo"))
@@ -272,6 +283,7 @@ CONTROLS = {
     "remove join domain": _join_domain_remove,
     "delete role": _role_delete,
     "revoke access key": _key_revoke,
+    "revoke SCIM token": _scim_token_revoke,
     "remove collaborator": _collaborator_remove,
     "paid plan change": _plan_upgrade,
     "data deletion request": _deletion_request,

@@ -25,6 +25,7 @@ PROJECT_PACKAGES = (
     "permissions",
     "portal",
     "privacy",
+    "scim",
     "twofactor",
     "workspace_settings",
     "workspaces",
