@@ -19,11 +19,11 @@ from billing.models import BillingAccount
 from billing.staff import plan_set
 from permissions import catalog
 from permissions.keys import key_create
-from scim.tokens import scim_token_create
 from permissions.models import Role
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
+from scim.tokens import scim_token_create
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
 from workspace_settings.models import SSOConfiguration

@@ -34,9 +34,9 @@ from audit.models import AuditEvent
 from billing.services import billing_contact_add
 from permissions import catalog
 from permissions.keys import key_create
-from scim.tokens import scim_token_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
+from scim.tokens import scim_token_create
 from tests.factories import (
     UserFactory,
     add_member,

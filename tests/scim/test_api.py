@@ -283,3 +283,19 @@ def test_a_duplicate_group_name_is_a_conflict(scim, workspace):
     make_team(workspace, "Growth")
     response = scim.post("Groups", {"schemas": [GROUP], "displayName": "growth"})
     assert response.status_code == 409 and response.json()["scimType"] == "uniqueness"
+
+
+def test_entra_id_style_patch_with_capitalised_ops(scim, workspace):
+    user_id = _provision(scim, "kim@acme.test", emails=[{"value": "kim@acme.test", "type": "work", "primary": True}])[
+        "id"
+    ]
+    response = scim.patch(
+        f"Users/{user_id}",
+        {"op": "Replace", "path": "externalId", "value": "e-1"},
+        {"op": "Add", "path": "name.familyName", "value": "Park"},
+        {"op": "Replace", "path": "active", "value": "False"},
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["externalId"] == "e-1" and body["name"]["familyName"] == "Park" and body["active"] is False
+    assert _member(workspace, "kim@acme.test") is None

@@ -175,7 +175,8 @@ HOSTILE_BODIES = [
     '{"userName": "a@b.test", "active": "maybe"}',
     '{"userName": "a@b.test", "emails": "x"}',
     '{"userName": "a@b.test", "emails": [1, 2]}',
-    '{"userName": "a@b.test", "emails": [{"value": "a@b.test", "primary": true}, {"value": "c@b.test", "primary": true}]}',
+    '{"userName": "a@b.test", "emails": [{"value": "a@b.test", "primary": true}, '
+    '{"value": "c@b.test", "primary": true}]}',
     '{"userName": "a@b.test", "name": "Ann"}',
     '{"userName": "a@b.test", "name": {"givenName": {"x": 1}}}',
     '{"userName": "' + "a" * 300 + '@b.test"}',
