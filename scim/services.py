@@ -167,6 +167,8 @@ def _update_account(identity: ScimUser, user: User, data: UserData) -> User:
                     "it created and that no other workspace knows.",
                     "mutability",
                 )
+            if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
+                raise ScimError(409, f"Another account has the address {address}.", "uniqueness")
             changes["email"] = address
     full_name = _full_name(data)
     if may_change and full_name and full_name != user.full_name:

@@ -151,6 +151,14 @@ def test_patch_name_and_email_of_an_account_it_created(scim, workspace):
     assert AuditEvent.objects.filter(action="account.update", actor_email="SCIM token “Okta”").exists()
 
 
+def test_an_address_another_account_has_is_a_conflict(scim, workspace):
+    UserFactory(email="taken@acme.test")
+    user_id = _provision(scim, "lou@acme.test")["id"]
+    response = scim.patch(f"Users/{user_id}", {"op": "replace", "path": "userName", "value": "taken@acme.test"})
+    assert response.status_code == 409 and response.json()["scimType"] == "uniqueness"
+    assert User.objects.filter(scim_identities__scim_id=user_id, email="lou@acme.test").exists()
+
+
 def test_the_address_of_an_account_others_know_is_not_changed(scim, workspace):
     UserFactory(email="fay@acme.test")
     user_id = _provision(scim, "fay@acme.test")["id"]
