@@ -25,8 +25,10 @@ FAILED = {Status.ERROR, Status.CRITICAL}
 def test_scim2_tester_finds_no_failure(live_server):
     workspace = make_workspace(name="Compliance")
     _token, raw = scim_token_create(actor=None, workspace=workspace, name="scim2-tester")
-    http = Client(base_url=f"{live_server.url}/scim/v2", headers={"Authorization": f"Bearer {raw}"}, timeout=30)
-    results = check_server(SyncSCIMClient(http))
+    # Closed at the end, so no kept-alive connection holds a server thread (and its database
+    # connection) past the test.
+    with Client(base_url=f"{live_server.url}/scim/v2", headers={"Authorization": f"Bearer {raw}"}, timeout=30) as http:
+        results = check_server(SyncSCIMClient(http))
     counts = Counter(result.status.name for result in results)
     print(f"\nscim2-tester: {len(results)} checks: {dict(sorted(counts.items()))}")
     failures = [f"{r.title} [{r.resource_type}]: {r.reason}" for r in results if r.status in FAILED]
