@@ -21,3 +21,18 @@ def staff_acting(user) -> Iterator[None]:
         yield
     finally:
         acting_staff.reset(token)
+
+
+# A description of the system actor of the current block (a provisioning token: "SCIM token “Okta”"),
+# for changes no person makes: ``record`` writes it as the actor's text when there is no actor.
+acting_as: ContextVar[str] = ContextVar("acting_as", default="")
+
+
+@contextmanager
+def system_acting(description: str) -> Iterator[None]:
+    """Within the block, events recorded without an actor (and no staff acting) name ``description``."""
+    token = acting_as.set(description)
+    try:
+        yield
+    finally:
+        acting_as.reset(token)

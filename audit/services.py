@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Model
 from django.utils import timezone
 
-from .context import acting_staff, request_ip
+from .context import acting_as, acting_staff, request_ip
 from .models import AuditEvent
 
 
@@ -41,7 +41,8 @@ def record(
 
     Never pass secrets in ``before``/``after``: the log is shown to people with
     ``view_member_activity`` and exported as CSV. Without an ``actor``, the staff member acting in
-    the admin (``audit.context.staff_acting``), if any, is named.
+    the admin (``audit.context.staff_acting``), if any, is named; else the system actor's
+    description (``audit.context.system_acting``: a provisioning token's name), if any.
     """
     if actor is None:
         actor = acting_staff.get()
@@ -49,7 +50,7 @@ def record(
         workspace=workspace,
         workspace_name=workspace.name if workspace is not None else "",
         actor=actor,
-        actor_email=actor.email if actor is not None else "",
+        actor_email=actor.email if actor is not None else acting_as.get()[:254],
         action=action,
         before=before,
         after=after,
@@ -70,7 +71,7 @@ def record_many(*, actor=None, workspace=None, changes: Iterable[Change]) -> lis
         "workspace_id": workspace.pk if workspace is not None else None,
         "workspace_name": workspace.name if workspace is not None else "",
         "actor_id": actor.pk if actor is not None else None,
-        "actor_email": actor.email if actor is not None else "",
+        "actor_email": actor.email if actor is not None else acting_as.get()[:254],
         "ip_address": request_ip.get(),
         "created_at": timezone.now(),
     }

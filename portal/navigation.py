@@ -102,6 +102,7 @@ ENTRIES: tuple[Entry, ...] = (
         covers=(
             "settings",
             "access_keys",
+            "scim_tokens",
             "join_domains",
             "two_factor:workspace_policy",
             "billing",

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal.api import urlpatterns as api_urlpatterns
+from scim import api_urls as scim_api
 from workspaces.overview.views import home
 from workspaces.people.closing_views import AccountCloseView
 
@@ -18,12 +19,14 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((api_urlpatterns(), "api"))),
     path("accounts/two-factor/", include("twofactor.urls")),
+    path("scim/v2/", include(scim_api)),
     path("invites/", include("workspaces.invites.urls")),
     # Only the OpenID Connect callback; allauth's /accounts/ pages are not routed anywhere.
     path("sso/", include("sso.urls")),
     path("p/", include("workspaces.public.urls")),
     path("w/<slug:workspace_slug>/roles/", include("permissions.role_urls")),
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
+    path("w/<slug:workspace_slug>/settings/scim/", include("scim.urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
     path("w/<slug:workspace_slug>/settings/sso/connections/", include("sso.urls_settings")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),

@@ -27,6 +27,7 @@ PROJECT_APPS = (
     "privacy",
     "twofactor",
     "sso",
+    "scim",
 )
 # Rows no service names as an event's target: throttling counters, the derived permission rows and
 # the groups that carry them, team and viewer-group rows (their team or group is the target), the
@@ -38,6 +39,8 @@ NEVER_A_TARGET = {
     "invitesend",
     "invitesitegrant",
     "teammembership",
+    "scimgroupmember",  # the team is the target
+    "scimgroup",  # a team's externalId, kept for the provider; the team is the target
     "viewergroupmember",
     "rolegroup",
     "auditevent",

@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts.models import EmailChange, User
 from accounts.selectors import token_hash
+from audit.context import system_acting
 from audit.models import AuditEvent
 from billing import services as billing
 from billing import staff as billing_staff
@@ -40,6 +41,9 @@ from permissions import services as role_services
 from permissions.roles import builtin_role
 from privacy import services as privacy
 from privacy.models import DataRequest
+from scim import protocol as scim_protocol
+from scim import services as scim_services
+from scim import tokens as scim_tokens
 from sso import services as sso
 from tests.dns_server import serving
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
@@ -89,6 +93,8 @@ NOT_CHANGES = {
     "permissions.services.clean_capabilities": "input cleaning",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
     "permissions.keys.hash_key": "a helper",
+    "scim.tokens.hash_token": "a helper",
+    "scim.tokens.authenticate_token": "notes a token's last use (a use, not a change)",
     "permissions.keys.count_check_call": "counts a check-API call on the key's day row (a use, not a change)",
     "workspaces.people.closing.close_refusals": "a read: why an account cannot be deleted yet",
     "accounts.services.verification_resend": "sends an e-mail, changes nothing",
@@ -1425,3 +1431,71 @@ def test_bulk_invites_resend_and_revoke(w):
     assert_one(events, "invite.revoke", actor=w.owner, target=invite, workspace=w.workspace)
     with nothing_recorded():
         people_bulk.invites_revoke(actor=w.owner, workspace=w.workspace, invite_ids=[invite.pk])
+
+
+# --- SCIM provisioning ----------------------------------------------------------------------------
+# A provisioning call is several changes through the services it uses (an account, a membership,
+# the identity), each recorded once, all named after the token (audit.context.system_acting).
+
+
+@covers(scim_tokens.scim_token_create)
+def test_scim_token_create(w):
+    with recorded() as events:
+        token, _ = scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="Okta")
+    assert_one(events, "scim_token.create", actor=w.owner, target=token, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="  ")
+
+
+@covers(scim_tokens.scim_token_revoke)
+def test_scim_token_revoke(w):
+    token, _ = scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="Okta")
+    with recorded() as events:
+        scim_tokens.scim_token_revoke(actor=w.owner, token=token)
+    assert_one(events, "scim_token.revoke", actor=w.owner, target=token, workspace=w.workspace)
+    with nothing_recorded():
+        scim_tokens.scim_token_revoke(actor=w.owner, token=token)
+
+
+def _scim_user(user_name: str, **fields) -> scim_protocol.UserData:
+    return scim_protocol.user_data({"userName": user_name, **fields})
+
+
+@covers(scim_services.user_provision, scim_services.user_update, scim_services.user_delete)
+def test_scim_users(w):
+    with system_acting("SCIM token “Okta”"):
+        with recorded() as events:
+            identity = scim_services.user_provision(workspace=w.workspace, data=_scim_user("new@acme.test"))
+        assert [e.action for e in events] == ["account.create", "member.add", "scim_user.create"]
+        assert {e.actor_email for e in events} == {"SCIM token “Okta”"}
+        with recorded() as events:
+            scim_services.user_update(identity=identity, data=_scim_user("new@acme.test", active=False))
+        assert [e.action for e in events] == ["member.remove"]
+        with nothing_recorded():
+            scim_services.user_update(identity=identity, data=_scim_user("new@acme.test", active=False))
+        with recorded() as events:
+            scim_services.user_delete(identity=identity)
+        assert [e.action for e in events] == ["scim_user.delete"]
+        with nothing_recorded(scim_protocol.ScimError):
+            scim_services.user_provision(workspace=w.workspace, data=_scim_user("not-an-address"))
+
+
+@covers(scim_services.group_create, scim_services.group_update, scim_services.group_delete)
+def test_scim_groups(w):
+    group = scim_protocol.GroupData
+    with system_acting("SCIM token “Okta”"):
+        identity = scim_services.user_provision(workspace=w.workspace, data=_scim_user("ann@acme.test"))
+        with recorded() as events:
+            team = scim_services.group_create(workspace=w.workspace, data=group("Ops", "", [str(identity.scim_id)]))
+        assert [e.action for e in events] == ["team.create", "team.member_add"]
+        assert {e.actor_email for e in events} == {"SCIM token “Okta”"}
+        with recorded() as events:
+            scim_services.group_update(team=team, data=group("Ops", "", []))
+        assert [e.action for e in events] == ["team.member_remove"]
+        with nothing_recorded():
+            scim_services.group_update(team=team, data=group("Ops", "", []))
+        with nothing_recorded(scim_protocol.ScimError):
+            scim_services.group_create(workspace=w.workspace, data=group("ops", "", None))
+        with recorded() as events:
+            scim_services.group_delete(team=team)
+        assert [e.action for e in events] == ["team.delete"]

@@ -23,6 +23,7 @@ from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
+from scim.tokens import scim_token_create
 from sso.models import Connection
 from sso.services import connection_add
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
@@ -183,6 +184,16 @@ def _key_revoke(workspace, owner):
         {},
         lambda: type(key).objects.get(pk=key.pk).revoked_at is not None,
         "Revoke the access key “Dashboards”?",
+    )
+
+
+def _scim_token_revoke(workspace, owner):
+    token, _raw = scim_token_create(actor=None, workspace=workspace, name="Okta")
+    return Control(
+        reverse("scim_tokens:revoke", args=[workspace.slug, token.pk]),
+        {},
+        lambda: type(token).objects.get(pk=token.pk).revoked_at is not None,
+        "Revoke the SCIM token “Okta”?",
     )
 
 
@@ -397,6 +408,7 @@ CONTROLS = {
     "remove join domain": _join_domain_remove,
     "delete role": _role_delete,
     "revoke access key": _key_revoke,
+    "revoke SCIM token": _scim_token_revoke,
     "remove collaborator": _collaborator_remove,
     "paid plan change": _plan_upgrade,
     "data deletion request": _deletion_request,

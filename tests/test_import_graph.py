@@ -26,6 +26,7 @@ PROJECT_PACKAGES = (
     "portal",
     "privacy",
     "sso",
+    "scim",
     "twofactor",
     "workspace_settings",
     "workspaces",

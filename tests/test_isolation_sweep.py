@@ -36,6 +36,7 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
+from scim.tokens import scim_token_create
 from sso.services import connection_add
 from tests.factories import (
     UserFactory,
@@ -115,6 +116,10 @@ NOT_WORKSPACE_SCOPED = {
     "sign-in admits only its domains (tests/security/test_sso_hostile_idp.py)",
     "two_factor:passkey_remove": "one's own passkey, looked up among the account's only (another's is a 404: "
     "tests/test_twofactor_passkeys.py)",
+    **{
+        f"scim:{name}": "SCIM: the workspace is the token's (tests/security/test_scim.py)"
+        for name in ("user", "group", "schema", "resource_type", "resource_search", "not_found")
+    },
 }
 
 
@@ -156,6 +161,7 @@ REFS_BY_URL: dict[str, dict[str, Refs]] = {
 REFS_BY_NAMESPACE: dict[str, dict[str, Refs]] = {
     "roles": {"pk": [Ref("role"), Ref("site_role")]},
     "access_keys": {"pk": Ref("access_key")},
+    "scim_tokens": {"pk": Ref("scim_token")},
     "teams": {"pk": Ref("team"), "grant_pk": Ref("team_grant"), "membership_pk": Ref("team_member")},
     "people": {"member_pk": Ref("member"), "invite_pk": Ref("invite")},
     "join_domains": {"pk": Ref("join_domain")},
@@ -291,6 +297,7 @@ BUILDERS: dict[str, Callable[[World], object]] = {
     "role": lambda w: _custom_role(w, catalog.WORKSPACE),
     "site_role": lambda w: _custom_role(w, catalog.SITE),
     "access_key": lambda w: key_create(actor=w.owner, workspace=w.workspace, name="Sweep key")[0],
+    "scim_token": lambda w: scim_token_create(actor=w.owner, workspace=w.workspace, name="Sweep token")[0],
     "invite": _invite,
     "join_domain": _join_domain,
     "join_request": _join_request,

@@ -75,6 +75,7 @@ def test_every_member_finds_my_access():
         ("settings:index", "settings", "Settings"),
         ("settings:ip_blocking", "settings", "Settings"),
         ("access_keys:list", "access_keys", "Settings"),
+        ("scim_tokens:list", "scim_tokens", "Settings"),
         ("join_domains:detail", "join_domains", "Settings"),
         ("two_factor:workspace_policy", "two_factor", "Settings"),
         ("billing:plan", "billing", "Settings"),

@@ -68,6 +68,12 @@ CARDS: tuple[Card, ...] = (
         "Single sign-on",
         "Sign-in through your OpenID Connect identity provider; the SAML configuration.",
     ),
+    Card(
+        "manage_sso",
+        "scim_tokens:list",
+        "SCIM provisioning",
+        "Tokens that let the identity provider add and remove people and teams.",
+    ),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
     Card(
         "manage_policies",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "sso",
+    "scim",
 ]
 
 MIDDLEWARE = [

@@ -25,10 +25,14 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from accounts.models import User
+from audit.context import system_acting
 from kernel.errors import RuleViolation
 from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
 from permissions import catalog
 from permissions.roles import builtin_role
+from scim.models import ScimUser
+from scim.protocol import user_data
+from scim.services import user_delete, user_provision, user_update
 from tests.factories import PASSWORD, UserFactory, add_member, make_site
 from workspaces.models import Membership, Site, Workspace
 from workspaces.overview.services import workspace_create
@@ -496,3 +500,47 @@ def test_two_people_take_the_last_seat_of_a_plan(pool, settings):
         )
         assert sorted(outcome.results, key=str) == ["PlanLimitReached", "done"], outcome.results
         assert Membership.objects.filter(workspace=workspace).count() == 3
+
+
+# --- SCIM provisioning: the identity provider as one more door ---------------------------------------
+
+
+def _provisioned(workspace, user) -> ScimUser:
+    with system_acting("SCIM token “Race”"):
+        return user_provision(workspace=workspace, data=user_data({"userName": user.email}))
+
+
+def test_scim_deprovisions_both_owners_at_once(pool):
+    """The provider deactivates the workspace's two owners at the same moment: one stays."""
+    tally = Tally()
+    for _ in range(TRIES):
+        workspace, first, second = _two_owners()
+        identities = [_provisioned(workspace, first), _provisioned(workspace, second)]
+        outcome = race(
+            pool,
+            lambda: user_delete(identity=identities[0]),  # noqa: B023
+            lambda: user_update(identity=identities[1], data=user_data({"userName": second.email, "active": False})),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+    tally.check()
+    assert any("RuleViolation" in key for key in tally.counts), tally.counts
+
+
+def test_scim_deprovisions_a_site_owner_while_the_successor_is_removed(pool):
+    """The provider deprovisions a site owner, whose sites go to the longest-standing owner, while
+    another owner removes that owner on the people page: the site never ends up with a non-member."""
+    tally = Tally()
+    for _ in range(TRIES):
+        workspace, first, second = _two_owners()
+        x = UserFactory()
+        site = make_site(workspace, owner=add_member(workspace, catalog.MEMBER, user=x))
+        identity = _provisioned(workspace, x)
+        successor = _membership(workspace, first)
+        outcome = race(
+            pool,
+            lambda: user_delete(identity=identity),  # noqa: B023
+            lambda: member_remove(actor=second, membership=successor),  # noqa: B023
+        )
+        tally.add(outcome, [workspace.pk])
+        assert Site.objects.filter(pk=site.pk).exists()
+    tally.check()
