@@ -18,3 +18,9 @@ BILLING_PLANS = [
     {**BILLING_PLANS[0], "limits": {**BILLING_PLANS[0]["limits"], "sites": None, "members": None}},  # noqa: F405
     *BILLING_PLANS[1:],  # noqa: F405
 ]
+
+# Tasks run at once, in the test's process, as with `make run` (a failed task is kept as a task
+# result; a retry runs again at once). The tests that start a real worker
+# (tests/test_celery_worker.py) give it a broker of its own.
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
