@@ -13,6 +13,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+
 from accounts.models import User
 from audit.models import AuditEvent
 from background.models import FailedTask

@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-REQUIRED = {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "portal.example.org"}
+REQUIRED = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "portal.example.org",
+    "CELERY_BROKER_URL": "amqp://portal:secret@127.0.0.1:5672/portal",
+}
 
 
 def check_deploy(**variables: str) -> subprocess.CompletedProcess:
@@ -45,6 +49,13 @@ def test_deploy_check_passes_without_warnings():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_deploy_check_warns_when_mail_would_be_sent_inside_requests():
+    result = check_deploy(SECRET_KEY=REQUIRED["SECRET_KEY"], ALLOWED_HOSTS=REQUIRED["ALLOWED_HOSTS"])
+    assert result.returncode != 0
+    assert "portal.W001" in result.stdout + result.stderr
+    assert "CELERY_BROKER_URL is not set" in result.stdout + result.stderr
 
 
 def test_refuses_to_start_without_secret_key():

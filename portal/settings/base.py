@@ -205,9 +205,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Background work (portal/celery.py): mail leaves the request through a queue (kernel/mail.py) and
 # the periodic jobs run on Celery beat. CELERY_BROKER_URL names the broker: RabbitMQ in production
 # (amqp://user:password@host:5672/vhost), Redis as an alternative (redis://host:6379/2). Without
-# it, as with `make run`, every task runs at once in the process that queues it.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# it, as with `make run`, every task runs at once in the process that queues it (Celery still
+# opens a producer then: the in-memory transport keeps it from looking for a broker).
+IN_PROCESS_BROKER = "memory://localhost/"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or IN_PROCESS_BROKER
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == IN_PROCESS_BROKER
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -22,5 +22,5 @@ BILLING_PLANS = [
 # Tasks run at once, in the test's process, as with `make run` (a failed task is kept as a task
 # result; a retry runs again at once). The tests that start a real worker
 # (tests/test_celery_worker.py) give it a broker of its own.
-CELERY_BROKER_URL = ""
+CELERY_BROKER_URL = IN_PROCESS_BROKER  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
