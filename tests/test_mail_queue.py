@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from kombu import pools
 
 from accounts import emails
 from accounts.services import (
@@ -32,6 +33,7 @@ from billing.staff import plan_set
 from kernel import mail as mail_queue
 from permissions import catalog
 from permissions.roles import builtin_role
+from portal.celery import app
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, viewer_group_member_add
 from tests.mail_receiver import Receiver, Running, free_port, smtp_settings
 from workspaces.experiences.services import experience_publish
@@ -286,3 +288,32 @@ def test_the_backoff_grows_and_is_capped():
         for n in range(mail_queue.MAX_RETRIES)
     ]
     assert bounds == [30, 60, 120, 240, 480, 600]
+
+
+# --- a broker that cannot be reached ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_broker():
+    """This process publishes to a broker that is not there, failing at once (no publish retries)."""
+    keys = ("task_always_eager", "broker_url", "task_publish_retry")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(
+        task_always_eager=False, broker_url=f"amqp://guest:guest@127.0.0.1:{free_port()}//", task_publish_retry=False
+    )
+    yield
+    app.conf.update(saved)
+    pools.reset()
+    app._pool = app.amqp._producer_pool = None
+
+
+def test_a_broker_that_cannot_be_reached_keeps_the_change_and_records_the_mail(
+    unreachable_broker, django_capture_on_commit_callbacks, caplog
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_queue.deliver([link_message()]) == 1  # no exception reaches the request
+    [failed] = FailedTask.objects.all()
+    assert failed.task_name == "mail.send"
+    assert failed.message.startswith("Could not be queued")
+    assert failed.summary == "<1 message(s) to 1 recipient(s)>"
+    assert "secret-token-123" not in caplog.text
