@@ -157,9 +157,22 @@ def send_mail(self, *, messages: list[dict]) -> int:
             BACKOFF_SECONDS, self.request.retries, BACKOFF_MAX_SECONDS, full_jitter=True
         )
         logger.warning("Mail not sent (%s); %s tried again later", type(exc).__name__, summary(remaining))
+        if dropped:  # the retry carries on without them: keep their failure now
+            FailedTask.objects.create(
+                task_name=self.name,
+                task_id=self.request.id or "",
+                retries=self.request.retries,
+                exception=MailNotDelivered.__name__,
+                message=_refusals(dropped)[:2000],
+                summary=summary(messages[:index]),
+            )
         raise self.retry(exc=exc, kwargs={"messages": remaining}, countdown=countdown) from exc
     finally:
         connection.close()
     if dropped:
-        raise MailNotDelivered(f"{len(dropped)} message(s) refused by the mail server: {dropped[0]}")
+        raise MailNotDelivered(_refusals(dropped))
     return sent
+
+
+def _refusals(dropped: list[smtplib.SMTPRecipientsRefused]) -> str:
+    return f"{len(dropped)} message(s) refused by the mail server: {dropped[0]}"

@@ -317,3 +317,16 @@ def test_a_broker_that_cannot_be_reached_keeps_the_change_and_records_the_mail(
     assert failed.message.startswith("Could not be queued")
     assert failed.summary == "<1 message(s) to 1 recipient(s)>"
     assert "secret-token-123" not in caplog.text
+
+
+def test_a_refusal_for_good_before_a_retry_is_kept(smtp, django_capture_on_commit_callbacks):
+    smtp.refused_for_good = {"gone@example.com"}
+    smtp.refused_once = {"later@example.com"}
+    deliver_now(
+        link_message("gone@example.com"),
+        link_message("later@example.com"),
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+    assert [r for r, _ in smtp.messages] == [["later@example.com"]]
+    [failed] = FailedTask.objects.all()
+    assert failed.exception == "MailNotDelivered" and "gone@example.com" in failed.message
