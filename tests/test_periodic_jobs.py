@@ -41,6 +41,7 @@ def test_the_schedule_names_each_job_with_a_registered_task():
         assert isinstance(entry["schedule"], crontab)
         assert entry["task"] in app.tasks  # found by autodiscovery, as a worker finds it
     assert app.conf.beat_schedule == schedule
+    assert app.conf.result_expires is None  # no results kept: beat adds no clean-up job of its own
     assert "mail.send" in app.tasks
 
 

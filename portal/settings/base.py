@@ -219,6 +219,7 @@ CELERY_IMPORTS = ["kernel.mail"]
 # No result is kept: a task that fails for good is written to background.FailedTask (the admin's
 # "Failed tasks"), without its arguments, by Celery's task_failure signal.
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None  # no results, so beat needs no daily clean-up job for them
 # A worker takes one task at a time per process and acknowledges it when done, so a worker that
 # dies mid-task leaves it on the queue for another.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
