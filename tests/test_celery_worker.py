@@ -109,6 +109,8 @@ def worker(broker, smtp, tmp_path):
         )
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=broker, task_default_queue=queue)
+    pools.reset()  # producers made for the in-process broker by earlier tests
+    app._pool = app.amqp._producer_pool = None
     try:
         wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, "the worker to start", log)
         assert process.poll() is None, log.read_text()

@@ -301,6 +301,8 @@ def unreachable_broker():
     app.conf.update(
         task_always_eager=False, broker_url=f"amqp://guest:guest@127.0.0.1:{free_port()}//", task_publish_retry=False
     )
+    pools.reset()  # producers made for the in-process broker by earlier tests
+    app._pool = app.amqp._producer_pool = None
     yield
     app.conf.update(saved)
     pools.reset()
