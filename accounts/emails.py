@@ -1,4 +1,7 @@
-"""Mail the accounts app sends. Every message has a plain-text and an HTML part, both from templates."""
+"""Mail the accounts app sends. Every message has a plain-text and an HTML part, both from templates.
+
+Messages are rendered here, in the request, and queued for after the commit (``kernel.mail.deliver``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+
+from kernel.mail import deliver
 
 from .addresses import normalize_email
 from .tokens import make_verification_token
@@ -27,7 +32,7 @@ def send_templated_mail(*, to: str, template: str, context: dict) -> None:
     html = render_to_string(f"emails/accounts/{template}.html", context)
     message = EmailMultiAlternatives(" ".join(subject.split()), text, to=[to])
     message.attach_alternative(html, "text/html")
-    message.send()
+    deliver([message])
 
 
 def send_verification_email(user) -> None:
@@ -63,6 +68,20 @@ class _ResetMailer(auth_forms.PasswordResetForm):
     def get_users(self, email):
         users = get_user_model()._default_manager.filter(email=normalize_email(email), is_active=True)
         return (user for user in users if user.has_usable_password())
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        deliver([reset_message(subject_template_name, email_template_name, context, to_email, **kwargs)])
+
+
+def reset_message(
+    subject_template_name, email_template_name, context, to_email, html_email_template_name=None
+) -> EmailMultiAlternatives:
+    """Django's password-reset mail, as ``PasswordResetForm.send_mail`` builds it, to be queued."""
+    subject = "".join(render_to_string(subject_template_name, context).splitlines())
+    message = EmailMultiAlternatives(subject, render_to_string(email_template_name, context), to=[to_email])
+    if html_email_template_name:
+        message.attach_alternative(render_to_string(html_email_template_name, context), "text/html")
+    return message
 
 
 def send_password_reset_email(address: str) -> None:

@@ -1,7 +1,8 @@
 """The e-mail about a downgrade or cancellation request, to the workspace's billing contacts.
 
 Platform staff get a copy at ``DEFAULT_FROM_EMAIL`` (the portal's own mailbox): they carry the
-request out. Sent after the transaction commits, so a rolled-back request never mails anyone.
+request out. Queued for the mail worker after the transaction commits (``kernel.mail.deliver``), so a
+rolled-back request never mails anyone.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
+
+from kernel.mail import deliver
 
 from .plans import plan_or_unknown
 
@@ -41,7 +44,7 @@ def plan_request_message(*, workspace, plan_request, recipients: list[str]) -> E
 
 
 def send_plan_request_email(*, workspace, plan_request, recipients: list[str]) -> int:
-    return plan_request_message(workspace=workspace, plan_request=plan_request, recipients=recipients).send()
+    return deliver([plan_request_message(workspace=workspace, plan_request=plan_request, recipients=recipients)])
 
 
 def send_plan_handled_email(*, workspace, plan_request, plan: str, recipients: list[str]) -> int:
@@ -56,4 +59,4 @@ def send_plan_handled_email(*, workspace, plan_request, plan: str, recipients: l
         "url": billing_url(workspace),
     }
     subject = " ".join(render_to_string("emails/billing/plan_handled_subject.txt", context).split())
-    return EmailMessage(subject, render_to_string("emails/billing/plan_handled.txt", context), to=recipients).send()
+    return deliver([EmailMessage(subject, render_to_string("emails/billing/plan_handled.txt", context), to=recipients)])

@@ -21,8 +21,18 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 
-from workspaces.models import Collaborator, Experience, Membership, Site, SiteGrant, Team, TeamMembership
+from workspaces.models import (
+    Collaborator,
+    Experience,
+    Membership,
+    Site,
+    SiteGrant,
+    Team,
+    TeamMembership,
+    Workspace,
+)
 
 from . import catalog
 from .models import (
@@ -345,3 +355,15 @@ def sync_workspace(workspace, *, apply: bool) -> Drift:
             ignore_conflicts=True,
         )
     return drift
+
+
+def sync_workspaces(*, apply: bool, workspaces=None) -> list[tuple[Workspace, Drift]]:
+    """``sync_workspace`` for every workspace (or those given), by slug, one transaction each;
+    answers each workspace with its drift. What ``sync_permissions`` and the scheduled check run."""
+    if workspaces is None:
+        workspaces = Workspace.objects.all()
+    found = []
+    for workspace in workspaces.order_by("slug"):
+        with transaction.atomic():
+            found.append((workspace, sync_workspace(workspace, apply=apply)))
+    return found

@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        from . import checks  # noqa: F401  (registers the project's system checks)
         from .ascii_ids import install
 
         install()  # object ids are ASCII digits only, wherever they arrive as text

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import User
@@ -161,7 +162,8 @@ def test_a_refused_password_change_records_nothing(client):
 
 def test_resetting_ones_password_by_link_is_one_event_by_oneself(client):
     person = UserFactory(email="grace@example.test")
-    client.post(reverse("accounts:password_reset"), {"email": person.email})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": person.email})
     (url,) = re.findall(r"https?://\S+", mail.outbox[0].body)
     form_page = client.get(url.removeprefix(settings.PORTAL_BASE_URL), follow=True)
     client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})

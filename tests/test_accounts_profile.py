@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts.services import profile_update
@@ -118,7 +119,8 @@ def test_unverified_profile_offers_a_new_link_that_works(client, db):
     assert "Not verified" in page
     assert reverse("accounts:resend_verification") in page
 
-    response = client.post(reverse("accounts:resend_verification"))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("accounts:resend_verification"))
     assert response.status_code == 302
     (message,) = mail.outbox
     assert message.to == [person.email]

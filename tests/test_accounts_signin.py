@@ -7,6 +7,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts.templatetags.accounts_tags import duration
@@ -106,7 +107,8 @@ def test_logout_by_post_signs_out(client, person):
 
 
 def request_reset(client, email):
-    response = client.post(reverse("accounts:password_reset"), {"email": email})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the mail is queued when the request's transaction commits
+        response = client.post(reverse("accounts:password_reset"), {"email": email})
     assert response.status_code == 302
     assert response.url == reverse("accounts:password_reset_done")
 
@@ -139,7 +141,8 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
 def test_password_reset_link_uses_portal_base_url_not_the_host_header(client, person, settings):
     settings.PORTAL_BASE_URL = "https://portal.example"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver", "evil.example"]
-    client.post(reverse("accounts:password_reset"), {"email": person.email}, HTTP_HOST="evil.example")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": person.email}, HTTP_HOST="evil.example")
     body = mail.outbox[0].body
     assert "https://portal.example/accounts/password/reset/" in body
     assert "evil.example" not in body

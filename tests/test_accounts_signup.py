@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core import mail, signing
 from django.db import IntegrityError, transaction
+from django.test import TestCase
 from django.urls import reverse
 
 from accounts import tokens
@@ -148,7 +149,8 @@ def test_expired_link_is_refused_changes_nothing_and_offers_a_new_one(client, si
     assert not AuditEvent.objects.filter(action="account.verify").exists()
 
     # The expired page's button works signed out: the old link still proves which account it is.
-    response = client.post(reverse("accounts:resend_verification"), {"token": expired_token(signed_up)})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("accounts:resend_verification"), {"token": expired_token(signed_up)})
     assert response.status_code == 302
     (message,) = mail.outbox
     assert client.get(link_path(message)).status_code == 200

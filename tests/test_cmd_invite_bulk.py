@@ -222,16 +222,17 @@ def test_dry_run_still_names_bad_rows(run):
     assert "line 3: “bad” is not a valid e-mail address." in exc.value.err
 
 
-def test_one_mail_per_invitation_over_one_connection(run, settings):
+def test_one_mail_per_invitation_one_connection_per_mail_task(run, settings):
     settings.EMAIL_BACKEND = "tests.test_cmd_invite_bulk.CountingBackend"
     CountingBackend.made = CountingBackend.opened = 0
     rows = "".join(f"person{i}@example.com\n" for i in range(150))  # more than one send chunk
     out, _ = run("email\n" + rows)
     assert len(mail.outbox) == 150
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"person{i}@example.com" for i in range(150))
-    assert (CountingBackend.made, CountingBackend.opened) == (1, 1)
+    # Queued in tasks of 100 messages (kernel.mail.CHUNK), each sent over its own connection.
+    assert (CountingBackend.made, CountingBackend.opened) == (2, 2)
     assert InviteSend.objects.count() == 150
-    assert "Sent 150 of 150 e-mails." in out
+    assert "Queued 150 of 150 e-mails." in out
     # Each link opens its own invitation.
     token = LINK.search(mail.outbox[0].body).group(1)
     assert invite_for_token(token).email == mail.outbox[0].to[0]
@@ -327,7 +328,7 @@ def test_progress_bar_on_a_terminal(run, monkeypatch, capsys):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     run("email\nann@example.com\n")
     shown = capsys.readouterr().out
-    assert "Reading" in shown and "Sending" in shown
+    assert "Reading" in shown and "Queueing" in shown
 
 
 def test_help_explains_the_file():

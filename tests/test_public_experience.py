@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -73,7 +73,10 @@ def without_csrf(response) -> str:
 
 
 def ask_for_link(client, experience, email=VIEWER):
-    return client.post(page_url(experience), {"email": email}, follow=True)
+    with TestCase.captureOnCommitCallbacks(
+        execute=True
+    ):  # the link's mail is queued when the request's transaction commits
+        return client.post(page_url(experience), {"email": email}, follow=True)
 
 
 # --- public and draft ---

@@ -17,6 +17,7 @@ REQUIRED = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "portal.example.org",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "CELERY_BROKER_URL": "amqp://portal:secret@127.0.0.1:5672/portal",
 }
 
 
@@ -49,6 +50,13 @@ def test_deploy_check_passes_without_warnings():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_deploy_check_warns_when_mail_would_be_sent_inside_requests():
+    result = check_deploy(SECRET_KEY=REQUIRED["SECRET_KEY"], ALLOWED_HOSTS=REQUIRED["ALLOWED_HOSTS"])
+    assert result.returncode != 0
+    assert "portal.W001" in result.stdout + result.stderr
+    assert "CELERY_BROKER_URL is not set" in result.stdout + result.stderr
 
 
 def test_refuses_to_start_without_secret_key():

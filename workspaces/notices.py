@@ -16,8 +16,9 @@ Each notice has two halves:
   and schedules the send for after the commit (``transaction.on_commit``): a change that rolls
   back mails nobody.
 - the send (``send_join_request_filed``, ``send_role_changed``, …, one per notice) takes only
-  addresses and strings, reads no database and renders ``templates/emails/membership/<name>``
-  (subject, plain text, HTML). It is what a task queue would run.
+  addresses and strings, reads no database, renders ``templates/emails/membership/<name>``
+  (subject, plain text, HTML) and hands the messages to the mail queue (``kernel.mail.deliver``),
+  whose worker sends them.
 
 Services call notices; views never do, so a change made from the browser, the admin, a command or
 a bulk action mails the same people. No mail carries a token or anything else that grants access:
@@ -31,12 +32,13 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from kernel.mail import deliver
 from permissions.policy import holders
 from workspaces.models import Invite, JoinRequest, Membership, Workspace
 
@@ -82,7 +84,7 @@ def _workspace_context(workspace: Workspace) -> dict[str, str]:
 
 
 def _send(name: str, recipients: Sequence[str], context: dict[str, str]) -> int:
-    """One message per recipient (nobody sees who else was told), over one connection."""
+    """One message per recipient (nobody sees who else was told), queued together; answers how many."""
     if not recipients:
         return 0
     subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/{name}_subject.txt", context).split())
@@ -93,8 +95,7 @@ def _send(name: str, recipients: Sequence[str], context: dict[str, str]) -> int:
         message = EmailMultiAlternatives(subject, text, to=[address])
         message.attach_alternative(html, "text/html")
         messages.append(message)
-    with get_connection() as connection:
-        return connection.send_messages(messages) or 0
+    return deliver(messages)
 
 
 def send_join_request_filed(*, recipients: Sequence[str], context: dict[str, str]) -> int:

@@ -7,6 +7,7 @@ django-environ ``env``; local, test and production modules only change defaults.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "sso",
     "scim",
+    # Background tasks (mail, periodic jobs): those that failed, listed in the admin.
+    "background",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +229,48 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background work (portal/celery.py): mail leaves the request through a queue (kernel/mail.py) and
+# the periodic jobs run on Celery beat. CELERY_BROKER_URL names the broker: RabbitMQ in production
+# (amqp://user:password@host:5672/vhost), Redis as an alternative (redis://host:6379/2). Without
+# it, as with `make run`, every task runs at once in the process that queues it (Celery still
+# opens a producer then: the in-memory transport keeps it from looking for a broker).
+IN_PROCESS_BROKER = "memory://localhost/"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or IN_PROCESS_BROKER
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == IN_PROCESS_BROKER
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_IMPORTS = ["kernel.mail"]
+# No result is kept: a task that fails for good is written to background.FailedTask (the admin's
+# "Failed tasks"), without its arguments, by Celery's task_failure signal.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = None  # no results, so beat needs no daily clean-up job for them
+# A worker takes one task at a time per process and acknowledges it when done, so a worker that
+# dies mid-task leaves it on the queue for another.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The schedule of the periodic jobs (beat, UTC). Each runs the function its command runs.
+CELERY_BEAT_SCHEDULE = {
+    "verify-domains": {
+        # manage.py verify_domains: suspend join domains whose DNS record is gone, restore those back
+        "task": "workspaces.verify_domains",
+        "schedule": crontab(minute=15, hour=3),
+    },
+    "purge-expired-invites": {
+        # manage.py purge_expired_invites: invitations whose link expired more than 30 days ago
+        "task": "workspaces.purge_expired_invites",
+        "schedule": crontab(minute=45, hour=3),
+    },
+    "sync-permissions-check": {
+        # manage.py sync_permissions --check: fails (shown in the admin) when stored permissions drifted
+        "task": "permissions.sync_permissions_check",
+        "schedule": crontab(minute=0, hour="*/6"),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "celerybeat-schedule"))
 
 # Absolute links in e-mails (invites, verification) are built from this.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

@@ -24,3 +24,8 @@ BILLING_PLANS = [
 API_RATE_LIMIT_PER_KEY = API_RATE_LIMIT_PER_CLIENT = API_BAD_KEY_LIMIT_PER_CLIENT = "1000000/m"
 # The bundled test identity provider runs on 127.0.0.1 over plain HTTP.
 SSO_ALLOW_HTTP_ISSUER = True
+# Tasks run at once, in the test's process, as with `make run` (a failed task is kept as a task
+# result; a retry runs again at once). The tests that start a real worker
+# (tests/test_celery_worker.py) give it a broker of its own.
+CELERY_BROKER_URL = IN_PROCESS_BROKER  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = True

@@ -4,6 +4,7 @@ through the services, and a helper that turns a rendered admin form back into PO
 from __future__ import annotations
 
 import datetime
+from smtplib import SMTPException
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -11,6 +12,7 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from background.services import task_failed
 from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
@@ -89,6 +91,7 @@ def world(owner, acme):
     AccessAttempt.objects.create(**seen, failures_since_start=1)
     AccessLog.objects.create(**seen)
     AccessFailureLog.objects.create(**seen)
+    task_failed(task_name="mail.send", task_id="t-1", exception=SMTPException("421 try later"), summary="<1 message>")
     return {
         "workspace": acme,
         "member": member,

@@ -1,7 +1,8 @@
-"""The invitation e-mail: its link, its text and HTML parts, and sending many over one connection.
+"""The invitation e-mail: its link, its text and HTML parts, and queueing many at once.
 
 The raw link token exists only here, in memory, between the service that made it and the mail
-server: it is never stored, logged or put in the audit log.
+server (through the mail queue, ``kernel.mail``, which logs only how many messages a task holds):
+it is never stored, logged or put in the audit log.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import get_template
 
-# Messages handed to the connection at a time: big enough to be quick, small enough to report
-# progress on a long run.
-SEND_CHUNK = 100
+from kernel.mail import CHUNK, deliver
+
+# Messages queued at a time, one mail task each (sent over one connection by the worker): big
+# enough to be quick, small enough to report progress on a long run.
+SEND_CHUNK = CHUNK
 
 
 def invite_url(token: str) -> str:
@@ -66,24 +69,23 @@ def send_invite_emails(
     invites_and_tokens: Sequence[tuple[object, str]],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Send one e-mail per (invite, token) over ONE connection; returns how many were sent.
+    """Queue one e-mail per (invite, token), in tasks of ``SEND_CHUNK``; returns how many were queued.
 
     Messages are built chunk by chunk, so 10,000 invitations never sit rendered in memory at once.
+    Called after the commit: each chunk is queued as soon as it is built.
     """
     total = len(invites_and_tokens)
     if not total:
         return 0
     templates = _Templates()
     sent = 0
-    # The context manager opens the connection once; send_messages on an open connection reuses it.
-    with get_connection() as connection:
-        for start in range(0, total, SEND_CHUNK):
-            chunk = invites_and_tokens[start : start + SEND_CHUNK]
-            messages = [
-                templates.message(workspace=workspace, inviter=inviter, invite=invite, token=token)
-                for invite, token in chunk
-            ]
-            sent += connection.send_messages(messages) or 0
-            if on_progress is not None:
-                on_progress(start + len(chunk), total)
+    for start in range(0, total, SEND_CHUNK):
+        chunk = invites_and_tokens[start : start + SEND_CHUNK]
+        messages = [
+            templates.message(workspace=workspace, inviter=inviter, invite=invite, token=token)
+            for invite, token in chunk
+        ]
+        sent += deliver(messages)
+        if on_progress is not None:
+            on_progress(start + len(chunk), total)
     return sent

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import normalize_email
+from kernel.mail import deliver
 from workspaces.models import Experience, ViewerLink
 from workspaces.viewer_groups.selectors import (
     SESSION_KEY,
@@ -107,7 +108,9 @@ def _send_link_email(experience: Experience, link: ViewerLink, token: str) -> No
     subject = " ".join(render_to_string("emails/viewer_link_subject.txt", context).split())
     message = EmailMultiAlternatives(subject, render_to_string("emails/viewer_link.txt", context), to=[link.email])
     message.attach_alternative(render_to_string("emails/viewer_link.html", context), "text/html")
-    message.send()
+    # Queued, not sent: the answer does not wait for the mail server, so its timing does not tell
+    # whether the address is in a viewer group.
+    deliver([message])
 
 
 @transaction.atomic

@@ -6,9 +6,8 @@ and fails when anything differs, so it can guard a deployment or a cron job.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from permissions.materialize import sync_workspace
+from permissions.materialize import sync_workspaces
 from workspaces.models import Workspace
 
 
@@ -26,9 +25,7 @@ class Command(BaseCommand):
             if not workspaces.exists():
                 raise CommandError(f"No workspace “{workspace}”.")
         drifted = 0
-        for ws in workspaces:
-            with transaction.atomic():
-                drift = sync_workspace(ws, apply=not check)
+        for ws, drift in sync_workspaces(apply=not check, workspaces=workspaces):
             if drift:
                 drifted += 1
             self._report(ws, drift, check, verbosity)

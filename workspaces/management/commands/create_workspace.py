@@ -9,37 +9,32 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import loader
 
-from accounts.emails import absolute_url
+from accounts.emails import absolute_url, reset_message
 from accounts.models import User, normalize_email
 from accounts.services import account_create
 from accounts.views import PasswordResetView
 from kernel.errors import RuleViolation
+from kernel.mail import deliver
 from workspaces.overview.services import workspace_create
 
 
 class FirstPasswordForm(PasswordResetForm):
-    """Django's reset form, but for an account that never had a password, and loud on failure.
+    """Django's reset form, but for an account that never had a password.
 
     The stock form skips accounts with an unusable password (here, exactly the account that needs
-    the mail) and only logs a failed send; the operator must see that the mail did not go.
+    the mail). The mail is queued for after the commit like every other; one that cannot be sent is
+    tried again, and listed with the failed tasks in the admin once it gives up.
     """
 
     def get_users(self, email):
         return User.objects.filter(email=normalize_email(email), is_active=True)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
-        html_template = kwargs.get("html_email_template_name")
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        message = EmailMultiAlternatives(subject, loader.render_to_string(email_template_name, context), to=[to_email])
-        if html_template:
-            message.attach_alternative(loader.render_to_string(html_template, context), "text/html")
-        message.send()
+        deliver([reset_message(subject_template_name, email_template_name, context, to_email, **kwargs)])
 
 
 def send_set_password_email(user: User) -> None:
@@ -76,8 +71,8 @@ class Command(BaseCommand):
             validate_email(email)
         except ValidationError as exc:
             raise CommandError(f"“{owner}” is not a valid e-mail address.") from exc
-        # One transaction, mail included: if the mail cannot be sent, nothing is created and the
-        # operator can simply run the command again.
+        # One transaction; the mail is queued when it commits, so a failure creates nothing and mails
+        # nobody, and the operator can simply run the command again.
         try:
             with transaction.atomic():
                 user, created = self._owner_account(email)
@@ -90,7 +85,7 @@ class Command(BaseCommand):
             account = "a new account" if created else "an existing account"
             self.stdout.write(f"Created workspace “{workspace.name}” owned by {user.email} ({account}).")
             if not user.has_usable_password():
-                self.stdout.write(f"Sent {user.email} a link to choose a password.")
+                self.stdout.write(f"Queued a mail to {user.email} with a link to choose a password.")
         self.stdout.write(workspace.slug)
 
     def _owner_account(self, email: str) -> tuple[User, bool]:

@@ -184,18 +184,19 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
     def _mail_progress(self):
-        """A callback for the e-mails sent after commit: a bar on a terminal, a few lines otherwise."""
+        """A callback for the e-mails queued after commit (the mail worker sends them): a bar on a
+        terminal, a few lines otherwise."""
         state = {"bar": None, "next_line": 0}
 
         def progress(sent: int, total: int) -> None:
             if self.show_bar:
                 if state["bar"] is None:
-                    state["bar"] = tqdm(total=total, unit="e-mail", desc="Sending", file=sys.stdout)
+                    state["bar"] = tqdm(total=total, unit="e-mail", desc="Queueing", file=sys.stdout)
                 state["bar"].update(sent - state["bar"].n)
                 if sent == total:
                     state["bar"].close()
             elif self.verbosity >= 1 and (sent >= state["next_line"] or sent == total):
-                self.stdout.write(f"Sent {sent:,} of {total:,} e-mails.")
+                self.stdout.write(f"Queued {sent:,} of {total:,} e-mails.")
                 state["next_line"] = sent + max(total // 10, 1)
 
         return progress
