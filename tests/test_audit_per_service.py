@@ -80,6 +80,10 @@ HELPER_MODULES = {
 
 # Public functions of service modules that change nothing that belongs in the audit log, and why.
 NOT_CHANGES = {
+    # A background task that gave up, kept for the admin's failed-task list: an operational record,
+    # not a change to anyone's access or settings.
+    "background.services.task_failed": "keeps a failed background task for the admin",
+    "background.services.record_task_failure": "Celery's task_failure receiver that calls task_failed",
     "workspaces.joining.services.auto_join_on_verify": "the receiver that calls auto_join, which has its own test",
     "workspaces.viewer_groups.services.clean_addresses": "input cleaning",
     # Outside viewers proving an address to open a published experience: no access is granted in
