@@ -41,7 +41,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         else:
             found = enabled_connection(provider)
             connections = [found] if found is not None else []
-        apps = [social_app(connection) for connection in connections]
+        apps = [social_app(connection) for connection in connections if not connection.is_saml]
         return [app for app in apps if client_id is None or app.client_id == client_id]
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):

@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from requests import RequestException
 
+from . import saml
 from .oidc import refused, start
 from .selectors import connection_for_email
 
@@ -25,6 +26,10 @@ def send_to_identity_provider(sender, *, request, email: str, next_url: str = ""
     connection = connection_for_email(email)
     if connection is None:
         return None
+    if connection.is_saml:
+        continue_url = saml.start(request, connection, email=email, next_url=next_url)
+        context = {"connection": connection, "continue_url": continue_url}
+        return TemplateResponse(request, "sso/continue.html", context)
     try:
         response = start(request, connection, email=email, next_url=next_url)
     except (OAuth2Error, RequestException, ValueError, KeyError) as exc:

@@ -52,3 +52,25 @@ class ConnectionForm(forms.Form):
         if editing:
             self.fields["client_secret"].required = False
             self.fields["client_secret"].help_text = "Leave empty to keep the stored secret; it is never shown."
+
+
+class SamlConnectionForm(ConnectionForm):
+    """A SAML 2.0 connection: the identity provider is described by its pasted metadata."""
+
+    metadata_xml = forms.CharField(
+        label="Identity provider metadata (XML)",
+        max_length=256 * 1024,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="Paste the SAML metadata your identity provider publishes: its entity ID, single sign-on URL "
+        "and signing certificates are read from it. Nothing is fetched.",
+    )
+    field_order = ["name", "metadata_xml", "domains", "default_role", "enabled"]
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, editing=editing, **kwargs)
+        for name in ("issuer", "client_id", "client_secret"):
+            del self.fields[name]
+        if editing:
+            self.fields["metadata_xml"].required = False
+            self.fields["metadata_xml"].help_text = "Paste new metadata to replace the identity provider's settings "
+            "(e.g. a new signing certificate); leave empty to keep them."

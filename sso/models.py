@@ -19,6 +19,7 @@ from django.utils import timezone
 class Connection(models.Model):
     class Kind(models.TextChoices):
         OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="sso_connections")
     name = models.CharField(max_length=100)
@@ -26,6 +27,11 @@ class Connection(models.Model):
     issuer = models.URLField("issuer URL", max_length=500)
     client_id = models.CharField("client ID", max_length=255)
     client_secret = models.CharField("client secret", max_length=500)
+    # SAML 2.0 (kind "saml"): what the identity provider's pasted metadata says. The OpenID Connect
+    # fields above stay empty for such a connection, and these for an OpenID Connect one.
+    idp_entity_id = models.CharField("IdP entity ID", max_length=500, blank=True, default="")
+    idp_sso_url = models.URLField("IdP single sign-on URL", max_length=500, blank=True, default="")
+    idp_certificates = models.JSONField("IdP signing certificates", default=list, blank=True)
     domains = models.ManyToManyField("workspaces.JoinDomain", related_name="sso_connections")
     default_role = models.ForeignKey("permissions.Role", on_delete=models.PROTECT, related_name="+")
     enabled = models.BooleanField(default=True)
@@ -53,8 +59,23 @@ class Connection(models.Model):
         """The connection's name in the sign-in URLs (``/sso/oidc/<provider_id>/…``)."""
         return f"c{self.pk}"
 
+    @property
+    def is_saml(self) -> bool:
+        return self.kind == self.Kind.SAML
+
     def state(self) -> dict:
         """What the audit log keeps: everything but the client secret."""
+        if self.is_saml:
+            return {
+                "name": self.name,
+                "kind": self.kind,
+                "idp_entity_id": self.idp_entity_id,
+                "idp_sso_url": self.idp_sso_url,
+                "idp_certificates": len(self.idp_certificates),
+                "domains": sorted(domain.domain for domain in self.domains.all()),
+                "default_role": self.default_role.name,
+                "enabled": self.enabled,
+            }
         return {
             "name": self.name,
             "kind": self.kind,
@@ -64,3 +85,17 @@ class Connection(models.Model):
             "default_role": self.default_role.name,
             "enabled": self.enabled,
         }
+
+
+class SamlAssertion(models.Model):
+    """An assertion a SAML connection accepted, kept until it expires: the same assertion ID is
+    refused a second time (a replayed response). Written only by ``sso.saml_services``."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    assertion_id = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "assertion_id"], name="sso_saml_assertion_once"),
+        ]

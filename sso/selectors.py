@@ -69,3 +69,15 @@ def enabled_connection(provider_id: str) -> Connection | None:
 
 def enabled_connections():
     return Connection.objects.filter(enabled=True).select_related("workspace")
+
+
+def saml_connection(provider_id: str) -> Connection | None:
+    """The SAML connection named in a SAML URL (enabled or not), or None."""
+    match = PROVIDER_ID.fullmatch(provider_id or "")
+    if match is None:
+        return None
+    return (
+        Connection.objects.filter(pk=int(match.group(1)), kind=Connection.Kind.SAML)
+        .select_related("workspace", "default_role", "updated_by")
+        .first()
+    )

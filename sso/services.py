@@ -47,6 +47,15 @@ REFUSALS = {
     "account_inactive": "the account is deactivated",
     "role_not_givable": "whoever set the connection's default role may no longer give it",
     "workspace_full": "the workspace's plan has no room for another member",
+    # SAML 2.0 (sso/saml.py)
+    "saml_response": "the SAML response was malformed or unusable",
+    "saml_signature": "the SAML assertion was not signed by one of the connection's certificates",
+    "saml_audience": "the SAML assertion was meant for another service provider (audience)",
+    "saml_recipient": "the SAML response was sent to another address (recipient or destination)",
+    "saml_time": "the SAML assertion was expired or not yet valid",
+    "saml_issuer": "the SAML response came from another identity provider (issuer)",
+    "saml_request": "the SAML response answered no sign-in started here (InResponseTo)",
+    "saml_replay": "the SAML assertion was already used (replay)",
 }
 
 

@@ -14,8 +14,10 @@ from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceActionView, WorkspaceMixin
 
-from .forms import ConnectionForm
+from . import saml
+from .forms import ConnectionForm, SamlConnectionForm
 from .models import Connection
+from .saml_services import saml_connection_add, saml_connection_update
 from .selectors import connection_in
 from .services import connection_add, connection_remove, connection_set_enabled, connection_update
 
@@ -53,15 +55,46 @@ class ConnectionAddView(ConnectionMixin, FormView):
         return redirect("sso:edit", self.workspace.slug, added.pk)
 
 
+class SamlConnectionAddView(ConnectionMixin, FormView):
+    template_name = "sso/saml_connection_form.html"
+    form_class = SamlConnectionForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access}
+
+    def form_valid(self, form):
+        try:
+            added = saml_connection_add(actor=self.request.user, workspace=self.workspace, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_error(None, exc.messages)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"“{added.name}” is added. Give its entity ID and ACS URL to your identity provider."
+        )
+        return redirect("sso:edit", self.workspace.slug, added.pk)
+
+
 class ConnectionEditView(ConnectionMixin, FormView):
-    template_name = "sso/connection_form.html"
-    form_class = ConnectionForm
+    """Either kind of connection: the form and the page follow the connection's kind."""
+
+    def get_template_names(self):
+        return ["sso/saml_connection_form.html" if self.connection.is_saml else "sso/connection_form.html"]
+
+    def get_form_class(self):
+        return SamlConnectionForm if self.connection.is_saml else ConnectionForm
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "workspace": self.workspace, "access": self.access, "editing": True}
 
     def get_initial(self):
         found = self.connection
+        if found.is_saml:
+            return {
+                "name": found.name,
+                "domains": [domain.pk for domain in found.domains.all()],
+                "default_role": found.default_role_id,
+                "enabled": found.enabled,
+            }
         return {
             "name": found.name,
             "issuer": found.issuer,
@@ -72,13 +105,20 @@ class ConnectionEditView(ConnectionMixin, FormView):
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            connection=self.connection, redirect_uri=redirect_uri(self.request, self.connection), **kwargs
-        )
+        found = self.connection
+        if found.is_saml:
+            return super().get_context_data(
+                connection=found,
+                sp_entity_id=saml.sp_entity_id(self.request, found),
+                acs_url=saml.acs_url(self.request, found),
+                **kwargs,
+            )
+        return super().get_context_data(connection=found, redirect_uri=redirect_uri(self.request, found), **kwargs)
 
     def form_valid(self, form):
+        update = saml_connection_update if self.connection.is_saml else connection_update
         try:
-            connection_update(actor=self.request.user, connection=self.connection, **form.cleaned_data)
+            update(actor=self.request.user, connection=self.connection, **form.cleaned_data)
         except RuleViolation as exc:
             form.add_error(None, exc.messages)
             return self.form_invalid(form)
