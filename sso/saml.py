@@ -9,7 +9,8 @@ fetched.
 
 - ``start`` (from the sign-in page, ``discovery``): an AuthnRequest over the HTTP-Redirect
   binding; its ID is kept in the session, one use.
-- ``acs``: the identity provider's answer over the HTTP-POST binding, checked in strict mode: the
+- ``acs`` then ``acs_finish``: the identity provider's answer over the HTTP-POST binding (held
+  for the browser's next, same-site request, which carries the session), checked in strict mode: the
   assertion must be signed by one of the connection's certificates (XML signature wrapping is
   refused by the toolkit's checks on signed elements and references), with this connection's
   audience, recipient and destination, within its validity window; an ``InResponseTo`` must be a
@@ -21,10 +22,13 @@ fetched.
 from __future__ import annotations
 
 import logging
+import secrets
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -46,6 +50,10 @@ logger = logging.getLogger(__name__)
 SESSION_KEY = "sso_saml_requests"
 MAX_PENDING = 5  # AuthnRequests a browser may have under way at once
 MAX_RESPONSE_BYTES = 256 * 1024
+# The identity provider's POST is held this long for the browser's next request (``acs``).
+ACS_HOLD_SECONDS = 60
+ACS_COOKIE = "sso_saml_acs"
+CACHE_PREFIX = "sso-saml-acs:"
 
 EMAIL_ATTRIBUTES = (
     "email",
@@ -140,13 +148,14 @@ def toolkit_settings(request: HttpRequest, connection: Connection) -> OneLogin_S
     return OneLogin_Saml2_Settings(data, sp_validation_only=True)
 
 
-def _request_data(request: HttpRequest) -> dict:
-    host = request.get_host()
+def _request_data(request: HttpRequest, connection: Connection) -> dict:
+    """What the toolkit knows of the request: the ACS URL is the one the response is checked
+    against (its Destination and Recipient), whichever step reads it."""
     return {
         "https": "on" if request.is_secure() else "off",
-        "http_host": host,
+        "http_host": request.get_host(),
         "server_port": None,  # the port, if any, is in http_host
-        "script_name": request.path,
+        "script_name": reverse("sso_saml_acs", args=[connection.provider_id]),
         "get_data": {},
         "post_data": {},
     }
@@ -157,7 +166,7 @@ def _request_data(request: HttpRequest) -> dict:
 
 def start(request: HttpRequest, connection: Connection, *, email: str, next_url: str = "") -> str:
     """The URL of the identity provider's page with a fresh AuthnRequest (HTTP-Redirect binding)."""
-    auth = OneLogin_Saml2_Auth(_request_data(request), old_settings=toolkit_settings(request, connection))
+    auth = OneLogin_Saml2_Auth(_request_data(request, connection), old_settings=toolkit_settings(request, connection))
     url = auth.login(name_id_value_req=None)
     pending = [
         entry
@@ -209,13 +218,15 @@ def claims_of(response: OneLogin_Saml2_Response) -> dict:
     return {"email": email, "email_verified": True, "name": name}
 
 
-def _refuse(request, connection, reason: str, email: str = ""):
-    return refused(request, connection, reason, email)
-
-
 @csrf_exempt  # the identity provider posts it cross-site; the signed response is the proof
 @login_not_required
 def acs(request: HttpRequest, provider_id: str):
+    """Step one of the assertion consumer service: the identity provider's cross-site POST.
+
+    That POST carries no session cookie (the portal's is ``SameSite=Lax``), so the response is put
+    aside for a minute under a random key, kept in a cookie of this browser only, and the browser
+    is sent on (303) to ``acs_finish``: a top-level GET, which carries the session, where the
+    pending AuthnRequest can be found and the response is checked."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     connection = saml_connection(provider_id)
@@ -223,29 +234,63 @@ def acs(request: HttpRequest, provider_id: str):
         raise Http404
     encoded = request.POST.get("SAMLResponse", "")
     if not encoded or len(encoded) > MAX_RESPONSE_BYTES:
-        return _refuse(request, connection, "saml_response")
+        return refused(request, connection, "saml_response")
+    key = secrets.token_urlsafe(32)
+    cache.set(f"{CACHE_PREFIX}{key}", {"connection": connection.pk, "response": encoded}, ACS_HOLD_SECONDS)
+    response = HttpResponseRedirect(reverse("sso_saml_acs_finish", args=[connection.provider_id]), status=303)
+    response.set_cookie(
+        ACS_COOKIE,
+        key,
+        max_age=ACS_HOLD_SECONDS,
+        path="/sso/saml/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@login_not_required
+def acs_finish(request: HttpRequest, provider_id: str):
+    """Step two: the response put aside by ``acs`` for this browser, checked and signed in."""
+    connection = saml_connection(provider_id)
+    if connection is None or not connection.enabled:
+        raise Http404
+    key = request.COOKIES.get(ACS_COOKIE, "")
+    held = cache.get(f"{CACHE_PREFIX}{key}") if key else None
+    if held is not None:
+        cache.delete(f"{CACHE_PREFIX}{key}")  # one use
+    if not isinstance(held, dict) or held.get("connection") != connection.pk:
+        response = refused(request, connection, "saml_response")
+    else:
+        response = _consume(request, connection, held["response"])
+    response.delete_cookie(ACS_COOKIE, path="/sso/saml/", samesite="Lax")
+    return response
+
+
+def _consume(request: HttpRequest, connection: Connection, encoded: str):
     saml_settings = toolkit_settings(request, connection)
     try:
         response = OneLogin_Saml2_Response(saml_settings, encoded)
         in_response_to = response.document.get("InResponseTo")
     except Exception as exc:  # not base64, not XML: the toolkit raises whatever the parser raised
         logger.info("SAML response refused: %s", type(exc).__name__)
-        return _refuse(request, connection, "saml_response")
+        return refused(request, connection, "saml_response")
     pending = None
     if in_response_to is not None:
         pending = _take_request(request, connection, in_response_to)
         if pending is None:
-            return _refuse(request, connection, "saml_request")
-    data = {**_request_data(request), "post_data": {"SAMLResponse": encoded}}
+            return refused(request, connection, "saml_request")
+    data = {**_request_data(request, connection), "post_data": {"SAMLResponse": encoded}}
     try:
         response.is_valid(data, request_id=in_response_to, raise_exceptions=True)
     except OneLogin_Saml2_ValidationError as exc:
         reason = ERROR_REASONS.get(exc.code, "saml_response")
         logger.info("SAML response refused (%s): code %s", reason, exc.code)
-        return _refuse(request, connection, reason)
+        return refused(request, connection, reason)
     except Exception as exc:  # noqa: BLE001 - xmlsec, lxml and the toolkit raise their own
         logger.info("SAML response refused: %s", type(exc).__name__)
-        return _refuse(request, connection, "saml_response")
+        return refused(request, connection, "saml_response")
     claims = claims_of(response)
     try:
         saml_assertion_use(
@@ -255,7 +300,7 @@ def acs(request: HttpRequest, provider_id: str):
         )
         user, membership = sso_sign_in(connection=connection, claims=claims)
     except SignInRefused as exc:
-        return _refuse(request, connection, exc.reason, exc.email or claims.get("email", ""))
+        return refused(request, connection, exc.reason, exc.email or claims.get("email", ""))
     login(request, user, backend="accounts.backends.EmailBackend")
     next_url = (pending or {}).get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):

@@ -13,5 +13,6 @@ urlpatterns = [
     path("oidc/<str:provider_id>/login/callback/", oidc.callback, name="openid_connect_callback"),
     # SAML 2.0: the assertion consumer service and the service provider's metadata (sso/saml.py).
     path("saml/<str:provider_id>/acs/", saml.acs, name="sso_saml_acs"),
+    path("saml/<str:provider_id>/acs/finish/", saml.acs_finish, name="sso_saml_acs_finish"),
     path("saml/<str:provider_id>/metadata/", saml.metadata, name="sso_saml_metadata"),
 ]

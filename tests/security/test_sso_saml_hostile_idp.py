@@ -66,7 +66,13 @@ def start(client, email: str, idp) -> str:
 
 
 def post_acs(client, connection: Connection, encoded: str):
-    return client.post(reverse("sso_saml_acs", args=[connection.provider_id]), {"SAMLResponse": encoded})
+    """The identity provider's POST to the ACS, then the browser's GET to where it sends it on."""
+    posted = client.post(reverse("sso_saml_acs", args=[connection.provider_id]), {"SAMLResponse": encoded})
+    finish = reverse("sso_saml_acs_finish", args=[connection.provider_id])
+    if posted.status_code != 303:
+        return posted
+    assert posted["Location"] == finish
+    return client.get(finish)
 
 
 def attack(client, idp, connection, case: str, email: str = NEWCOMER, solicited: bool = True):
@@ -215,3 +221,23 @@ def test_garbage_responses_do_not_500(client, acme, idp, garbage):
     connection = connect(acme, idp)
     response = post_acs(client, connection, garbage)
     assert_refused(client, response, "saml_response", acme[1])
+
+
+def test_held_response_is_one_use_and_bound_to_its_browser_and_connection(client, acme, idp):
+    connection = connect(acme, idp)
+    finish = reverse("sso_saml_acs_finish", args=[connection.provider_id])
+    # Nothing held for this browser.
+    assert_refused(client, client.get(finish), "saml_response", acme[1])
+    request = authn_request(start(client, NEWCOMER, idp))
+    fields = {"acs": request["acs"], "audience": request["audience"], "email": NEWCOMER}
+    encoded = crafted(idp, case="honest", in_response_to=request["id"], **fields)
+    client.post(reverse("sso_saml_acs", args=[connection.provider_id]), {"SAMLResponse": encoded})
+    held = client.cookies["sso_saml_acs"].value
+    # Another browser holding nothing gets nothing; the cookie's key is worth one use at most.
+    other = type(client)()
+    assert_refused(other, other.get(finish), "saml_response", acme[1])
+    assert client.get(finish).status_code == 302 and SESSION_KEY in client.session
+    client.logout()
+    client.cookies["sso_saml_acs"] = held
+    response = client.get(finish)
+    assert response["Location"] == reverse("accounts:login") and SESSION_KEY not in client.session
