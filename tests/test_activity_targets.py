@@ -34,6 +34,7 @@ PROJECT_APPS = (
 # log itself.
 NEVER_A_TARGET = {
     "throttlehit",
+    "samlassertion",  # a used assertion ID, kept against replays; the connection is the target
     "emailchange",  # an address change is recorded on the account
     "accesskeydailyuse",  # a count of uses, not a change
     "invitesend",

@@ -44,6 +44,7 @@ from privacy.models import DataRequest
 from scim import protocol as scim_protocol
 from scim import services as scim_services
 from scim import tokens as scim_tokens
+from sso import saml_services
 from sso import services as sso
 from tests.dns_server import serving
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
@@ -80,6 +81,9 @@ HELPER_MODULES = {
 
 # Public functions of service modules that change nothing that belongs in the audit log, and why.
 NOT_CHANGES = {
+    # The ID of a SAML assertion accepted at the ACS, kept so a replay is refused; the sign-in or
+    # the refusal it leads to is what is recorded (sso.sign_in / sso.refused).
+    "sso.saml_services.saml_assertion_use": "keeps a used assertion ID against replays",
     # A background task that gave up, kept for the admin's failed-task list: an operational record,
     # not a change to anyone's access or settings.
     "background.services.task_failed": "keeps a failed background task for the admin",
@@ -1111,6 +1115,47 @@ def test_sso_connection_update(w):
     assert_one(events, "sso_connection.update", actor=w.owner, target=connection, workspace=w.workspace)
     with nothing_recorded():
         sso.connection_update(actor=w.owner, connection=connection, **{**fields, "name": "Renamed", "enabled": True})
+
+
+def _saml_connection(w, **overrides):
+    from tests.test_sso_saml_connections import metadata  # noqa: PLC0415
+
+    domain = join_domains.join_domain_add(
+        actor=w.owner, workspace=w.workspace, domain="acme.test", role=builtin_role(catalog.VIEWER)
+    )
+    fields = {
+        "name": "Acme SAML",
+        "metadata_xml": metadata(),
+        "domains": [domain],
+        "default_role": builtin_role(catalog.MEMBER),
+        **overrides,
+    }
+    return saml_services.saml_connection_add(actor=w.owner, workspace=w.workspace, **fields), fields
+
+
+@covers(saml_services.saml_connection_add)
+def test_saml_connection_add(w):
+    with recorded() as events:
+        connection, fields = _saml_connection(w)
+    assert [e.action for e in events if e.action.startswith("sso")] == ["sso_connection.add"]
+    assert_event(events[-1], "sso_connection.add", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded(RuleViolation):
+        saml_services.saml_connection_add(actor=w.owner, workspace=w.workspace, **{**fields, "metadata_xml": "<x/>"})
+
+
+@covers(saml_services.saml_connection_update)
+def test_saml_connection_update(w):
+    connection, fields = _saml_connection(w)
+    fields.pop("metadata_xml")
+    with recorded() as events:
+        saml_services.saml_connection_update(
+            actor=w.owner, connection=connection, **{**fields, "name": "Renamed", "enabled": True}
+        )
+    assert_one(events, "sso_connection.update", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded():
+        saml_services.saml_connection_update(
+            actor=w.owner, connection=connection, **{**fields, "name": "Renamed", "enabled": True}
+        )
 
 
 @covers(sso.connection_set_enabled)

@@ -114,6 +114,10 @@ NOT_WORKSPACE_SCOPED = {
     "public:link": "a viewer's one-time link to a published experience",
     "openid_connect_callback": "an identity provider's answer; the connection names its workspace and the "
     "sign-in admits only its domains (tests/security/test_sso_hostile_idp.py)",
+    "sso_saml_acs": "a SAML identity provider's signed answer; the connection names its workspace and the "
+    "sign-in admits only its domains (tests/security/test_sso_saml_hostile_idp.py)",
+    "sso_saml_acs_finish": "the same answer, held for the browser that brought it (a cookie), checked there",
+    "sso_saml_metadata": "a SAML connection's public service-provider metadata: its entity ID and ACS URL",
     "two_factor:passkey_remove": "one's own passkey, looked up among the account's only (another's is a 404: "
     "tests/test_twofactor_passkeys.py)",
     **{
