@@ -21,10 +21,11 @@ ROOT = HERE.parent.parent
 
 
 @contextmanager
-def saml_idp():
-    """Yield {"base", "metadata"} of a running identity provider; stop it afterwards."""
+def saml_idp(program: str = "idp.py"):
+    """Yield {"base", "metadata"} of a running identity provider (``idp.py``, the tests' own, or
+    ``pysaml2_idp.py``, pysaml2's); stop it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "idp.py")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, str(HERE / program)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
         line = process.stdout.readline()
