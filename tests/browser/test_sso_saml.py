@@ -1,8 +1,9 @@
 """SAML single sign-on end to end in a browser, against the tests' identity provider
-(tests/saml/idp.py) and pysaml2's (tests/saml/pysaml2_idp.py), each started on 127.0.0.1 at a free port, another site than the live server's
-``localhost``: the address alone on the portal's sign-in page, the identity provider's own page
-(HTTP-Redirect binding), its signed response posted back cross-site to the ACS (HTTP-POST
-binding), and the person signed in, a member of the workspace with the connection's role."""
+(tests/saml/idp.py) and pysaml2's (tests/saml/pysaml2_idp.py), each started on 127.0.0.1 at a free
+port, another site than the live server's ``localhost``: the address alone on the portal's sign-in
+page, the identity provider's own page (HTTP-Redirect binding), its signed response posted back
+cross-site to the ACS (HTTP-POST binding), and the person signed in, a member of the workspace
+with the connection's role."""
 
 from __future__ import annotations
 
