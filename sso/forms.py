@@ -72,5 +72,7 @@ class SamlConnectionForm(ConnectionForm):
             del self.fields[name]
         if editing:
             self.fields["metadata_xml"].required = False
-            self.fields["metadata_xml"].help_text = "Paste new metadata to replace the identity provider's settings "
-            "(e.g. a new signing certificate); leave empty to keep them."
+            self.fields["metadata_xml"].help_text = (
+                "Paste new metadata to replace the identity provider's settings (e.g. a new signing "
+                "certificate); leave empty to keep them."
+            )
