@@ -11,7 +11,8 @@
 Cases: ``honest``, ``unsigned`` (neither response nor assertion signed), ``other_key`` (signed by a
 key the metadata does not name), ``wrapping`` (a forged assertion carrying the signed one inside
 it), ``two_assertions`` (a forged assertion before the signed one), ``wrong_audience``,
-``wrong_recipient``, ``expired``, ``not_yet_valid``. Responses are signed at the assertion
+``wrong_recipient``, ``expired``, ``not_yet_valid``, ``response_signed_only`` (the response signed,
+the assertion not). Responses are signed at the assertion
 (RSA-SHA256) with xmlsec, through python3-saml's own signing helper.
 
 Run: python tests/saml/idp.py  (ENTITY_ID may name the entity; the key is made at start-up).
@@ -156,6 +157,10 @@ def craft(base: str, *, case: str, acs: str, audience: str, email: str, in_respo
     else:
         body = strip_declaration(sign(assertion))
     xml = response_xml(issuer=issuer, destination=recipient, in_response_to=in_response_to, assertions=body)
+    if case == "response_signed_only":  # the right key, on the response; the assertion unsigned
+        xml = sign(
+            response_xml(issuer=issuer, destination=recipient, in_response_to=in_response_to, assertions=assertion)
+        )
     return base64.b64encode(xml.encode()).decode()
 
 

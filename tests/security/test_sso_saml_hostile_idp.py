@@ -121,6 +121,7 @@ def test_identity_provider_initiated_sign_in(client, acme, idp):
     ("case", "reason"),
     [
         ("unsigned", "saml_signature"),
+        ("response_signed_only", "saml_signature"),
         ("other_key", "saml_signature"),
         ("wrapping", "saml_response"),
         ("two_assertions", "saml_response"),
