@@ -88,6 +88,8 @@ ACTION_WORDS = {
     "sso_connection.disable": "Disabled a single sign-on connection",
     "sso_connection.remove": "Removed a single sign-on connection",
     "sso.sign_in": "Signed in with single sign-on",
+    "sso.required": "Changed the single sign-on requirement",
+    "sso.bypass": "Opened the workspace with two-factor authentication instead of single sign-on",
     "sso.refused": "Single sign-on refused",
     "member.sso_join": "Joined by single sign-on",
     "sso.remove": "Removed single sign-on",

@@ -64,3 +64,21 @@ class Connection(models.Model):
             "default_role": self.default_role.name,
             "enabled": self.enabled,
         }
+
+
+class SSORequirement(models.Model):
+    """Whether a workspace requires single sign-on of the members at its connections' domains
+    (``services.sso_requirement_set``; enforced by ``sso.middleware.RequiredSSOMiddleware``)."""
+
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="sso_requirement")
+    required = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "single sign-on requirement"
+
+    def __str__(self):
+        return f"Single sign-on requirement of workspace #{self.workspace_id}"

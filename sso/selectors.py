@@ -12,7 +12,7 @@ from permissions.selectors import roles_of
 from workspaces.joining.selectors import domain_for_email
 from workspaces.models import JoinDomain, Workspace
 
-from .models import Connection
+from .models import Connection, SSORequirement
 
 PROVIDER_ID = re.compile(r"c([1-9][0-9]{0,17})")
 
@@ -69,3 +69,13 @@ def enabled_connection(provider_id: str) -> Connection | None:
 
 def enabled_connections():
     return Connection.objects.filter(enabled=True).select_related("workspace")
+
+
+def requirement_applies(workspace: Workspace) -> bool:
+    """Whether an enabled connection of the workspace admits at least one domain: what required
+    single sign-on needs to mean anything."""
+    return Connection.objects.filter(workspace=workspace, enabled=True, domains__isnull=False).exists()
+
+
+def sso_required(workspace: Workspace) -> bool:
+    return SSORequirement.objects.filter(workspace=workspace, required=True).exists()

@@ -31,8 +31,8 @@ from workspaces.joining.selectors import domain_for_email
 from workspaces.models import JoinDomain, Membership, Workspace
 from workspaces.people.services import member_add
 
-from .models import Connection
-from .selectors import bindable_domains
+from .models import Connection, SSORequirement
+from .selectors import bindable_domains, requirement_applies
 
 # Why a sign-in was refused, as the audit log keeps it.
 REFUSALS = {
@@ -302,3 +302,50 @@ def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membersh
         after={"connection": connection.name, "email": email, "account_created": created, "joined": joined},
     )
     return user, membership
+
+
+# --- required single sign-on -----------------------------------------------------------------------
+
+NO_CONNECTION_TO_REQUIRE = (
+    "Single sign-on can be required only once an enabled connection admits at least one domain: "
+    "add or enable one first."
+)
+
+
+@transaction.atomic
+def sso_requirement_set(*, actor, workspace: Workspace, required: bool) -> SSORequirement:
+    """Require members at the domains of the workspace's enabled connections to sign in through
+    its identity provider to open its pages, or stop requiring it. Turning it on is refused
+    unless an enabled connection admits at least one domain. Nothing is written when nothing
+    changes."""
+    require(actor, "manage_sso", workspace)
+    lock_workspace(workspace)
+    if required and not requirement_applies(workspace):
+        raise RuleViolation(NO_CONNECTION_TO_REQUIRE)
+    requirement, _ = SSORequirement.objects.get_or_create(workspace=workspace)
+    if requirement.required == required:
+        return requirement
+    requirement.required, requirement.changed_by, requirement.changed_at = required, actor, timezone.now()
+    requirement.save(update_fields=["required", "changed_by", "changed_at"])
+    record(
+        action="sso.required",
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        before={"sso_required": not required},
+        after={"sso_required": required},
+    )
+    return requirement
+
+
+def sso_bypass_record(*, user: User, workspace: Workspace, connection: Connection) -> None:
+    """Audit an owner opening a workspace that requires single sign-on with a session verified by
+    two-factor authentication instead (the owners' way back in when the identity provider fails)."""
+    with transaction.atomic():
+        record(
+            action="sso.bypass",
+            actor=user,
+            workspace=workspace,
+            target=connection,
+            after={"connection": connection.name, "email": user.email},
+        )

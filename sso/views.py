@@ -17,7 +17,13 @@ from kernel.views import WorkspaceActionView, WorkspaceMixin
 from .forms import ConnectionForm
 from .models import Connection
 from .selectors import connection_in
-from .services import connection_add, connection_remove, connection_set_enabled, connection_update
+from .services import (
+    connection_add,
+    connection_remove,
+    connection_set_enabled,
+    connection_update,
+    sso_requirement_set,
+)
 
 
 def redirect_uri(request, connection: Connection) -> str:
@@ -112,3 +118,20 @@ class ConnectionRemoveView(ConfirmMixin, ConnectionMixin, WorkspaceActionView):
         name = self.connection.name
         connection_remove(actor=request.user, connection=self.connection)
         messages.success(request, f"“{name}” is removed.")
+
+
+class RequirementView(WorkspaceMixin, WorkspaceActionView):
+    """Require single sign-on, or stop requiring it (POST ``required=on|off``)."""
+
+    required_capability = "manage_sso"
+
+    def act(self, request) -> None:
+        turn_on = request.POST.get("required") == "on"
+        sso_requirement_set(actor=request.user, workspace=self.workspace, required=turn_on)
+        if turn_on:
+            messages.success(request, "Single sign-on is required of members at your connections' domains.")
+        else:
+            messages.success(request, "Single sign-on is no longer required.")
+
+    def done_url(self) -> str:
+        return reverse("settings:sso", args=[self.workspace.slug])

@@ -44,6 +44,7 @@ NEVER_A_TARGET = {
     "viewergroupmember",
     "rolegroup",
     "auditevent",
+    "ssorequirement",  # the workspace is the target of a change of the requirement
     "workspaceuserpermission",
     "workspacegrouppermission",
     "siteuserpermission",
