@@ -87,6 +87,7 @@ ACTION_WORDS = {
     "sso_connection.enable": "Enabled a single sign-on connection",
     "sso_connection.disable": "Disabled a single sign-on connection",
     "sso_connection.remove": "Removed a single sign-on connection",
+    "sso_connection.mapping": "Changed a single sign-on connection's group mapping",
     "sso.sign_in": "Signed in with single sign-on",
     "sso.required": "Changed the single sign-on requirement",
     "sso.bypass": "Opened the workspace with two-factor authentication instead of single sign-on",

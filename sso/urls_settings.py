@@ -10,6 +10,7 @@ urlpatterns = [
     path("add/", views.ConnectionAddView.as_view(), name="add"),
     path("required/", views.RequirementView.as_view(), name="required"),
     path("<int:pk>/", views.ConnectionEditView.as_view(), name="edit"),
+    path("<int:pk>/mapping/", views.ConnectionMappingView.as_view(), name="mapping"),
     path("<int:pk>/enabled/", views.ConnectionEnabledView.as_view(), name="enabled"),
     path("<int:pk>/remove/", views.ConnectionRemoveView.as_view(), name="remove"),
 ]

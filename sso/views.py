@@ -14,11 +14,12 @@ from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceActionView, WorkspaceMixin
 
-from .forms import ConnectionForm
+from .forms import ConnectionForm, GroupMappingForm
 from .models import Connection
 from .selectors import connection_in
 from .services import (
     connection_add,
+    connection_mapping_set,
     connection_remove,
     connection_set_enabled,
     connection_update,
@@ -135,3 +136,31 @@ class RequirementView(WorkspaceMixin, WorkspaceActionView):
 
     def done_url(self) -> str:
         return reverse("settings:sso", args=[self.workspace.slug])
+
+
+class ConnectionMappingView(ConnectionMixin, FormView):
+    """A connection's group mapping: claim values to a role or teams, applied at each sign-in."""
+
+    template_name = "sso/connection_mapping.html"
+    form_class = GroupMappingForm
+
+    def get_initial(self):
+        rules = self.connection.group_rules.select_related("role", "team")
+        return {"group_claim": self.connection.group_claim, "text": "\n".join(str(rule) for rule in rules)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(connection=self.connection, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            connection_mapping_set(
+                actor=self.request.user,
+                connection=self.connection,
+                group_claim=form.cleaned_data["group_claim"],
+                text=form.cleaned_data["text"],
+            )
+        except RuleViolation as exc:
+            form.add_error(None, exc.messages)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The group mapping of “{self.connection.name}” is saved.")
+        return redirect("sso:edit", self.workspace.slug, self.connection.pk)

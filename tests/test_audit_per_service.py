@@ -1156,6 +1156,20 @@ def test_sso_requirement_set(w):
         sso.sso_requirement_set(actor=w.member.user, workspace=w.workspace, required=False)
 
 
+@covers(sso.connection_mapping_set)
+def test_sso_connection_mapping_set(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = Viewer")
+    assert_one(events, "sso_connection.mapping", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded():
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = viewer")
+    with nothing_recorded(RuleViolation):
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = Owner")
+    with nothing_recorded(PermissionDenied):
+        sso.connection_mapping_set(actor=w.member.user, connection=connection, group_claim="groups", text="")
+
+
 @covers(sso.sso_bypass_record)
 def test_sso_bypass_record(w):
     connection, _ = _connection(w)

@@ -16,7 +16,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
-from sso.services import connection_add, connection_set_enabled, sso_requirement_set
+from sso.services import connection_add, connection_mapping_set, connection_set_enabled, sso_requirement_set
 from tests.factories import UserFactory, add_member, make_workspace
 from tests.oidc.processes import oidc_provider_idp
 from workspaces.joining.services import join_domain_add
@@ -135,3 +135,18 @@ def test_required_sso_sends_a_password_session_to_the_provider_and_back(page, ac
     # Signed in through the provider now: the workspace's pages open directly.
     page.goto(workspace.get_absolute_url())
     assert page.get_by_role("heading", name="Acme").first.is_visible()
+
+
+def test_group_mapping_changes_the_role_at_sign_in(page, acme, live_server):
+    """The provider's "groups" claim, mapped on the connection, makes a Member an Admin at their
+    next sign-in, through the membership service (audited)."""
+    workspace, connection = acme
+    owner = workspace.memberships.get(role__key=catalog.OWNER).user
+    nina = UserFactory(email="nina@acme.test")
+    add_member(workspace, catalog.MEMBER, nina)
+    connection_mapping_set(actor=owner, connection=connection, group_claim="groups", text="portal-admins = Admin")
+    sign_in_at_idp(page, "nina@acme.test", login="nina@acme.test#portal-admins,other")
+    page.wait_for_url(f"{live_server.url}{workspace.get_absolute_url()}")
+    assert Membership.objects.get(workspace=workspace, user=nina).role.key == catalog.ADMIN
+    change = AuditEvent.objects.get(action="member.role_change")
+    assert change.actor == owner and change.workspace == workspace
