@@ -6,6 +6,7 @@ hands back the people it authenticated here, and the portal's services do the re
 - ``pre_social_login``: the nonce is compared with the one sent, then ``services.sso_sign_in``
   finds or makes the account and membership, Django's ``login`` signs the person in (two-factor
   authentication still applies: ``twofactor.session`` listens to ``user_logged_in``), and the
+  session is marked as signed in through the connection's workspace (``sessions``), and the
   flow ends here with a redirect; allauth's own account flow (its ``SocialAccount`` rows, sign-up
   and connect pages) never runs.
 - ``on_authentication_error``: the refusal is audited and the person is sent back to the sign-in
@@ -26,6 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from .oidc import refused, social_app
 from .selectors import enabled_connection, enabled_connections
 from .services import SignInRefused, sso_sign_in
+from .sessions import mark_signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         except SignInRefused as exc:
             raise _back_to_sign_in(request, connection, exc.reason, exc.email) from exc
         login(request, user, backend="accounts.backends.EmailBackend")
+        mark_signed_in(request, connection)  # what a workspace that requires single sign-on asks for
         next_url = sociallogin.state.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
             next_url = membership.workspace.get_absolute_url()

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from kernel.admin import ReadOnlyAdmin
 
-from .models import Connection
+from .models import Connection, SSORequirement
 
 
 @admin.register(Connection)
@@ -14,6 +14,15 @@ class ConnectionAdmin(ReadOnlyAdmin):
     list_display = ("name", "workspace", "issuer", "client_id", "default_role", "enabled", "updated_at")
     fields = ("workspace", "name", "kind", "issuer", "client_id", "domains", "default_role", "enabled", "updated_by")
     list_filter = ("enabled",)
+
+
+@admin.register(SSORequirement)
+class SSORequirementAdmin(ReadOnlyAdmin):
+    """Read-only: the requirement changes on the workspace's single sign-on page, audited."""
+
+    list_display = ("workspace", "required", "changed_by", "changed_at")
+    fields = ("workspace", "required", "changed_by", "changed_at")
+    list_filter = ("required",)
 
 
 # allauth's own tables stay empty (the portal's adapter builds its apps from connections and ends

@@ -76,3 +76,24 @@ class SamlConnectionForm(ConnectionForm):
                 "Paste new metadata to replace the identity provider's settings (e.g. a new signing "
                 "certificate); leave empty to keep them."
             )
+
+
+class GroupMappingForm(forms.Form):
+    """A connection's group mapping as text; ``services.connection_mapping_set`` reads and checks it."""
+
+    group_claim = forms.CharField(
+        label="Group claim",
+        max_length=100,
+        required=False,
+        initial="groups",
+        help_text="The ID token claim that lists the person's groups (a list of names, or one name).",
+    )
+    text = forms.CharField(
+        label="Mapping",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One line per rule, “claim value = role or team”: a role by its name (never Owner), or a team "
+        "by its name. The first line whose value the person has gives their role; they are in exactly the "
+        "mapped teams whose values they have. Owners are never changed. Leave empty for no mapping.",
+    )

@@ -35,6 +35,12 @@ class Connection(models.Model):
     domains = models.ManyToManyField("workspaces.JoinDomain", related_name="sso_connections")
     default_role = models.ForeignKey("permissions.Role", on_delete=models.PROTECT, related_name="+")
     enabled = models.BooleanField(default=True)
+    # Group mapping (``GroupRule``): the claim whose values are mapped, and who saved the mapping
+    # (rule 3 is theirs: the roles and teams it gives are given in their name at each sign-in).
+    group_claim = models.CharField("group claim", max_length=100, default="groups")
+    mapping_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,3 +105,51 @@ class SamlAssertion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "assertion_id"], name="sso_saml_assertion_once"),
         ]
+
+
+class SSORequirement(models.Model):
+    """Whether a workspace requires single sign-on of the members at its connections' domains
+    (``services.sso_requirement_set``; enforced by ``sso.middleware.RequiredSSOMiddleware``)."""
+
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="sso_requirement")
+    required = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "single sign-on requirement"
+
+    def __str__(self):
+        return f"Single sign-on requirement of workspace #{self.workspace_id}"
+
+
+class GroupRule(models.Model):
+    """One line of a connection's group mapping: people whose ID token's group claim carries
+    ``value`` get ``role`` (a workspace role, never Owner) or are in ``team``, at each sign-in."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="group_rules")
+    position = models.PositiveSmallIntegerField(default=0)
+    value = models.CharField(max_length=255)
+    role = models.ForeignKey("permissions.Role", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("workspaces.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["connection", "position", "pk"]
+        verbose_name = "single sign-on group rule"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__isnull=False, team__isnull=True) | models.Q(role__isnull=True, team__isnull=False)
+                ),
+                name="sso_group_rule_role_or_team",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.value} = {self.target_label}"
+
+    @property
+    def target_label(self) -> str:
+        return self.role.name if self.role_id else self.team.name

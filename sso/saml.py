@@ -44,6 +44,7 @@ from .oidc import refused
 from .saml_services import saml_assertion_use
 from .selectors import saml_connection
 from .services import SignInRefused, sso_sign_in
+from .sessions import mark_signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,11 @@ def claims_of(response: OneLogin_Saml2_Response) -> dict:
     except OneLogin_Saml2_ValidationError:
         pass
     name = next((_first(attributes.get(key)) for key in NAME_ATTRIBUTES if attributes.get(key)), "")
-    return {"email": email, "email_verified": True, "name": name}
+    # Every other attribute too (lists of values), so a connection's group mapping can name one,
+    # e.g. "groups" or "memberOf", as it names an ID token claim.
+    reserved = {"email", "email_verified", "name"}
+    others = {key: values for key, values in attributes.items() if key not in reserved}
+    return {**others, "email": email, "email_verified": True, "name": name}
 
 
 @csrf_exempt  # the identity provider posts it cross-site; the signed response is the proof
@@ -302,6 +307,7 @@ def _consume(request: HttpRequest, connection: Connection, encoded: str):
     except SignInRefused as exc:
         return refused(request, connection, exc.reason, exc.email or claims.get("email", ""))
     login(request, user, backend="accounts.backends.EmailBackend")
+    mark_signed_in(request, connection)  # what a workspace that requires single sign-on asks for
     next_url = (pending or {}).get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = membership.workspace.get_absolute_url()

@@ -12,7 +12,7 @@ from permissions.selectors import roles_of
 from workspaces.joining.selectors import domain_for_email
 from workspaces.models import JoinDomain, Workspace
 
-from .models import Connection
+from .models import Connection, SSORequirement
 
 PROVIDER_ID = re.compile(r"c([1-9][0-9]{0,17})")
 
@@ -81,3 +81,13 @@ def saml_connection(provider_id: str) -> Connection | None:
         .select_related("workspace", "default_role", "updated_by")
         .first()
     )
+
+
+def requirement_applies(workspace: Workspace) -> bool:
+    """Whether an enabled connection of the workspace admits at least one domain: what required
+    single sign-on needs to mean anything."""
+    return Connection.objects.filter(workspace=workspace, enabled=True, domains__isnull=False).exists()
+
+
+def sso_required(workspace: Workspace) -> bool:
+    return SSORequirement.objects.filter(workspace=workspace, required=True).exists()

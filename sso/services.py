@@ -11,8 +11,10 @@ sign-in and every refusal is audited with the connection and the reason.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -28,11 +30,14 @@ from permissions import catalog
 from permissions.models import Role
 from permissions.policy import Access, require, require_can_give
 from workspaces.joining.selectors import domain_for_email
-from workspaces.models import JoinDomain, Membership, Workspace
-from workspaces.people.services import member_add
+from workspaces.models import JoinDomain, Membership, Team, TeamMembership, Workspace
+from workspaces.people.services import member_add, member_change_role
+from workspaces.teams.services import team_add_member, team_remove_member
 
-from .models import Connection
-from .selectors import bindable_domains
+from .models import Connection, GroupRule, SSORequirement
+from .selectors import bindable_domains, connection_roles, requirement_applies
+
+logger = logging.getLogger(__name__)
 
 # Why a sign-in was refused, as the audit log keeps it.
 REFUSALS = {
@@ -303,6 +308,7 @@ def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membersh
             raise SignInRefused("workspace_full", email) from exc
     if user.email_verified_at is None:
         email_verify_and_follow(user)  # after joining, so joining by domain finds the membership made
+    membership = _apply_group_mapping(connection, membership, claims)
     record(
         action="sso.sign_in",
         actor=user,
@@ -311,3 +317,191 @@ def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membersh
         after={"connection": connection.name, "email": email, "account_created": created, "joined": joined},
     )
     return user, membership
+
+
+# --- required single sign-on -----------------------------------------------------------------------
+
+NO_CONNECTION_TO_REQUIRE = (
+    "Single sign-on can be required only once an enabled connection admits at least one domain: "
+    "add or enable one first."
+)
+
+
+@transaction.atomic
+def sso_requirement_set(*, actor, workspace: Workspace, required: bool) -> SSORequirement:
+    """Require members at the domains of the workspace's enabled connections to sign in through
+    its identity provider to open its pages, or stop requiring it. Turning it on is refused
+    unless an enabled connection admits at least one domain. Nothing is written when nothing
+    changes."""
+    require(actor, "manage_sso", workspace)
+    lock_workspace(workspace)
+    if required and not requirement_applies(workspace):
+        raise RuleViolation(NO_CONNECTION_TO_REQUIRE)
+    requirement, _ = SSORequirement.objects.get_or_create(workspace=workspace)
+    if requirement.required == required:
+        return requirement
+    requirement.required, requirement.changed_by, requirement.changed_at = required, actor, timezone.now()
+    requirement.save(update_fields=["required", "changed_by", "changed_at"])
+    record(
+        action="sso.required",
+        actor=actor,
+        workspace=workspace,
+        target=workspace,
+        before={"sso_required": not required},
+        after={"sso_required": required},
+    )
+    return requirement
+
+
+def sso_bypass_record(*, user: User, workspace: Workspace, connection: Connection) -> None:
+    """Audit an owner opening a workspace that requires single sign-on with a session verified by
+    two-factor authentication instead (the owners' way back in when the identity provider fails)."""
+    with transaction.atomic():
+        record(
+            action="sso.bypass",
+            actor=user,
+            workspace=workspace,
+            target=connection,
+            after={"connection": connection.name, "email": user.email},
+        )
+
+
+# --- group mapping ---------------------------------------------------------------------------------
+
+MAX_RULES = 200
+MAX_CLAIM_VALUES = 1000
+
+
+def _clean_line_text(text: str, what: str, limit: int) -> str:
+    text = text.strip()
+    if not text or len(text) > limit or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise RuleViolation(f"{what} is 1 to {limit} printable characters.")
+    return text
+
+
+def _parse_group_mapping(workspace: Workspace, text: str) -> list[tuple[str, Role | None, Team | None]]:
+    """Lines ``claim value = role or team``: a role by its key or name (any workspace role of this
+    workspace but Owner), else a team of this workspace by its name. Empty lines and lines starting
+    with ``#`` are skipped. Raises ``RuleViolation`` naming the lines it cannot read."""
+    roles = list(connection_roles(workspace))
+    teams = list(Team.objects.filter(workspace=workspace))
+    rules, errors, seen = [], [], set()
+    lines = (text or "").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        value, sep, target = line.partition("=")
+        try:
+            if not sep:
+                raise RuleViolation("write “claim value = role or team”")
+            value = _clean_line_text(value, "A claim value", 255)
+            target = _clean_line_text(target, "A role or team", 100)
+        except RuleViolation as exc:
+            errors.append(f"Line {number}: {exc.messages[0]}")
+            continue
+        wanted = target.casefold()
+        if wanted == catalog.OWNER or wanted == "owner":
+            errors.append(f"Line {number}: a group mapping never makes anyone an owner.")
+            continue
+        role = next((r for r in roles if (r.builtin and r.key == wanted) or r.name.casefold() == wanted), None)
+        team = None if role else next((t for t in teams if t.name.casefold() == wanted), None)
+        if role is None and team is None:
+            errors.append(f"Line {number}: “{target[:100]}” is neither a role nor a team of {workspace}.")
+            continue
+        key = (value, role.pk if role else None, team.pk if team else None)
+        if key not in seen:
+            seen.add(key)
+            rules.append((value, role, team))
+    if len(rules) > MAX_RULES:
+        errors.append(f"At most {MAX_RULES} lines.")
+    if errors:
+        raise RuleViolation(errors[:20])
+    return rules
+
+
+def _mapping_state(connection: Connection) -> dict:
+    rules = connection.group_rules.select_related("role", "team")
+    return {"group_claim": connection.group_claim, "rules": [str(rule) for rule in rules]}
+
+
+@transaction.atomic
+def connection_mapping_set(*, actor, connection: Connection, group_claim: str, text: str) -> Connection:
+    """Save a connection's group mapping (replacing the previous one). Every role must be one the
+    person may give, never Owner, and every team one they may add people to (rule 3): at each
+    sign-in the mapping gives them in this person's name."""
+    workspace = connection.workspace
+    require(actor, "manage_sso", workspace)
+    group_claim = _clean_line_text(group_claim or "groups", "The claim's name", 100)
+    rules = _parse_group_mapping(workspace, text)
+    if any(role for _, role, _ in rules):
+        require(actor, "change_member_roles", workspace)
+    if any(team for _, _, team in rules):
+        require(actor, "manage_teams", workspace)
+    for _, role, team in rules:
+        require_can_give(actor, role or team, workspace)
+    lock_workspace(workspace)
+    before = _mapping_state(connection)
+    connection.group_rules.all().delete()
+    GroupRule.objects.bulk_create(
+        GroupRule(connection=connection, position=i, value=value, role=role, team=team)
+        for i, (value, role, team) in enumerate(rules)
+    )
+    connection.group_claim = group_claim
+    after = _mapping_state(connection)
+    if after == before:
+        return connection
+    connection.mapping_set_by, connection.updated_at = actor, timezone.now()
+    connection.save(update_fields=["group_claim", "mapping_set_by", "updated_at"])
+    record(
+        action="sso_connection.mapping",
+        actor=actor,
+        workspace=workspace,
+        target=connection,
+        before=before,
+        after=after,
+    )
+    return connection
+
+
+def _claim_values(raw) -> set[str]:
+    """The claim's values: a string or a list of strings; anything else counts for nothing."""
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        return set()
+    return {value.strip() for value in raw[:MAX_CLAIM_VALUES] if isinstance(value, str) and len(value) <= 255}
+
+
+def _apply_group_mapping(connection: Connection, membership: Membership, claims: dict) -> Membership:
+    """Apply the connection's group mapping to someone who just signed in through it: the role of
+    the first line whose value the claim carries, and membership of exactly the mapped teams whose
+    values it carries (teams the mapping does not name are left alone). Owners are never touched.
+    Each change goes through the membership and team services, in the name of whoever saved the
+    mapping, so rule 3 and the audit log apply as for any change; one they refuse is skipped."""
+    rules = list(connection.group_rules.select_related("role", "team"))
+    setter = connection.mapping_set_by
+    if not rules or membership.role.is_owner or setter is None or not setter.is_active:
+        return membership
+    values = _claim_values(claims.get(connection.group_claim))
+    matched = [rule for rule in rules if rule.value in values]
+    role = next((rule.role for rule in matched if rule.role_id), None)
+    changes = []
+    if role is not None and role.pk != membership.role_id and not role.is_owner:
+        changes.append(lambda: member_change_role(actor=setter, membership=membership, role=role))
+    wanted = {rule.team_id for rule in matched if rule.team_id}
+    mapped = {rule.team_id: rule.team for rule in rules if rule.team_id}
+    current = set(
+        TeamMembership.objects.filter(membership=membership, team_id__in=mapped).values_list("team_id", flat=True)
+    )
+    for team_id, team in mapped.items():
+        if team_id in wanted and team_id not in current:
+            changes.append(lambda team=team: team_add_member(actor=setter, team=team, membership=membership))
+        elif team_id not in wanted and team_id in current:
+            changes.append(lambda team=team: team_remove_member(actor=setter, team=team, membership=membership))
+    for change in changes:
+        try:
+            with transaction.atomic():
+                change()
+        except (RuleViolation, PermissionDenied) as exc:
+            logger.info("Group mapping of connection %s skipped a change: %s", connection.pk, type(exc).__name__)
+    return membership

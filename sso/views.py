@@ -15,11 +15,18 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceActionView, WorkspaceMixin
 
 from . import saml
-from .forms import ConnectionForm, SamlConnectionForm
+from .forms import ConnectionForm, GroupMappingForm, SamlConnectionForm
 from .models import Connection
 from .saml_services import saml_connection_add, saml_connection_update
 from .selectors import connection_in
-from .services import connection_add, connection_remove, connection_set_enabled, connection_update
+from .services import (
+    connection_add,
+    connection_mapping_set,
+    connection_remove,
+    connection_set_enabled,
+    connection_update,
+    sso_requirement_set,
+)
 
 
 def redirect_uri(request, connection: Connection) -> str:
@@ -152,3 +159,48 @@ class ConnectionRemoveView(ConfirmMixin, ConnectionMixin, WorkspaceActionView):
         name = self.connection.name
         connection_remove(actor=request.user, connection=self.connection)
         messages.success(request, f"“{name}” is removed.")
+
+
+class RequirementView(WorkspaceMixin, WorkspaceActionView):
+    """Require single sign-on, or stop requiring it (POST ``required=on|off``)."""
+
+    required_capability = "manage_sso"
+
+    def act(self, request) -> None:
+        turn_on = request.POST.get("required") == "on"
+        sso_requirement_set(actor=request.user, workspace=self.workspace, required=turn_on)
+        if turn_on:
+            messages.success(request, "Single sign-on is required of members at your connections' domains.")
+        else:
+            messages.success(request, "Single sign-on is no longer required.")
+
+    def done_url(self) -> str:
+        return reverse("settings:sso", args=[self.workspace.slug])
+
+
+class ConnectionMappingView(ConnectionMixin, FormView):
+    """A connection's group mapping: claim values to a role or teams, applied at each sign-in."""
+
+    template_name = "sso/connection_mapping.html"
+    form_class = GroupMappingForm
+
+    def get_initial(self):
+        rules = self.connection.group_rules.select_related("role", "team")
+        return {"group_claim": self.connection.group_claim, "text": "\n".join(str(rule) for rule in rules)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(connection=self.connection, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            connection_mapping_set(
+                actor=self.request.user,
+                connection=self.connection,
+                group_claim=form.cleaned_data["group_claim"],
+                text=form.cleaned_data["text"],
+            )
+        except RuleViolation as exc:
+            form.add_error(None, exc.messages)
+            return self.form_invalid(form)
+        messages.success(self.request, f"The group mapping of “{self.connection.name}” is saved.")
+        return redirect("sso:edit", self.workspace.slug, self.connection.pk)

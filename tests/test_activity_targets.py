@@ -45,6 +45,8 @@ NEVER_A_TARGET = {
     "viewergroupmember",
     "rolegroup",
     "auditevent",
+    "ssorequirement",  # the workspace is the target of a change of the requirement
+    "grouprule",  # its connection is the target
     "workspaceuserpermission",
     "workspacegrouppermission",
     "siteuserpermission",

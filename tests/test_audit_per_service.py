@@ -1187,6 +1187,42 @@ def test_sso_refusal_record(w):
     assert_one(events, "sso.refused", actor=None, target=connection, workspace=w.workspace)
 
 
+@covers(sso.sso_requirement_set)
+def test_sso_requirement_set(w):
+    with nothing_recorded(RuleViolation):  # no enabled connection admits a domain yet
+        sso.sso_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    _connection(w)
+    with recorded() as events:
+        sso.sso_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    assert_one(events, "sso.required", actor=w.owner, target=w.workspace, workspace=w.workspace)
+    with nothing_recorded():
+        sso.sso_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    with nothing_recorded(PermissionDenied):
+        sso.sso_requirement_set(actor=w.member.user, workspace=w.workspace, required=False)
+
+
+@covers(sso.connection_mapping_set)
+def test_sso_connection_mapping_set(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = Viewer")
+    assert_one(events, "sso_connection.mapping", actor=w.owner, target=connection, workspace=w.workspace)
+    with nothing_recorded():
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = viewer")
+    with nothing_recorded(RuleViolation):
+        sso.connection_mapping_set(actor=w.owner, connection=connection, group_claim="groups", text="a = Owner")
+    with nothing_recorded(PermissionDenied):
+        sso.connection_mapping_set(actor=w.member.user, connection=connection, group_claim="groups", text="")
+
+
+@covers(sso.sso_bypass_record)
+def test_sso_bypass_record(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.sso_bypass_record(user=w.owner, workspace=w.workspace, connection=connection)
+    assert_one(events, "sso.bypass", actor=w.owner, target=connection, workspace=w.workspace)
+
+
 @covers(sso.sso_sign_in)
 def test_sso_sign_in(w):
     """A returning member's sign-in is one event; a first sign-in also records the account and the

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from sso.models import SSORequirement
 from workspaces.models import Membership
 
 from . import devices, session
@@ -48,8 +49,9 @@ def _always_open(path: str) -> bool:
 
 
 def workspace_requirement(request, workspace_slug: str) -> Membership | None:
-    """The person's membership of the workspace, with ``two_factor_required`` and ``workspace``
-    on it, in one query; None for non-members (the page answers 404 for them).
+    """The person's membership of the workspace, with ``two_factor_required``, ``sso_required``
+    (read by ``sso.middleware``) and ``workspace`` on it, in one query; None for non-members (the
+    page answers 404 for them).
 
     The membership is handed to ``request.access``, so the page's own membership check reuses it
     instead of asking the database again.
@@ -61,7 +63,10 @@ def workspace_requirement(request, workspace_slug: str) -> Membership | None:
     membership = (
         Membership.objects.select_related("role", "workspace")
         .filter(workspace__slug=workspace_slug, user_id=user.pk)
-        .annotate(two_factor_required=Exists(required))
+        .annotate(
+            two_factor_required=Exists(required),
+            sso_required=Exists(SSORequirement.objects.filter(workspace=OuterRef("workspace_id"), required=True)),
+        )
         .first()
     )
     if membership is not None:

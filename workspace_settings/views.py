@@ -283,7 +283,10 @@ class SSOView(WorkspaceMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            config=self.config, sso_connections=sso_selectors.connections_of(self.workspace), **kwargs
+            config=self.config,
+            sso_connections=sso_selectors.connections_of(self.workspace),
+            sso_required=sso_selectors.sso_required(self.workspace),
+            **kwargs,
         )
 
     def form_valid(self, form):

@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After sign-in, access and messages: leads people to the two-factor page they owe.
     "twofactor.middleware.TwoFactorMiddleware",
+    # After it (it reads the membership): a workspace that requires single sign-on sends other
+    # sessions of members at its connections' domains to its identity provider.
+    "sso.middleware.RequiredSSOMiddleware",
     # Required by allauth's socialaccount (the single sign-on callback).
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

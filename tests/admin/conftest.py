@@ -17,7 +17,7 @@ from permissions import catalog
 from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
-from sso.services import connection_add
+from sso.services import connection_add, sso_requirement_set
 from tests.billing_factories import make_billing_and_privacy
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.passkey_factories import add_passkey
@@ -79,6 +79,7 @@ def world(owner, acme):
         domains=[domain],
         default_role=builtin_role(catalog.MEMBER),
     )
+    sso_requirement_set(actor=None, workspace=acme, required=True)
     role = role_save(
         actor=None, workspace=acme, scope=catalog.WORKSPACE, name="Analyst", capabilities={"view_all_analytics"}
     )

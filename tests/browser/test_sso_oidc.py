@@ -16,8 +16,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
-from sso.services import connection_add
-from tests.factories import UserFactory, make_workspace
+from sso.services import connection_add, connection_mapping_set, connection_set_enabled, sso_requirement_set
+from tests.factories import UserFactory, add_member, make_workspace
 from tests.oidc.processes import oidc_provider_idp
 from workspaces.joining.services import join_domain_add
 from workspaces.models import Membership
@@ -104,3 +104,49 @@ def test_other_addresses_keep_the_password_form(page, acme, live_server):
     page.get_by_label("Password").fill("a long and unusual passphrase")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def test_required_sso_sends_a_password_session_to_the_provider_and_back(page, acme, live_server):
+    """Signed in with a password before the workspace required single sign-on: opening the
+    workspace leads to the provider and back, signed in through it."""
+    workspace, connection = acme
+    owner = workspace.memberships.get(role__key=catalog.OWNER).user
+    connection_set_enabled(actor=owner, connection=connection, enabled=False)
+    nina = UserFactory(email="nina@acme.test", password="a long and unusual passphrase")
+    add_member(workspace, catalog.MEMBER, nina)
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill("nina@acme.test")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Password").fill("a long and unusual passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    assert not AuditEvent.objects.filter(action="sso.sign_in").exists()  # a password session
+
+    connection_set_enabled(actor=owner, connection=connection, enabled=True)
+    sso_requirement_set(actor=owner, workspace=workspace, required=True)
+    page.goto(workspace.get_absolute_url())
+    page.wait_for_selector("input[name=login]")  # the provider's login page, reached by the explaining page
+    page.fill("input[name=login]", "nina@acme.test")
+    page.fill("input[name=password]", "anything")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}{workspace.get_absolute_url()}")
+    assert page.get_by_role("heading", name="Acme").first.is_visible()
+    assert AuditEvent.objects.filter(action="sso.sign_in", actor=nina).count() == 1
+    # Signed in through the provider now: the workspace's pages open directly.
+    page.goto(workspace.get_absolute_url())
+    assert page.get_by_role("heading", name="Acme").first.is_visible()
+
+
+def test_group_mapping_changes_the_role_at_sign_in(page, acme, live_server):
+    """The provider's "groups" claim, mapped on the connection, makes a Member an Admin at their
+    next sign-in, through the membership service (audited)."""
+    workspace, connection = acme
+    owner = workspace.memberships.get(role__key=catalog.OWNER).user
+    nina = UserFactory(email="nina@acme.test")
+    add_member(workspace, catalog.MEMBER, nina)
+    connection_mapping_set(actor=owner, connection=connection, group_claim="groups", text="portal-admins = Admin")
+    sign_in_at_idp(page, "nina@acme.test", login="nina@acme.test#portal-admins,other")
+    page.wait_for_url(f"{live_server.url}{workspace.get_absolute_url()}")
+    assert Membership.objects.get(workspace=workspace, user=nina).role.key == catalog.ADMIN
+    change = AuditEvent.objects.get(action="member.role_change")
+    assert change.actor == owner and change.workspace == workspace

@@ -1,7 +1,8 @@
 // A real OpenID Connect identity provider for the single sign-on tests (npm package oidc-provider),
 // listening on 127.0.0.1 at a free port. Its own login page (oidc-provider's development
 // interaction) accepts any login: the login typed is the person's e-mail address, reported as
-// verified, except a login starting with "unverified." whose address is reported unverified.
+// verified, except a login starting with "unverified." whose address is reported unverified. A
+// login may end with "#group,group…": those are the "groups" claim (a list; none without "#").
 //
 // Environment: CLIENT_ID, CLIENT_SECRET (the one client), REDIRECT_PREFIX (the client's redirect
 // URIs must start with it: the portal's test server on its own free port), PORT (default 0: a
@@ -26,17 +27,19 @@ server.listen(Number(PORT), "127.0.0.1", () => {
         token_endpoint_auth_method: "client_secret_post",
       },
     ],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "groups"] },
     conformIdTokenClaims: false, // the ID token carries the e-mail claims the portal reads
     cookies: { keys: ["test-only-cookie-key"] },
     features: { devInteractions: { enabled: true } },
     async findAccount(ctx, id) {
-      const verified = !id.startsWith("unverified.");
-      const email = verified ? id : id.slice("unverified.".length);
+      const [login, groupList] = id.split("#");
+      const verified = !login.startsWith("unverified.");
+      const email = verified ? login : login.slice("unverified.".length);
+      const groups = groupList === undefined ? [] : groupList.split(",").filter(Boolean);
       return {
         accountId: id,
         async claims() {
-          return { sub: id, email, email_verified: verified, name: `Test ${email.split("@")[0]}` };
+          return { sub: id, email, email_verified: verified, name: `Test ${email.split("@")[0]}`, groups };
         },
       };
     },
