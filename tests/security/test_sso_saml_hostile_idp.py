@@ -17,6 +17,7 @@ from permissions import catalog
 from permissions.roles import builtin_role
 from sso.models import Connection, SamlAssertion
 from sso.saml_services import saml_connection_add
+from sso.services import sso_requirement_set
 from tests.factories import UserFactory, make_workspace
 from tests.saml.processes import authn_request, crafted, saml_idp, sign_in_at_idp
 from workspaces.joining.services import join_domain_add
@@ -108,6 +109,18 @@ def test_honest_sign_in_through_the_identity_providers_page(client, acme, idp):
     event = AuditEvent.objects.get(action="sso.sign_in")
     assert event.after == {"connection": "Acme IdP", "email": NEWCOMER, "account_created": True, "joined": True}
     assert SamlAssertion.objects.filter(connection=connection).count() == 1
+
+
+def test_a_saml_sign_in_satisfies_required_single_sign_on(client, acme, idp):
+    """The session is marked as signed in through the workspace's provider, as an OpenID Connect
+    sign-in's is, so a workspace that requires single sign-on opens instead of sending it back."""
+    connection = connect(acme, idp)
+    owner, workspace, _domain = acme
+    sso_requirement_set(actor=owner, workspace=workspace, required=True)
+    post_acs(client, connection, sign_in_at_idp(start(client, NEWCOMER, idp), NEWCOMER))
+    page = client.get(workspace.get_absolute_url())
+    assert page.status_code == 200
+    assert "sso/required.html" not in [template.name for template in page.templates]
 
 
 def test_identity_provider_initiated_sign_in(client, acme, idp):
