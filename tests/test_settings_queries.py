@@ -95,7 +95,7 @@ def test_single_form_pages(client, workspace, owner, django_assert_num_queries, 
     for name, args, extra in [
         ("details", [], 0),
         ("policies", [], 1),
-        ("sso", [], 2),  # the stored SAML details and the connections with their domains
+        ("sso", [], 3),  # the stored SAML details, the connections with their domains, required SSO
         ("integration", ["google_analytics"], 1),
     ]:
         with django_assert_num_queries(BASE + extra):
