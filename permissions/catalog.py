@@ -94,7 +94,7 @@ WORKSPACE_CAPABILITIES = _caps(
         (
             "manage_webhooks",
             "Settings",
-            "Manage webhooks",
+            "Send changes to webhook endpoints",
             "Webhook endpoints: add, change, remove, rotate secrets, redeliver",
         ),
         ("view_access_keys", "Settings", "Manage API access keys", "API access keys"),
