@@ -21,24 +21,29 @@ from .models import Delivery
 BATCH = 50
 
 
-def queue_delivery(endpoint_id: int, countdown: float | None = None) -> None:
-    deliver.apply_async(args=[endpoint_id], countdown=countdown)
+def queue_delivery(endpoint_id: int, countdown: float | None = None, queue: str | None = None) -> None:
+    options = {"queue": queue} if queue else {}
+    deliver.apply_async(args=[endpoint_id], countdown=countdown, **options)
 
 
-@shared_task(name="webhooks.deliver", ignore_result=True)
-def deliver(endpoint_id: int, follow_up: bool = True) -> int:
-    """Send the endpoint's due deliveries; ``follow_up=False`` (the sweep) queues no later try."""
+@shared_task(bind=True, name="webhooks.deliver", ignore_result=True)
+def deliver(self, endpoint_id: int, follow_up: bool = True) -> int:
+    """Send the endpoint's due deliveries; ``follow_up=False`` (the sweep) queues no later try.
+
+    A follow-up goes to the queue this task came from.
+    """
+    queue = (self.request.delivery_info or {}).get("routing_key")
     sent = 0
     for _ in range(BATCH):
         outcome = deliver_next(endpoint_id)
         sent += outcome.sent
         if outcome.retry_in is not None:
             if follow_up and not app.conf.task_always_eager:
-                queue_delivery(endpoint_id, countdown=outcome.retry_in)
+                queue_delivery(endpoint_id, countdown=outcome.retry_in, queue=queue)
             return sent
         if not outcome.more:
             return sent
-    queue_delivery(endpoint_id)
+    queue_delivery(endpoint_id, queue=queue)
     return sent
 
 
