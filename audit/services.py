@@ -11,7 +11,6 @@ from django.utils import timezone
 from .context import acting_as, acting_staff, request_ip
 from .models import AuditEvent
 
-
 # Code that must act on every audited change in the same transaction (the webhooks outbox): each
 # writer is called with the events just written. Registered by the app that owns it, in its
 # ``ready()``, so this bottom layer never imports a feature.

@@ -24,11 +24,11 @@ from permissions.roles import builtin_role
 from permissions.services import role_save
 from privacy.models import DataRequest
 from scim.tokens import scim_token_create
-from webhooks.services import endpoint_add
 from sso.models import Connection
 from sso.services import connection_add
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
+from webhooks.services import endpoint_add
 from workspace_settings.models import SSOConfiguration
 from workspace_settings.services import ip_rules_add, sso_save
 from workspaces.experiences.services import collaborator_add, experience_publish

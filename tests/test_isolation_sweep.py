@@ -37,8 +37,6 @@ from permissions.keys import key_create
 from permissions.roles import builtin_role
 from permissions.services import role_save
 from scim.tokens import scim_token_create
-from webhooks.models import Delivery
-from webhooks.services import endpoint_add
 from sso.services import connection_add
 from tests.factories import (
     UserFactory,
@@ -49,6 +47,8 @@ from tests.factories import (
     make_workspace,
     viewer_group_member_add,
 )
+from webhooks.models import Delivery
+from webhooks.services import endpoint_add
 from workspace_settings import attributes, integrations
 from workspace_settings.services import ip_rules_add
 from workspaces.experiences.services import collaborator_add

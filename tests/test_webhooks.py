@@ -208,9 +208,7 @@ def test_an_endpoint_failing_too_often_is_switched_off_audited_and_the_owners_ma
     assert [r.json["type"] for r in receiver.received][2] == "team.create"
 
 
-def test_redeliver_sends_the_same_event_again(
-    hooked, receiver, owner, workspace, django_capture_on_commit_callbacks
-):
+def test_redeliver_sends_the_same_event_again(hooked, receiver, owner, workspace, django_capture_on_commit_callbacks):
     change(owner, workspace, django_capture_on_commit_callbacks)
     delivery = Delivery.objects.get(endpoint=hooked, event__type="team.create")
     with django_capture_on_commit_callbacks(execute=True):

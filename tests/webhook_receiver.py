@@ -43,9 +43,7 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.received.append(
-                    Received(self.path, headers, body, receiver.verifies(body, headers))
-                )
+                receiver.received.append(Received(self.path, headers, body, receiver.verifies(body, headers)))
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 status = receiver.answers.pop(0) if receiver.answers else 200
