@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from webhooks.models import Event
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_team
+from webhooks.models import Event
 from workspaces.invites.selectors import invite_for_token
 from workspaces.models import Invite, InviteSend, InviteSiteGrant, Membership
 

@@ -60,7 +60,7 @@ def checked_addresses(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to, all checked; refuses the lot if one is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:  # ValueError: a NUL in the name
         raise AddressRefused("The host name could not be resolved.") from exc
     addresses = []
     for info in infos:
