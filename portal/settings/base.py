@@ -274,7 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-deliver-due": {
         # webhook deliveries whose next try is due (a retry, or a task lost with a broker restart)
         "task": "webhooks.deliver_due",
-        "schedule": 60.0,
+        "schedule": crontab(),  # every minute
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "celerybeat-schedule"))
