@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Model
@@ -10,6 +10,22 @@ from django.utils import timezone
 
 from .context import acting_as, acting_staff, request_ip
 from .models import AuditEvent
+
+# Code that must act on every audited change in the same transaction (the webhooks outbox): each
+# writer is called with the events just written. Registered by the app that owns it, in its
+# ``ready()``, so this bottom layer never imports a feature.
+_writers: list[Callable[[list[AuditEvent]], None]] = []
+
+
+def register_writer(writer: Callable[[list[AuditEvent]], None]) -> None:
+    """Have ``writer`` called with every batch of events ``record``/``record_many`` write."""
+    if writer not in _writers:
+        _writers.append(writer)
+
+
+def _written(events: list[AuditEvent]) -> None:
+    for writer in _writers:
+        writer(events)
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,7 @@ def record(
     """
     if actor is None:
         actor = acting_staff.get()
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         workspace=workspace,
         workspace_name=workspace.name if workspace is not None else "",
         actor=actor,
@@ -57,6 +73,8 @@ def record(
         ip_address=request_ip.get(),
         **_target_fields(target),
     )
+    _written([event])
+    return event
 
 
 def record_many(*, actor=None, workspace=None, changes: Iterable[Change]) -> list[AuditEvent]:
@@ -79,4 +97,6 @@ def record_many(*, actor=None, workspace=None, changes: Iterable[Change]) -> lis
         AuditEvent(action=c.action, before=c.before, after=c.after, **_target_fields(c.target), **shared)
         for c in changes
     ]
-    return AuditEvent.objects.bulk_create(events)
+    written = AuditEvent.objects.bulk_create(events)
+    _written(written)
+    return written

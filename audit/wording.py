@@ -106,6 +106,12 @@ ACTION_WORDS = {
     "billing.invoice_status": "Changed an invoice's status",
     "data_request.create": "Asked for a tracked person's data",
     "data_request.status": "Data request moved along",
+    "webhook.add": "Added a webhook endpoint",
+    "webhook.update": "Changed a webhook endpoint",
+    "webhook.rotate_secret": "Rotated a webhook endpoint's secret",
+    "webhook.remove": "Removed a webhook endpoint",
+    "webhook.redeliver": "Redelivered a webhook event",
+    "webhook.switched_off": "Switched off a failing webhook endpoint",
 }
 
 # What each kind of target is called, by the model name the audit log stores as its type. The one
@@ -141,6 +147,7 @@ TARGET_WORDS = {
     "planchangerequest": "",
     "invoice": "invoice",
     "datarequest": "",
+    "endpoint": "webhook endpoint",
 }
 # Targets whose own text means nothing to a reader (a membership prints as ids, an invitation as
 # "Invite for …"): name them from the event's state instead.

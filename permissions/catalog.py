@@ -91,6 +91,12 @@ WORKSPACE_CAPABILITIES = _caps(
         ("manage_integrations", "Settings", "Turn integrations on or off", "Enable and disable integrations"),
         ("manage_user_attributes", "Settings", "Turn user attributes on or off", "Enable and disable user attributes"),
         ("manage_policies", "Settings", "Manage data-collection policies", "Data-collection policies"),
+        (
+            "manage_webhooks",
+            "Settings",
+            "Send changes to webhook endpoints",
+            "Webhook endpoints: add, change, remove, rotate secrets, redeliver",
+        ),
         ("view_access_keys", "Settings", "Manage API access keys", "API access keys"),
         (
             "manage_alert_subscriptions",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/roles/", include("permissions.role_urls")),
     path("w/<slug:workspace_slug>/settings/access-keys/", include("permissions.key_urls")),
     path("w/<slug:workspace_slug>/settings/scim/", include("scim.urls")),
+    path("w/<slug:workspace_slug>/settings/webhooks/", include("webhooks.urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
     path("w/<slug:workspace_slug>/settings/sso/connections/", include("sso.urls_settings")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),

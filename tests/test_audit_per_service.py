@@ -52,6 +52,9 @@ from tests.passkey_factories import SoftPasskey, add_passkey, registration_optio
 from tests.settings_factories import CERTIFICATE, POLICY, SSO
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services as two_factor
+from webhooks import delivery as webhook_delivery
+from webhooks import services as webhooks
+from webhooks.models import Delivery as WebhookDelivery
 from workspace_settings import services as ws_settings
 from workspaces.experiences import services as experiences
 from workspaces.invites import services as invites
@@ -111,6 +114,11 @@ NOT_CHANGES = {
     "billing.services.account_for_update": "makes the default billing row inside the calling service's change",
     "billing.services.normalize_vat_id": "input cleaning",
     "twofactor.services.two_factor_setup_start": "an unconfirmed device: nothing changes until two_factor_confirm",
+    "webhooks.services.new_secret": "a helper",
+    "webhooks.services.event_type_choices": "a read",
+    "webhooks.delivery.backoff": "a helper",
+    "webhooks.delivery.body_of": "a helper",
+    "webhooks.delivery.signed_headers": "a helper",
 }
 
 COVERED: dict[str, str] = {}
@@ -1540,6 +1548,51 @@ def test_scim_token_revoke(w):
     assert_one(events, "scim_token.revoke", actor=w.owner, target=token, workspace=w.workspace)
     with nothing_recorded():
         scim_tokens.scim_token_revoke(actor=w.owner, token=token)
+
+
+# --- webhooks --------------------------------------------------------------------------------------
+
+
+@covers(webhooks.endpoint_add, webhooks.endpoint_update, webhooks.endpoint_rotate_secret, webhooks.endpoint_remove)
+def test_webhook_endpoints(w):
+    url = "http://127.0.0.1:9/hook"
+    with recorded() as events:
+        endpoint, _ = webhooks.endpoint_add(actor=w.owner, workspace=w.workspace, url=url)
+    assert_one(events, "webhook.add", actor=w.owner, target=endpoint, workspace=w.workspace)
+    with nothing_recorded(ValidationError):
+        webhooks.endpoint_add(actor=w.owner, workspace=w.workspace, url="ftp://example.com/")
+    with nothing_recorded(PermissionDenied):
+        webhooks.endpoint_add(actor=w.viewer, workspace=w.workspace, url=url)
+    with recorded() as events:
+        webhooks.endpoint_update(actor=w.owner, endpoint=endpoint, url=url, event_types=["team.create"])
+    assert_one(events, "webhook.update", actor=w.owner, target=endpoint, workspace=w.workspace)
+    with nothing_recorded():
+        webhooks.endpoint_update(actor=w.owner, endpoint=endpoint, url=url, event_types=["team.create"])
+    with recorded() as events:
+        webhooks.endpoint_rotate_secret(actor=w.owner, endpoint=endpoint)
+    assert_one(events, "webhook.rotate_secret", actor=w.owner, target=endpoint, workspace=w.workspace)
+    assert events[0].after == {"secret": "changed"}
+    target = ref(endpoint)
+    with recorded() as events:
+        webhooks.endpoint_remove(actor=w.owner, endpoint=endpoint)
+    assert [e.action for e in events] == ["webhook.remove"] and (events[0].target_type, events[0].target_id) == target
+
+
+@covers(webhooks.delivery_redeliver, webhook_delivery.deliver_next)
+def test_webhook_delivery(w, settings):
+    settings.WEBHOOKS_DISABLE_AFTER_FAILURES = 1
+    endpoint, _ = webhooks.endpoint_add(actor=w.owner, workspace=w.workspace, url="http://127.0.0.1:9/hook")
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)  # its own "webhook.add"
+    with recorded() as events:
+        webhook_delivery.deliver_next(endpoint.pk)  # nothing listens on port 9: failed, switched off
+    assert_one(events, "webhook.switched_off", actor=None, target=endpoint, workspace=w.workspace)
+    with nothing_recorded():
+        webhook_delivery.deliver_next(endpoint.pk)  # off: nothing is tried
+    with recorded() as events:
+        webhooks.delivery_redeliver(actor=w.owner, delivery=delivery)
+    assert_one(events, "webhook.redeliver", actor=w.owner, target=endpoint, workspace=w.workspace)
+    with nothing_recorded(PermissionDenied):
+        webhooks.delivery_redeliver(actor=w.viewer, delivery=delivery)
 
 
 def _scim_user(user_name: str, **fields) -> scim_protocol.UserData:

@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site, make_team
+from webhooks.models import Event
 from workspaces.invites.selectors import invite_for_token
 from workspaces.models import Invite, InviteSend, InviteSiteGrant, Membership
 
@@ -352,7 +353,14 @@ def _query_count(run, rows: int, prefix: str, *args) -> int:
 def _insert_batches(rows: int) -> int:
     """INSERT statements the backend needs for one run's bulk writes: SQLite caps a statement at 999
     parameters, so Django splits big inserts; PostgreSQL takes each table in one statement."""
-    counts = {Invite: rows, InviteSiteGrant: 2 * rows, Invite.teams.through: rows, AuditEvent: rows, InviteSend: rows}
+    counts = {
+        Invite: rows,
+        InviteSiteGrant: 2 * rows,
+        Invite.teams.through: rows,
+        AuditEvent: rows,
+        Event: rows,  # the webhook outbox: one event per audit event
+        InviteSend: rows,
+    }
     total = 0
     for model, n in counts.items():
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]

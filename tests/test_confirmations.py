@@ -28,6 +28,7 @@ from sso.models import Connection
 from sso.services import connection_add
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
 from tests.settings_factories import SSO
+from webhooks.services import endpoint_add
 from workspace_settings.models import SSOConfiguration
 from workspace_settings.services import ip_rules_add, sso_save
 from workspaces.experiences.services import collaborator_add, experience_publish
@@ -55,6 +56,7 @@ class Control:
     says: str  # a phrase of the confirmation page
     phrase: str = ""  # the text the page asks to type
     by_get: bool = True  # False: the control's form comes first, so a GET has nothing to confirm
+    shows_result: bool = False  # True: the confirmed action answers a page (a secret shown once), not a redirect
 
 
 def _url(name: str, *args) -> str:
@@ -194,6 +196,27 @@ def _scim_token_revoke(workspace, owner):
         {},
         lambda: type(token).objects.get(pk=token.pk).revoked_at is not None,
         "Revoke the SCIM token “Okta”?",
+    )
+
+
+def _webhook_rotate(workspace, owner):
+    endpoint, secret = endpoint_add(actor=None, workspace=workspace, url="http://127.0.0.1:9/hook")
+    return Control(
+        reverse("webhooks:rotate", args=[workspace.slug, endpoint.pk]),
+        {},
+        lambda: type(endpoint).objects.get(pk=endpoint.pk).secret != secret,
+        "Rotate the secret of http://127.0.0.1:9/hook?",
+        shows_result=True,
+    )
+
+
+def _webhook_remove(workspace, owner):
+    endpoint, _secret = endpoint_add(actor=None, workspace=workspace, url="http://127.0.0.1:9/hook")
+    return Control(
+        reverse("webhooks:remove", args=[workspace.slug, endpoint.pk]),
+        {},
+        lambda: not type(endpoint).objects.filter(pk=endpoint.pk).exists(),
+        "Remove the webhook endpoint http://127.0.0.1:9/hook?",
     )
 
 
@@ -409,6 +432,8 @@ CONTROLS = {
     "delete role": _role_delete,
     "revoke access key": _key_revoke,
     "revoke SCIM token": _scim_token_revoke,
+    "rotate webhook secret": _webhook_rotate,
+    "remove webhook endpoint": _webhook_remove,
     "remove collaborator": _collaborator_remove,
     "paid plan change": _plan_upgrade,
     "data deletion request": _deletion_request,
@@ -455,7 +480,7 @@ def test_the_confirmed_post_acts(client, owner, control):
     client.force_login(owner)
     data = {**control.data, "confirm": "yes", "confirm_phrase": control.phrase}
     response = client.post(control.url, data)
-    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response.status_code == (200 if control.shows_result else 302), response.content.decode()[:2000]
     assert control.done()
 
 

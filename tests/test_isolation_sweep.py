@@ -47,6 +47,8 @@ from tests.factories import (
     make_workspace,
     viewer_group_member_add,
 )
+from webhooks.models import Delivery
+from webhooks.services import endpoint_add
 from workspace_settings import attributes, integrations
 from workspace_settings.services import ip_rules_add
 from workspaces.experiences.services import collaborator_add
@@ -174,6 +176,7 @@ REFS_BY_NAMESPACE: dict[str, dict[str, Refs]] = {
     "viewer_groups": {"group_pk": Ref("viewer_group"), "member_pk": Ref("viewer")},
     "billing": {"contact_pk": Ref("billing_contact")},
     "sso": {"pk": Ref("sso_connection")},
+    "webhooks": {"pk": Ref("webhook_endpoint"), "delivery_pk": Ref("webhook_delivery")},
 }
 REFS_BY_PARAM: dict[str, Refs] = {
     "site_slug": Ref("site", "slug"),
@@ -302,6 +305,9 @@ BUILDERS: dict[str, Callable[[World], object]] = {
     "site_role": lambda w: _custom_role(w, catalog.SITE),
     "access_key": lambda w: key_create(actor=w.owner, workspace=w.workspace, name="Sweep key")[0],
     "scim_token": lambda w: scim_token_create(actor=w.owner, workspace=w.workspace, name="Sweep token")[0],
+    "webhook_endpoint": lambda w: endpoint_add(actor=w.owner, workspace=w.workspace, url="http://127.0.0.1:9/hook")[0],
+    # the endpoint's own "webhook.add" event, waiting to be delivered
+    "webhook_delivery": lambda w: Delivery.objects.filter(endpoint=w.webhook_endpoint).first(),
     "invite": _invite,
     "join_domain": _join_domain,
     "join_request": _join_request,

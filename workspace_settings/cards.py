@@ -74,6 +74,12 @@ CARDS: tuple[Card, ...] = (
         "SCIM provisioning",
         "Tokens that let the identity provider add and remove people and teams.",
     ),
+    Card(
+        "manage_webhooks",
+        "webhooks:list",
+        "Webhooks",
+        "Endpoints of your other services that hear of every change, signed.",
+    ),
     Card("manage_billing", "billing:index", "Billing", "Plan, billing e-mails, invoices."),
     Card(
         "manage_policies",

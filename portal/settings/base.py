@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "scim",
     # Background tasks (mail, periodic jobs): those that failed, listed in the admin.
     "background",
+    # Events of every audited change (an outbox) and their delivery to the workspaces' webhook endpoints.
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +274,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "permissions.sync_permissions_check",
         "schedule": crontab(minute=0, hour="*/6"),
     },
+    "webhooks-deliver-due": {
+        # webhook deliveries whose next try is due (a retry, or a task lost with a broker restart)
+        "task": "webhooks.deliver_due",
+        "schedule": crontab(),  # every minute
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "celerybeat-schedule"))
 
@@ -385,3 +392,15 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # An identity provider's issuer must be an https:// URL; a development or test provider on this
 # machine may be plain http:// when this is on (local and test settings).
 SSO_ALLOW_HTTP_ISSUER = env.bool("SSO_ALLOW_HTTP_ISSUER", default=False)
+
+# Webhooks (webhooks/): where and how events are delivered. Private, loopback, link-local and
+# reserved addresses are refused unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (development and tests).
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=10.0)
+# Tries of one event before it is given up, and the wait between them: the base doubling, capped.
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=30)
+WEBHOOKS_RETRY_MAX_SECONDS = env.int("WEBHOOKS_RETRY_MAX_SECONDS", default=3600)
+# Failed attempts in a row after which an endpoint is switched off and the owners are mailed.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=15)

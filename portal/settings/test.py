@@ -29,3 +29,4 @@ SSO_ALLOW_HTTP_ISSUER = True
 # (tests/test_celery_worker.py) give it a broker of its own.
 CELERY_BROKER_URL = IN_PROCESS_BROKER  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True  # the tests' receiver listens on 127.0.0.1
