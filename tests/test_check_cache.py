@@ -115,7 +115,9 @@ def test_role_lowered(client, workspace, raw_key, django_assert_num_queries):
     assert not allowed(client, raw_key, user=member.user.email, permission="add_experience")
 
 
-def test_membership_deleted_by_a_queryset_that_skips_every_signal(client, workspace, raw_key, django_assert_num_queries):
+def test_membership_deleted_by_a_queryset_that_skips_every_signal(
+    client, workspace, raw_key, django_assert_num_queries
+):
     member = add_member(workspace, catalog.MEMBER)
     cached_true(client, raw_key, django_assert_num_queries, user=member.user.email, permission="add_experience")
     Membership.objects.filter(pk=member.pk).delete()  # a queryset delete: no service, no signal needed
