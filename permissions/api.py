@@ -21,7 +21,8 @@ from ninja.security.base import AuthBase
 
 from . import api_limits
 from .api_input import BadInput, check_params, load_json
-from .checks import MAX_BATCH, CheckError, parse_batch, parse_check, run_checks
+from .check_cache import cached_checks
+from .checks import MAX_BATCH, CheckError, parse_batch, parse_check
 from .keys import CHECK, authenticate_key, count_check_call
 from .member_permissions import PAGE_DEFAULT, PAGE_MAX, member_permissions, parse_page
 from .models import SCOPE_NAMES
@@ -167,7 +168,7 @@ QUESTION_PARAMETERS = [
 def check(request):
     try:
         question = parse_check(request.GET)
-        (allowed,) = run_checks(request.auth.workspace, [question])
+        (allowed,) = cached_checks(request.auth.workspace, request.auth.access_version, [question])
     except CheckError as exc:
         raise ApiError(exc.status, exc.message) from None
     count_check_call(request.auth, checks=1)
@@ -191,7 +192,7 @@ def check_batch(request):
     except BadInput as exc:
         raise ApiError(400, str(exc)) from None
     try:
-        results = run_checks(request.auth.workspace, parse_batch(body))
+        results = cached_checks(request.auth.workspace, request.auth.access_version, parse_batch(body))
     except CheckError as exc:
         raise ApiError(exc.status, exc.describe()) from None
     count_check_call(request.auth, checks=len(results))

@@ -16,7 +16,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from audit.services import record
@@ -24,7 +24,7 @@ from kernel.errors import RuleViolation
 from permissions.policy import require
 from workspaces.models import Workspace
 
-from .models import AccessKey, AccessKeyDailyUse
+from .models import AccessKey, AccessKeyDailyUse, AccessVersion
 
 KEY_MARK = "pk_"
 PREFIX_LENGTH = len(KEY_MARK) + 6
@@ -112,12 +112,17 @@ def key_revoke(*, actor, key: AccessKey) -> AccessKey:
 
 
 def authenticate_key(raw: str | None) -> AccessKey | None:
-    """The active key ``raw`` stands for (with its workspace): not revoked, not expired; or None."""
+    """The active key ``raw`` stands for (with its workspace): not revoked, not expired; or None.
+
+    The same query reads the workspace's access version (``key.access_version``, None before the
+    workspace's first change), which keys the check API's answer cache (``permissions.check_cache``)."""
     if not raw:
         return None
     unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    version = AccessVersion.objects.filter(workspace_id=OuterRef("workspace_id")).values("version")[:1]
     key = (
         AccessKey.objects.select_related("workspace")
+        .annotate(access_version=Subquery(version))
         .filter(unexpired, key_hash=hash_key(raw), revoked_at__isnull=True)
         .first()
     )

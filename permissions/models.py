@@ -178,3 +178,19 @@ class ExperienceGroupPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class AccessVersion(models.Model):
+    """A workspace's access version: a number that changes, in the same transaction, with every
+    write that can change a check API answer in the workspace (``permissions.access_version``).
+    The check API's answer cache keys on it, so a committed change is never answered from before.
+
+    Written only by the database's own triggers; a new row starts at a random number, so a workspace
+    id used again (a rolled-back test, a deleted workspace on SQLite) never meets its old answers.
+    No foreign key: the row outlives its workspace, and the number never goes back."""
+
+    workspace_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"workspace {self.workspace_id}: version {self.version}"

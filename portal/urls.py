@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal.api import urlpatterns as api_urlpatterns
+from portal.health import healthz
 from scim import api_urls as scim_api
 from workspaces.overview.views import home
 from workspaces.people.closing_views import AccountCloseView
@@ -15,6 +16,7 @@ handler403 = "portal.error_views.permission_denied"
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("accounts/close/", AccountCloseView.as_view(), name="account_close"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((api_urlpatterns(), "api"))),

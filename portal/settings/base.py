@@ -228,6 +228,9 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
 API_RATE_LIMIT_PER_KEY = env("API_RATE_LIMIT_PER_KEY", default="1200/m")
 API_RATE_LIMIT_PER_CLIENT = env("API_RATE_LIMIT_PER_CLIENT", default="2400/m")
 API_BAD_KEY_LIMIT_PER_CLIENT = env("API_BAD_KEY_LIMIT_PER_CLIENT", default="20/m")
+# Seconds a check API answer stays in the cache, under its workspace's access version, which any
+# change to the workspace's access replaces at once (permissions/check_cache.py); 0: no cache.
+API_CHECK_CACHE_SECONDS = env.int("API_CHECK_CACHE_SECONDS", default=300)
 
 # Mail: console locally, SMTP (or anything django-environ understands) through EMAIL_URL.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
