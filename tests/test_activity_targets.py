@@ -33,6 +33,7 @@ PROJECT_APPS = (
 # the groups that carry them, team and viewer-group rows (their team or group is the target), the
 # log itself.
 NEVER_A_TARGET = {
+    "accessversion",  # the check cache's per-workspace counter, changed by database triggers
     "throttlehit",
     "samlassertion",  # a used assertion ID, kept against replays; the connection is the target
     "emailchange",  # an address change is recorded on the account
