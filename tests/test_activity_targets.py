@@ -27,6 +27,8 @@ PROJECT_APPS = (
     "privacy",
     "twofactor",
     "sso",
+    "webhooks",
+    "background",
     "scim",
 )
 # Rows no service names as an event's target: throttling counters, the derived permission rows and
@@ -34,6 +36,10 @@ PROJECT_APPS = (
 # log itself.
 NEVER_A_TARGET = {
     "accessversion",  # the check cache's per-workspace counter, changed by database triggers
+    "event",  # the webhooks outbox: a copy of an audit event, for delivery
+    "delivery",  # a webhook delivery and its attempts: the endpoint is the target
+    "attempt",
+    "failedtask",  # a background task that gave up: an operational record for the admin
     "throttlehit",
     "samlassertion",  # a used assertion ID, kept against replays; the connection is the target
     "emailchange",  # an address change is recorded on the account

@@ -27,6 +27,8 @@ PROJECT_PACKAGES = (
     "privacy",
     "sso",
     "scim",
+    "webhooks",
+    "background",
     "twofactor",
     "workspace_settings",
     "workspaces",
