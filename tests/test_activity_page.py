@@ -339,6 +339,8 @@ def test_every_action_the_services_record_has_words():
         "billing",
         "permissions",
         "privacy",
+        "scim",
+        "sso",
         "twofactor",
         "webhooks",
         "workspace_settings",
