@@ -103,6 +103,8 @@ ENTRIES: tuple[Entry, ...] = (
             "settings",
             "access_keys",
             "scim_tokens",
+            "sso",
+            "webhooks",
             "join_domains",
             "two_factor:workspace_policy",
             "billing",
