@@ -11,8 +11,6 @@ leak from comparing strings), and a 256-bit random key needs no slow hash.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -21,15 +19,13 @@ from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
+from kernel.tokens import digest, new_secret, note_use
 from permissions.policy import require
 from workspaces.models import Workspace
 
 from .models import AccessKey, AccessKeyDailyUse, AccessVersion
 
 KEY_MARK = "pk_"
-PREFIX_LENGTH = len(KEY_MARK) + 6
-# Recording every use would make each API call a write; a minute is precise enough for "last used".
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 CHECK, READ_SETTINGS, READ_MEMBERS = "check", "read_settings", "read_members"
 # scope → what it lets a service do, as the key form says it (the key list uses SCOPE_NAMES)
@@ -43,8 +39,7 @@ SCOPES = {
 LIFETIMES = {None: "Never (until revoked)", 30: "30 days", 90: "90 days", 365: "1 year"}
 
 
-def hash_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+hash_key = digest  # how a key is stored (``kernel.tokens``)
 
 
 def _key_state(key: AccessKey) -> dict:
@@ -76,12 +71,12 @@ def key_create(
         raise RuleViolation("Give the key a name, so you can tell it apart later.")
     if lifetime_days is not None and lifetime_days < 1:
         raise RuleViolation("A key must live at least one day.")
-    raw = KEY_MARK + secrets.token_urlsafe(32)  # 256 random bits
+    raw, prefix, key_hash = new_secret(KEY_MARK)
     key = AccessKey.objects.create(
         workspace=workspace,
         name=name,
-        prefix=raw[:PREFIX_LENGTH],
-        key_hash=hash_key(raw),
+        prefix=prefix,
+        key_hash=key_hash,
         created_by=actor,
         scopes=_clean_scopes(scopes),
         expires_at=timezone.now() + timedelta(days=lifetime_days) if lifetime_days else None,
@@ -127,15 +122,8 @@ def authenticate_key(raw: str | None) -> AccessKey | None:
         .first()
     )
     if key is not None:
-        _note_use(key)
+        note_use(key)
     return key
-
-
-def _note_use(key: AccessKey) -> None:
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
 
 
 def count_check_call(key: AccessKey, *, checks: int) -> None:

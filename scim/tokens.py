@@ -1,35 +1,25 @@
 """SCIM bearer tokens: create, revoke, authenticate.
 
-As access keys (``permissions.keys``): a token is shown once, only its SHA-256 is stored with a
-short prefix to tell tokens apart, and a token is found by its hash, so no string comparison in
-Python can leak timing; a 256-bit random token needs no slow hash. Provisioning belongs with single
-sign-on, so managing tokens needs ``manage_sso``.
+As access keys (``permissions.keys``), through ``kernel.tokens``: a token is shown once, only its
+SHA-256 is stored with a short prefix to tell tokens apart, and a token is found by its hash.
+Provisioning belongs with single sign-on, so managing tokens needs ``manage_sso``.
 """
 
 from __future__ import annotations
-
-import hashlib
-import secrets
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
 from kernel.errors import RuleViolation
+from kernel.tokens import digest, new_secret, note_use
 from permissions.policy import require
 from workspaces.models import Workspace
 
 from .models import ScimToken
 
 TOKEN_MARK = "scim_"
-PREFIX_LENGTH = len(TOKEN_MARK) + 6
-# Recording every use would make each call a write; a minute is precise enough for "last used".
-LAST_USED_PRECISION = timedelta(minutes=1)
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+hash_token = digest  # how a token is stored (``kernel.tokens``)
 
 
 def _state(token: ScimToken) -> dict:
@@ -45,9 +35,9 @@ def scim_token_create(*, actor, workspace: Workspace, name: str) -> tuple[ScimTo
         raise RuleViolation("Give the token a name, so you can tell it apart later.")
     if len(name) > 100:
         raise RuleViolation("A token's name has at most 100 characters.")
-    raw = TOKEN_MARK + secrets.token_urlsafe(32)  # 256 random bits
+    raw, prefix, token_hash = new_secret(TOKEN_MARK)
     token = ScimToken.objects.create(
-        workspace=workspace, name=name, prefix=raw[:PREFIX_LENGTH], token_hash=hash_token(raw), created_by=actor
+        workspace=workspace, name=name, prefix=prefix, token_hash=token_hash, created_by=actor
     )
     record(action="scim_token.create", actor=actor, workspace=workspace, target=token, after=_state(token))
     return token, raw
@@ -84,8 +74,5 @@ def authenticate_token(raw: str | None) -> ScimToken | None:
         .first()
     )
     if token is not None:
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-            ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+        note_use(token)
     return token

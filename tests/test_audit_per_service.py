@@ -103,8 +103,6 @@ NOT_CHANGES = {
     "workspaces.viewer_groups.link_services.viewer_link_url": "a helper",
     "permissions.services.clean_capabilities": "input cleaning",
     "permissions.keys.authenticate_key": "notes a key's last use (a use, not a change)",
-    "permissions.keys.hash_key": "a helper",
-    "scim.tokens.hash_token": "a helper",
     "scim.tokens.authenticate_token": "notes a token's last use (a use, not a change)",
     "permissions.keys.count_check_call": "counts a check-API call on the key's day row (a use, not a change)",
     "workspaces.people.closing.close_refusals": "a read: why an account cannot be deleted yet",
