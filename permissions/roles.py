@@ -152,17 +152,32 @@ def grant_codes(grant) -> frozenset[str]:
     return role_rows(grant.role).site | {p.codename for p in grant.extra_permissions.all()}
 
 
-def sync_builtin_roles(**kwargs) -> None:
-    """Create or update the built-in role rows so they match the catalog exactly."""
+def _held_ids(role: Role) -> tuple[set[int], set[int]]:
+    return set(role.permissions.values_list("id", flat=True)), set(role.site_permissions.values_list("id", flat=True))
+
+
+def sync_builtin_roles(**kwargs) -> bool:
+    """Create or update the built-in role rows so they match the catalog exactly. Answers whether a
+    role was added or now holds something else, so the stored permissions that follow from the
+    roles need rebuilding (``permissions.apps``)."""
     clear_caches()
+    changed = False
     with transaction.atomic():
         for position, spec in enumerate(catalog.BUILTIN_ROLES):
-            role, _ = Role.objects.update_or_create(
+            role, created = Role.objects.update_or_create(
                 workspace=None,
                 scope=spec.scope,
                 key=spec.key,
                 defaults={"name": spec.name, "description": spec.description, "builtin": True, "position": position},
             )
-            role.permissions.set(permissions_for(spec.scope, spec.capabilities))
-            role.site_permissions.set(permissions_for(catalog.SITE, spec.site_capabilities))
+            held = None if created else _held_ids(role)
+            wanted = (
+                set(permissions_for(spec.scope, spec.capabilities)),
+                set(permissions_for(catalog.SITE, spec.site_capabilities)),
+            )
+            if held != wanted:
+                role.permissions.set(wanted[0])
+                role.site_permissions.set(wanted[1])
+                changed = True
     clear_caches()
+    return changed

@@ -117,3 +117,37 @@ def test_check_mode_reports_a_missing_role_group_without_creating_it(workspace):
     call_command("sync_permissions", stdout=StringIO())
     assert RoleGroup.objects.filter(workspace=workspace, role__key="viewer").exists()
     call_command("sync_permissions", "--check", stdout=StringIO())
+
+
+def test_migrate_rebuilds_stored_permissions_when_a_builtin_role_changed(populated, workspace, owner):
+    """A release that gives a built-in role a new capability needs no extra command: ``migrate``
+    (its post_migrate step) brings the role and every workspace's stored permissions in line."""
+    from django.contrib.auth.models import Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from permissions.models import WorkspaceGroupPermission, WorkspaceUserPermission
+
+    # The database as an earlier release left it: no role holds manage_webhooks, nor does anyone.
+    capability = Permission.objects.get(codename="manage_webhooks")
+    builtin_role(catalog.OWNER).permissions.remove(capability)
+    builtin_role(catalog.ADMIN).permissions.remove(capability)
+    WorkspaceGroupPermission.objects.filter(permission=capability).delete()
+    WorkspaceUserPermission.objects.filter(permission=capability).delete()
+    assert not Access(owner).has("manage_webhooks", workspace)
+
+    out = StringIO()
+    emit_post_migrate_signal(verbosity=1, interactive=False, db="default", stdout=out)
+
+    assert Access(owner).has("manage_webhooks", workspace)
+    assert "stored permissions rebuilt in 1 workspace(s)" in out.getvalue()
+    assert sync("--check", verbosity=0) == ""
+
+
+def test_migrate_leaves_stored_permissions_alone_when_the_roles_did_not_change(populated):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    shop, member = populated["shop"], populated["member"]
+    SiteUserPermission.objects.filter(user=member, content_object=shop).delete()
+    emit_post_migrate_signal(verbosity=1, interactive=False, db="default", stdout=StringIO())
+    with pytest.raises(CommandError, match="drifted in 1 workspace"):
+        sync("--check")
