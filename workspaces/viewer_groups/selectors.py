@@ -5,13 +5,13 @@ are in ``workspaces.viewer_groups.services`` and ``workspaces.viewer_groups.link
 from __future__ import annotations
 
 import enum
-import hashlib
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from accounts.models import normalize_email
+from kernel.tokens import digest as hash_token  # how a token is stored: its SHA-256
 from workspaces.models import Experience, ViewerGroup, ViewerGroupMember, ViewerLink, Workspace
 from workspaces.selectors import count_per_row
 
@@ -79,10 +79,6 @@ class LinkState(enum.StrEnum):
     EXPIRED = "expired"
     INVALID = "invalid"  # unknown token, or a token of another experience
     WITHDRAWN = "withdrawn"  # the address left the experience's viewer groups, or it is no longer restricted
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_restricted(experience: Experience) -> bool:
