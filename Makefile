@@ -12,7 +12,7 @@ MANAGE := DJANGO_SETTINGS_MODULE=portal.settings.local $(VENV)/bin/python manage
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/portal
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres lint format ci
+.PHONY: help install run test test-postgres lint format ci scale-out
 
 help:
 	@echo "make run            the portal with demo data on http://127.0.0.1:8000 (SQLite)"
@@ -21,6 +21,8 @@ help:
 	@echo "make lint           ruff check and ruff format --check"
 	@echo "make format         ruff format and ruff check --fix"
 	@echo "make ci             everything CI runs (.ci/run)"
+	@echo "make scale-out      two gunicorns, a Celery worker and beat under load for 60 s, then checked"
+	@echo "                    (needs PostgreSQL, Redis and RabbitMQ on 127.0.0.1; SCALE_OUT_ARGS=...)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +59,8 @@ format: $(STAMP)
 
 ci:
 	bash .ci/run
+
+# benchmarks/scale_out.py: a scratch database portal_scaleout_run on the local PostgreSQL server,
+# Redis database 11 and a queue of its own on RabbitMQ; exits 1 when a check fails.
+scale-out: $(STAMP)
+	$(VENV)/bin/python benchmarks/scale_out.py $(SCALE_OUT_ARGS)

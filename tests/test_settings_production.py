@@ -139,3 +139,23 @@ def test_refuses_passkeys_it_could_not_serve(variables):
     result = check_deploy(**{**REQUIRED, **variables})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "PASSKEY_" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "queue"), [({}, "celery"), ({"CELERY_TASK_DEFAULT_QUEUE": "portal-b"}, "portal-b")]
+)
+def test_the_celery_queue_is_the_one_its_variable_names(variables, queue):
+    """Two portals sharing one broker keep their tasks apart: the web server, the worker and beat
+    all read the queue from CELERY_TASK_DEFAULT_QUEUE."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    code = "import django; django.setup(); from portal.celery import app; print(app.conf.task_default_queue)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**env, **REQUIRED, **variables, "DJANGO_SETTINGS_MODULE": "portal.settings.production"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == queue

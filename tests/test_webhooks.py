@@ -161,6 +161,43 @@ def test_a_failed_event_blocks_the_next_until_it_succeeds_with_the_same_id(
     assert hooked.consecutive_failures == 0
 
 
+def test_an_event_committed_while_the_task_found_nothing_is_sent_by_that_task(
+    hooked, receiver, owner, workspace, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The race: the running task holds the endpoint and finds nothing pending; meanwhile a change
+    commits and its own task is turned away by that lock (SKIP LOCKED). The running task must look
+    again once it lets go, or the event waits for the minute's sweep. Here the change commits right
+    after the real ``deliver_next`` found nothing, and its own task never runs."""
+    from webhooks import tasks
+
+    real, calls = tasks.deliver_next, []
+
+    def then_a_change_commits(endpoint_id):
+        outcome = real(endpoint_id)
+        calls.append(outcome)
+        if len(calls) == 1:
+            with django_capture_on_commit_callbacks(execute=False):  # its task was turned away
+                team_create(actor=owner, workspace=workspace, name="Late")
+        return outcome
+
+    monkeypatch.setattr(tasks, "deliver_next", then_a_change_commits)
+    assert tasks.deliver(hooked.pk) == 1
+    assert calls[0].idle
+    assert [r.json["data"]["target"]["words"] for r in receiver.received] == ["team Late"]
+    assert not Delivery.objects.filter(endpoint=hooked, status=Delivery.PENDING).exists()
+
+
+def test_a_task_that_cannot_take_the_endpoint_is_not_idle(hooked, owner, workspace):
+    """Switched off, or held by another worker (one branch: the locking query finds no row): not
+    idle, so the task ends at once; the holder looks again, the turned-away task never spins."""
+    from webhooks.delivery import deliver_next
+
+    team_create(actor=owner, workspace=workspace, name="Waiting")  # something pending
+    Endpoint.objects.filter(pk=hooked.pk).update(enabled=False)
+    outcome = deliver_next(hooked.pk)
+    assert not outcome.idle and not outcome.sent and outcome.retry_in is None
+
+
 def test_backoff_doubles_up_to_the_cap(settings):
     from webhooks.delivery import backoff
 

@@ -63,11 +63,13 @@ def signed_headers(endpoint: Endpoint, event: Event, body: str, now: datetime.da
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one call of ``deliver_next`` did: ``retry_in`` seconds when the endpoint must wait."""
+    """What one call of ``deliver_next`` did: ``retry_in`` seconds when the endpoint must wait;
+    ``idle`` when it held the endpoint and found nothing pending."""
 
     sent: bool
     more: bool = False
     retry_in: float | None = None
+    idle: bool = False
 
 
 def _attempt(endpoint: Endpoint, delivery: Delivery) -> Attempt:
@@ -109,7 +111,7 @@ def deliver_next(endpoint_id: int) -> Outcome:
             .first()
         )
         if delivery is None:
-            return Outcome(sent=False)
+            return Outcome(sent=False, idle=True)
         wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
         if wait > 0:
             return Outcome(sent=False, retry_in=wait)

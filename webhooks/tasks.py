@@ -5,6 +5,10 @@ itself again for the rest or, after a failure, for when the failed delivery is d
 broker (eager mode) it does not queue itself for later: a request must not sleep through the
 back-off; ``deliver_due``, every minute on beat, picks up every endpoint with a due delivery, so a
 task lost with a broker restart costs a minute, not an event.
+
+A task that finds the endpoint held by another worker leaves it to that one, so the holder looks
+again after it lets go: an event that committed while the holder was finding nothing pending had
+its own task turned away by the holder's lock, and would otherwise wait for the sweep.
 """
 
 from __future__ import annotations
@@ -42,9 +46,17 @@ def deliver(self, endpoint_id: int, follow_up: bool = True) -> int:
                 queue_delivery(endpoint_id, countdown=outcome.retry_in, queue=queue)
             return sent
         if not outcome.more:
+            if outcome.idle and due_now(endpoint_id):
+                continue
             return sent
     queue_delivery(endpoint_id, queue=queue)
     return sent
+
+
+def due_now(endpoint_id: int) -> bool:
+    return Delivery.objects.filter(
+        endpoint_id=endpoint_id, endpoint__enabled=True, status=Delivery.PENDING, next_attempt_at__lte=timezone.now()
+    ).exists()
 
 
 def due_endpoints() -> list[int]:

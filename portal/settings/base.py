@@ -246,6 +246,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 IN_PROCESS_BROKER = "memory://localhost/"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or IN_PROCESS_BROKER
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == IN_PROCESS_BROKER
+# The queue the web server, beat and the worker share (one broker may serve several portals).
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
