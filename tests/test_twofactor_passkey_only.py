@@ -74,6 +74,12 @@ def test_the_set_up_page_offers_a_passkey_and_an_app(client, db):
     assert 'id="manual-key"' in page and "js/passkeys.js" in page
 
 
+def test_the_passkeys_page_lets_a_person_without_two_factor_add_one(client, db):
+    client.force_login(UserFactory())
+    page = client.get(PASSKEYS).content.decode()
+    assert "Your first passkey turns two-factor authentication on" in page and 'data-passkey="register"' in page
+
+
 def test_a_first_passkey_turns_two_factor_on_with_backup_codes_shown_once(client, db):
     person = UserFactory()
     client.force_login(person)
