@@ -39,10 +39,13 @@ TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "permissions_sitegrouppermission": (_SITE, None),
     "permissions_experienceuserpermission": (_EXPERIENCE, None),
     "permissions_experiencegrouppermission": (_EXPERIENCE, None),
-    # two-factor: the workspace's requirement and a person's authenticator apps
+    # two-factor: the workspace's requirement and a person's second factors (apps and passkeys)
     "twofactor_workspacesecurity": (_OWN, ("two_factor_required", "workspace_id")),
     "otp_totp_totpdevice": (_BY_USER % "user_id", ("confirmed", "user_id")),
+    "django_otp_webauthn_webauthncredential": (_BY_USER % "user_id", ("confirmed", "user_id")),
 }
+# The tables of permissions.0005, which made the first triggers (0006 added the passkeys').
+TABLES_0005 = tuple(table for table in TABLES if table != "django_otp_webauthn_webauthncredential")
 
 
 def _changed(columns, dialect: str) -> str:
@@ -77,11 +80,12 @@ def _pg_updated(select: str, columns) -> str:
     )
 
 
-def postgres_sql() -> tuple[list[str], list[str]]:
+def postgres_sql(tables) -> tuple[list[str], list[str]]:
     """Statement triggers with transition tables: one upsert per statement, however many rows it
     wrote (row triggers updating one version row 136,000 times in a transaction took 140 s)."""
     forward, backward = [POSTGRES_BUMP], []
-    for table, (select, columns) in TABLES.items():
+    for table in tables:
+        select, columns = TABLES[table]
         name = f"permissions_av_{table}"
         bodies = {
             "i": ("INSERT", "NEW TABLE AS new_rows", _pg_rows(select, "new_rows")),
@@ -115,9 +119,10 @@ def _sqlite_bump(select: str, row: str) -> str:
     )
 
 
-def sqlite_sql() -> tuple[list[str], list[str]]:
+def sqlite_sql(tables) -> tuple[list[str], list[str]]:
     forward, backward = [], []
-    for table, (select, columns) in TABLES.items():
+    for table in tables:
+        select, columns = TABLES[table]
         name = f"permissions_av_{table}"
         forward.append(f"CREATE TRIGGER {name}_i AFTER INSERT ON {table} BEGIN {_sqlite_bump(select, 'NEW')} END;")
         forward.append(f"CREATE TRIGGER {name}_d AFTER DELETE ON {table} BEGIN {_sqlite_bump(select, 'OLD')} END;")
@@ -130,5 +135,8 @@ def sqlite_sql() -> tuple[list[str], list[str]]:
     return forward, backward
 
 
-def trigger_sql(vendor: str) -> tuple[list[str], list[str]]:
-    return postgres_sql() if vendor == "postgresql" else sqlite_sql()
+def trigger_sql(vendor: str, tables=None) -> tuple[list[str], list[str]]:
+    """(statements making the triggers of ``tables``, statements dropping them); every table of
+    ``TABLES`` by default."""
+    tables = tuple(TABLES) if tables is None else tables
+    return postgres_sql(tables) if vendor == "postgresql" else sqlite_sql(tables)

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from kernel.errors import CapabilityMissing, RuleViolation
 from twofactor.models import WorkspaceSecurity
@@ -48,8 +49,9 @@ def workspace_id_of(obj) -> int:
 
 def holds_under_two_factor(user_ref, workspace_ref: str | int):
     """A condition: the person may hold what they have in the workspace as far as two-factor
-    authentication goes. Someone who must set it up (the workspace requires it and they have no
-    confirmed authenticator app) holds nothing there until they do. Two subqueries, no extra query.
+    authentication goes. Someone who must set it up (the workspace requires it and they have
+    neither a confirmed authenticator app nor a confirmed passkey) holds nothing there until they
+    do. Subqueries, no extra query.
 
     ``user_ref`` is the user's id or the outer query's path to it; ``workspace_ref`` the outer
     query's path to the workspace's id, or the id itself when every object asked about is in one
@@ -58,8 +60,11 @@ def holds_under_two_factor(user_ref, workspace_ref: str | int):
     workspace = OuterRef(workspace_ref) if isinstance(workspace_ref, str) else workspace_ref
     required = WorkspaceSecurity.objects.filter(workspace_id=workspace, two_factor_required=True)
     user = OuterRef(user_ref) if isinstance(user_ref, str) else user_ref
-    has_device = TOTPDevice.objects.filter(user_id=user, confirmed=True)
-    return ~Exists(required) | Exists(has_device)
+    # A second factor: an authenticator app or a passkey (as ``twofactor.devices.second_factor``).
+    has_device = Exists(TOTPDevice.objects.filter(user_id=user, confirmed=True)) | Exists(
+        WebAuthnCredential.objects.filter(user_id=user, confirmed=True)
+    )
+    return ~Exists(required) | has_device
 
 
 def load_permissions(

@@ -110,9 +110,17 @@ def registration_options(user) -> tuple[dict, dict]:
 
 
 def add_passkey(user, name: str = "Laptop") -> tuple[SoftPasskey, object]:
-    """A passkey added to ``user`` (who has two-factor authentication on) through the service:
-    (the software passkey, its WebAuthnCredential row)."""
+    """A passkey added to ``user`` through the service, as the registration page would: (the
+    software passkey, its WebAuthnCredential row). For someone without two-factor authentication
+    it is their first second factor (backup codes come with it: ``add_first_passkey``)."""
+    passkey, device, _ = add_first_passkey(user, name)
+    return passkey, device
+
+
+def add_first_passkey(user, name: str = "Laptop") -> tuple[SoftPasskey, object, list[str]]:
+    """``add_passkey`` with the backup codes the service answered ([] unless it was the first
+    second factor)."""
     options, state = registration_options(user)
     passkey = SoftPasskey()
-    device = services.passkey_add(user=user, name=name, state=state, data=passkey.create(options))
-    return passkey, device
+    device, codes = services.passkey_add(user=user, name=name, state=state, data=passkey.create(options))
+    return passkey, device, codes

@@ -1434,13 +1434,25 @@ def test_passkey_add(w):
     enable_two_factor(w.owner)
     options, state = registration_options(w.owner)
     with recorded() as events:
-        device = two_factor.passkey_add(user=w.owner, name="Laptop", state=state, data=SoftPasskey().create(options))
+        device, codes = two_factor.passkey_add(
+            user=w.owner, name="Laptop", state=state, data=SoftPasskey().create(options)
+        )
     assert_one(events, "account.passkey_add", actor=w.owner, target=w.owner, workspace=None)
     assert events[0].after == {"passkey": "Laptop", "passkeys": 1}
-    assert device.pk
+    assert device.pk and codes == []
+    # A first second factor: two-factor authentication on, with backup codes (counted, never shown).
     options, state = registration_options(w.member.user)
-    with nothing_recorded(RuleViolation):  # no two-factor authentication to add it to
-        two_factor.passkey_add(user=w.member.user, name="Phone", state=state, data=SoftPasskey().create(options))
+    with recorded() as events:
+        _, codes = two_factor.passkey_add(
+            user=w.member.user, name="Phone", state=state, data=SoftPasskey().create(options)
+        )
+    assert_one(events, "account.passkey_add", actor=w.member.user, target=w.member.user, workspace=None)
+    assert events[0].before == {"two_factor": False}
+    assert events[0].after == {"passkey": "Phone", "passkeys": 1, "two_factor": True, "backup_codes": 10}
+    assert not any(code in str(events[0].after) for code in codes)
+    options, state = registration_options(w.member.user)
+    with nothing_recorded(RuleViolation):  # a nameless passkey
+        two_factor.passkey_add(user=w.member.user, name=" ", state=state, data=SoftPasskey().create(options))
 
 
 @covers(two_factor.passkey_remove)
@@ -1454,6 +1466,11 @@ def test_passkey_remove(w):
     assert_one(events, "account.passkey_remove", actor=w.owner, target=w.owner, workspace=None)
     with nothing_recorded():  # gone already
         two_factor.passkey_remove(user=w.owner, passkey=device)
+    # The last second factor: refused while a workspace requires two-factor authentication.
+    _, only = add_passkey(w.member.user)
+    two_factor.two_factor_requirement_set(actor=w.owner, workspace=w.workspace, required=True)
+    with nothing_recorded(RuleViolation):
+        two_factor.passkey_remove(user=w.member.user, passkey=only)
 
 
 @covers(two_factor.two_factor_requirement_set)

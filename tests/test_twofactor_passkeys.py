@@ -17,7 +17,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from audit.models import AuditEvent
 from kernel.errors import RuleViolation
 from tests.factories import PASSWORD, UserFactory, make_workspace
-from tests.passkey_factories import SoftPasskey, add_passkey, b64u, registration_options
+from tests.passkey_factories import SoftPasskey, add_passkey, b64u
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services, session
 from twofactor.models import WorkspaceSecurity
@@ -109,17 +109,6 @@ def test_a_passkey_needs_a_name(client, ada):
     _, response = register(client, name="   ")
     assert response.status_code == 400 and "name" in response.json()["error"]
     assert not WebAuthnCredential.objects.exists()
-
-
-def test_without_two_factor_no_passkey_can_be_added(client, db):
-    person = UserFactory()
-    client.force_login(person)
-    assert post_json(client, REGISTER_BEGIN).status_code == 403
-    page = client.get(PASSKEYS).content.decode()
-    assert "Set up two-factor authentication" in page and "data-passkey" not in page
-    with pytest.raises(RuleViolation):
-        options, state = registration_options(person)
-        services.passkey_add(user=person, name="x", state=state, data=SoftPasskey().create(options))
 
 
 def test_registration_without_a_recent_sign_in_is_refused(client, ada):

@@ -1,8 +1,10 @@
 """Reading and checking a person's two-factor devices (django-otp's models).
 
-A person with two-factor authentication on has exactly one confirmed ``TOTPDevice`` (their
-authenticator app) and one ``StaticDevice`` holding their unused backup codes. Set-up in progress
-is one unconfirmed ``TOTPDevice``. Writes live in ``twofactor.services``.
+A person has two-factor authentication on when they hold a second factor: a confirmed ``TOTPDevice``
+(their authenticator app, at most one), or a confirmed passkey (django-otp-webauthn's
+``WebAuthnCredential``), or both. With either comes one ``StaticDevice`` holding their unused
+backup codes, made with the first factor. Set-up of the app in progress is one unconfirmed
+``TOTPDevice``. Writes live in ``twofactor.services``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import math
 import re
 from base64 import b32encode
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from kernel.errors import RuleViolation
 
@@ -23,9 +28,28 @@ BACKUP_DEVICE_NAME = "Backup codes"
 BACKUP_CODE_COUNT = 10
 
 
+def second_factor(user_id):
+    """A condition: the person (their id, or an ``OuterRef`` to it) holds a second factor, a
+    confirmed authenticator app or a confirmed passkey. Two subqueries, for annotations and filters."""
+    return Exists(TOTPDevice.objects.filter(user_id=user_id, confirmed=True)) | Exists(
+        WebAuthnCredential.objects.filter(user_id=user_id, confirmed=True)
+    )
+
+
 def has_two_factor(user) -> bool:
-    """Whether the person has finished setting up two-factor authentication."""
+    """Whether the person holds a second factor (an authenticator app, a passkey or both). One query."""
+    return get_user_model().objects.filter(pk=user.pk).filter(second_factor(OuterRef("pk"))).exists()
+
+
+def has_app(user) -> bool:
+    """Whether the person has set up an authenticator app."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def is_last_factor(user, passkey: WebAuthnCredential) -> bool:
+    """Whether ``passkey`` is the person's only second factor (no app, no other passkey)."""
+    others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=passkey.pk)
+    return passkey.confirmed and not has_app(user) and not others.exists()
 
 
 def pending_app_device(user) -> TOTPDevice | None:

@@ -30,6 +30,12 @@ class CodeForm(forms.Form):
     )
 
 
+class BackupCodeForm(CodeForm):
+    """The code page of a person without an authenticator app (their second factor is a passkey)."""
+
+    code = forms.CharField(label="A backup code", max_length=20, widget=forms.TextInput(attrs=CODE_ATTRS))
+
+
 class PasswordAgainForm(forms.Form):
     """The password once more, before adding a passkey when the last sign-in is not recent."""
 

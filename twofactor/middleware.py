@@ -7,7 +7,8 @@ Three cases, for a signed-in person, in this order:
 2. The admin, when the deployment requires two-factor authentication for staff
    (``ADMIN_REQUIRE_TWO_FACTOR``) and the session is not verified: to set-up or the code page.
 3. A page under /w/<slug>/ of a workspace that requires two-factor authentication, for a member
-   whose session is not verified: to set-up (no device yet) or the code page (device, no code yet).
+   whose session is not verified: to set-up (no second factor yet) or the code page (an
+   authenticator app or a passkey, not used in this session yet; the page offers the passkey).
    Finding out costs no extra query: the one query that reads the requirement also loads the
    person's membership, which the page would have loaded anyway (see ``workspace_requirement``).
 
@@ -75,11 +76,12 @@ def workspace_requirement(request, workspace_slug: str) -> Membership | None:
 
 
 def redirect_to_two_factor(request, who: str) -> HttpResponseRedirect:
-    """To set-up (no device yet) or the code page (a device, but no code in this session).
+    """To set-up (no second factor yet) or the code page (an app or a passkey, not used in this session).
     ``who`` names what requires it ("Acme", "The admin") in the message."""
     next_url = request.get_full_path()
     if devices.has_two_factor(request.user):
-        messages.info(request, f"{who} requires two-factor authentication: enter a code to continue.")
+        # A person whose only second factor is a passkey goes here too: the page offers it.
+        messages.info(request, f"{who} requires two-factor authentication: enter a code or use a passkey to continue.")
         return HttpResponseRedirect(_url("two_factor:verify", next_url))
     messages.warning(request, f"{who} requires two-factor authentication. Set it up to continue.")
     return HttpResponseRedirect(_url("two_factor:setup", next_url))

@@ -3,7 +3,11 @@
 - ``PasskeysView`` (/accounts/two-factor/passkeys/): the person's passkeys, "Add a passkey", and,
   when the last sign-in is not recent, the password form that makes it recent again.
 - Registration: ``register/begin`` answers the options for ``navigator.credentials.create()``,
-  ``register/complete`` checks the browser's answer and adds the passkey (``passkey_add``).
+  ``register/complete`` checks the browser's answer and adds the passkey (``passkey_add``). A
+  passkey may be the person's first second factor (offered on the set-up page too): it then
+  turns two-factor authentication on, verifies the session (the authenticator checked its
+  owner) and comes with backup codes, shown once on the next page. A person who has a second
+  factor already must have proved it in this session before adding a passkey.
 - The second step after the password (under /accounts/two-factor/verify/, which a person owing a
   code may open): ``verify/passkey/begin`` and ``.../complete`` verify the session like a code.
 - Signing in with a passkey alone: ``passkey-sign-in/begin`` and ``.../complete``, open without
@@ -16,6 +20,8 @@ The endpoints answer JSON: ``{"options": ...}`` to begin, ``{"redirect": url}`` 
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
@@ -38,9 +44,11 @@ from workspaces.selectors import sole_workspace_of
 
 from . import devices, passkeys, services, session
 from .forms import PasswordAgainForm
+from .views import keep_codes_to_show
 
 LOCKED_OUT = "Too many failed sign-ins for this account. Wait a while and try again."
 NOT_RECENT = "Confirm your password first: adding a passkey needs a recent sign-in."
+NOT_VERIFIED = "Enter a code or use a passkey first: adding a passkey needs the second step of signing in."
 PASSWORD_WRONG = "That password is not right."
 # The session's account is then loaded as after a password sign-in (the backend's get_user).
 PASSWORD_BACKEND = "accounts.backends.EmailBackend"
@@ -63,10 +71,13 @@ class PasskeysView(FormView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        enabled = devices.has_two_factor(user)
         return super().get_context_data(
-            enabled=devices.has_two_factor(user),
+            enabled=enabled,
+            unverified=enabled and not session.is_verified(user),
             passkeys=passkeys.passkeys_of(user),
             recent=session.signed_in_recently(self.request),
+            verify_url=f"{reverse('two_factor:verify')}?next={_passkeys_url()}",
             **kwargs,
         )
 
@@ -93,28 +104,48 @@ class _JsonView(View):
             return _refused(" ".join(exc.messages))
 
 
+def _may_not_register(request) -> JsonResponse | None:
+    """The refusal, if this session may not add a passkey: it needs a recent sign-in and, for a
+    person with a second factor already, the second step done (else a stolen password would be
+    enough to add the thief's passkey to an account protected by an app)."""
+    if not session.signed_in_recently(request):
+        return _refused(NOT_RECENT, 403)
+    if not session.is_verified(request.user) and devices.has_two_factor(request.user):
+        return _refused(NOT_VERIFIED, 403)
+    return None
+
+
 class RegisterBeginView(_JsonView):
     def post(self, request):
-        user = request.user
-        if not devices.has_two_factor(user):
-            return _refused(services.PASSKEY_NEEDS_TWO_FACTOR, 403)
-        if not session.signed_in_recently(request):
-            return _refused(NOT_RECENT, 403)
-        return JsonResponse({"options": passkeys.register_begin(request, user)})
+        refusal = _may_not_register(request)
+        if refusal is not None:
+            return refusal
+        return JsonResponse({"options": passkeys.register_begin(request, request.user)})
 
 
 class RegisterCompleteView(_JsonView):
     def post(self, request):
-        if not session.signed_in_recently(request):
-            return _refused(NOT_RECENT, 403)
+        refusal = _may_not_register(request)
+        if refusal is not None:
+            return refusal
         data = passkeys.parse_answer(request.body)
         state = passkeys.take_state(request, passkeys.REGISTER_STATE)
         credential = data.get("credential")
         if not isinstance(credential, dict):
             raise passkeys.PasskeyRefused(passkeys.NOT_ACCEPTED)
-        device = services.passkey_add(user=request.user, name=data.get("name", ""), state=state, data=credential)
+        device, codes = services.passkey_add(user=request.user, name=data.get("name", ""), state=state, data=credential)
         messages.success(request, f"The passkey “{device.name}” is added.")
-        return JsonResponse({"redirect": _passkeys_url()})
+        if not session.is_verified(request.user):
+            # The first second factor (``_may_not_register``): the authenticator verified its
+            # owner when it made the passkey, so the session is verified, as after confirming an
+            # authenticator app.
+            session.mark_verified(request, device)
+        next_url = _next_url(request, data, _passkeys_url())
+        if not codes:
+            return JsonResponse({"redirect": next_url})
+        messages.success(request, "Two-factor authentication is on.")
+        keep_codes_to_show(request, codes)
+        return JsonResponse({"redirect": f"{reverse('two_factor:new_backup_codes')}?{urlencode({'next': next_url})}"})
 
 
 class PasskeyRemoveView(ConfirmMixin, TemplateView):
@@ -127,16 +158,26 @@ class PasskeyRemoveView(ConfirmMixin, TemplateView):
         return get_object_or_404(WebAuthnCredential, user=self.request.user, pk=self.kwargs["pk"])
 
     def confirmation(self) -> Confirmation:
+        consequences = ["It no longer signs you in, neither as a second step nor on its own."]
+        if devices.is_last_factor(self.request.user, self.passkey):
+            consequences.append(
+                "It is your only second factor: two-factor authentication is then off, and your backup codes "
+                "stop working. Signing in needs only your password."
+            )
         return Confirmation(
             title=f"Remove the passkey “{self.passkey.name}”?",
             button="Remove the passkey",
             cancel_url=_passkeys_url(),
-            consequences=["It no longer signs you in, neither as a second step nor on its own."],
+            consequences=consequences,
         )
 
     def confirmed(self, request, *args, **kwargs):
         name = self.passkey.name
-        services.passkey_remove(user=request.user, passkey=self.passkey)
+        try:
+            services.passkey_remove(user=request.user, passkey=self.passkey)
+        except RuleViolation as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(_passkeys_url())
         messages.success(request, f"The passkey “{name}” is removed.")
         return redirect(_passkeys_url())
 

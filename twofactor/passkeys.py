@@ -87,7 +87,8 @@ def passkeys_of(user) -> list[WebAuthnCredential]:
 
 
 def passkey_count(user) -> int:
-    return WebAuthnCredential.objects.filter(user=user).count()
+    """How many passkeys the person holds (confirmed ones: those that count as a second factor)."""
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
 
 
 def has_passkey(user) -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.db.models import OuterRef
 
 from accounts.models import User
 from workspaces.models import Membership, Workspace
 
+from .devices import second_factor
 from .models import WorkspaceSecurity
 
 
@@ -32,6 +32,5 @@ def security_of(workspace: Workspace) -> WorkspaceSecurity:
 
 
 def members_without_two_factor(workspace: Workspace) -> int:
-    """How many members have no confirmed authenticator app: one query."""
-    confirmed = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
-    return Membership.objects.filter(workspace=workspace).exclude(Exists(confirmed)).count()
+    """How many members have no second factor (authenticator app or passkey): one query."""
+    return Membership.objects.filter(workspace=workspace).exclude(second_factor(OuterRef("user_id"))).count()

@@ -26,6 +26,7 @@ from . import devices, passkeys
 from .models import WorkspaceSecurity
 
 ALREADY_ON = "Two-factor authentication is already on for your account."
+APP_ALREADY_ON = "Two-factor authentication with an authenticator app is already on for your account."
 NOT_ON = "Two-factor authentication is not on for your account."
 SET_UP_FIRST = "Set up two-factor authentication for yourself first, so that requiring it cannot lock you out."
 
@@ -35,6 +36,14 @@ def _lock_user(user: User) -> User:
     # set-up and a turn-off) at the same moment leave one consistent state.
     # Through the portal's lock helpers, so the one lock order (kernel.locks) holds here too.
     return lock_account(user)
+
+
+def _first_backup_codes(user: User) -> list[str]:
+    """Backup codes for a person's first second factor (shown once); none when they have some:
+    a second factor added next to the first keeps the codes the person saved."""
+    if devices.backup_codes_left(user):
+        return []
+    return _new_backup_codes(user)
 
 
 def _new_backup_codes(user: User) -> list[str]:
@@ -56,12 +65,13 @@ def two_factor_setup_start(*, user: User) -> TOTPDevice:
 
     The same one comes back until it is confirmed, so reloading the page keeps the QR code the
     person may already have scanned. Not audited: nothing about the account changes until the
-    person proves with a code that their app works (``two_factor_confirm``).
+    person proves with a code that their app works (``two_factor_confirm``). A person whose only
+    second factor is a passkey may set up an app next to it.
     """
     with transaction.atomic():
         _lock_user(user)
-        if devices.has_two_factor(user):
-            raise RuleViolation(ALREADY_ON)
+        if devices.has_app(user):
+            raise RuleViolation(APP_ALREADY_ON)
         return devices.pending_app_device(user) or TOTPDevice.objects.create(
             user=user, name=devices.APP_DEVICE_NAME, confirmed=False
         )
@@ -69,24 +79,26 @@ def two_factor_setup_start(*, user: User) -> TOTPDevice:
 
 def two_factor_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str]:
     """Turn two-factor authentication on with the device being set up, once ``token`` shows the
-    person's app computes its codes. Returns the new backup codes, to be shown once."""
+    person's app computes its codes. Returns the new backup codes, to be shown once: made with
+    the first second factor only (a person who has a passkey already keeps their codes: [])."""
     if device.user_id != user.pk or device.confirmed:
         raise RuleViolation("This set-up is no longer open. Start again.")
     devices.verify_pending_code(device, token)
     with transaction.atomic():
         _lock_user(user)
-        if devices.has_two_factor(user):
-            raise RuleViolation(ALREADY_ON)
+        if devices.has_app(user):
+            raise RuleViolation(APP_ALREADY_ON)
+        had_two_factor = devices.has_two_factor(user)
         # Other unfinished set-ups (another tab) end here: their secrets were never confirmed.
         TOTPDevice.objects.filter(user=user, confirmed=False).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = _new_backup_codes(user)
+        codes = _first_backup_codes(user)
         record(
             action="account.two_factor_enable",
             actor=user,
             target=user,
-            before={"two_factor": False},
+            before={"two_factor": had_two_factor},
             after={"two_factor": True, "backup_codes": len(codes)},
         )
     return codes
@@ -112,12 +124,11 @@ def backup_codes_regenerate(*, user: User, token: str) -> list[str]:
     return codes
 
 
-def _refuse_while_required(user: User) -> None:
+def _refuse_while_required(user: User, what: str = "turn two-factor authentication off", it: str = "it") -> None:
     names = [workspace.name for workspace in requiring_workspaces(user)]
     if names:
         raise RuleViolation(
-            f"You cannot turn two-factor authentication off: {', '.join(names)} "
-            f"require{'s' if len(names) == 1 else ''} it of every member."
+            f"You cannot {what}: {', '.join(names)} require{'s' if len(names) == 1 else ''} {it} of every member."
         )
 
 
@@ -173,9 +184,6 @@ def two_factor_reset(*, actor: User, user: User) -> bool:
 
 # --- passkeys --------------------------------------------------------------------------------------
 
-PASSKEY_NEEDS_TWO_FACTOR = (
-    "Set up two-factor authentication with an authenticator app first; a passkey is added next to it."
-)
 PASSKEY_NAME_NEEDED = "Give the passkey a name, such as the device it is on."
 
 
@@ -185,48 +193,64 @@ def _clean_passkey_name(name: str) -> str:
     return " ".join(text.split())[: passkeys.NAME_MAX_LENGTH]
 
 
-def passkey_add(*, user: User, name: str, state: dict, data: dict) -> WebAuthnCredential:
+def passkey_add(*, user: User, name: str, state: dict, data: dict) -> tuple[WebAuthnCredential, list[str]]:
     """Add the passkey the browser just made (``data``, answering the challenge in ``state``),
-    under ``name``. Refused without two-factor authentication on: a passkey is a second factor
-    next to the authenticator app. The view checks the sign-in is recent. One audit event, with
-    the name only (never the key)."""
+    under ``name``: (the passkey, new backup codes to show once).
+
+    A passkey is a second factor of its own: the first one turns two-factor authentication on,
+    and comes with backup codes as an authenticator app does; next to an app or other passkeys
+    it adds none ([]). The view checks the sign-in is recent, and, for a person who has a second
+    factor already, that this session proved it. One audit event, with the name only (never the
+    key)."""
     name = _clean_passkey_name(name)
     if not name:
         raise RuleViolation(PASSKEY_NAME_NEEDED)
     with transaction.atomic():
         _lock_user(user)
-        if not devices.has_two_factor(user):
-            raise RuleViolation(PASSKEY_NEEDS_TWO_FACTOR)
+        had_two_factor = devices.has_two_factor(user)
         device = passkeys.register_verify(user, state, data)
         device.name = name
         device.save(update_fields=["name"])
+        codes = _first_backup_codes(user)
+        after = {"passkey": name, "passkeys": WebAuthnCredential.objects.filter(user=user).count()}
+        if not had_two_factor:
+            after.update(two_factor=True, backup_codes=len(codes))
         record(
             action="account.passkey_add",
             actor=user,
             target=user,
-            before={},
-            after={"passkey": name, "passkeys": WebAuthnCredential.objects.filter(user=user).count()},
+            before={} if had_two_factor else {"two_factor": False},
+            after=after,
         )
-    return device
+    return device, codes
+
+
+LAST_PASSKEY = "remove your last passkey"
 
 
 @transaction.atomic
 def passkey_remove(*, user: User, passkey: WebAuthnCredential) -> None:
     """Remove one of the person's own passkeys (the page finds it among theirs only: any other
-    id is a 404 there). It stops working at once."""
+    id is a 404 there). It stops working at once.
+
+    The last second factor goes as turning two-factor authentication off does: refused while a
+    workspace the person belongs to requires it, and otherwise with the backup codes, which
+    belong to two-factor authentication as a whole."""
     if passkey.user_id != user.pk:
         raise RuleViolation("This passkey is not yours.")
     _lock_user(user)
     name = passkey.name
+    last = devices.is_last_factor(user, passkey)
+    if last:
+        _refuse_while_required(user, LAST_PASSKEY, "two-factor authentication")
     if not WebAuthnCredential.objects.filter(pk=passkey.pk).delete()[0]:
         return  # removed meanwhile (another tab): nothing to record
-    record(
-        action="account.passkey_remove",
-        actor=user,
-        target=user,
-        before={"passkey": name},
-        after={"passkeys": WebAuthnCredential.objects.filter(user=user).count()},
-    )
+    after = {"passkeys": WebAuthnCredential.objects.filter(user=user).count()}
+    before = {"passkey": name}
+    if last:
+        StaticDevice.objects.filter(user=user).delete()
+        before["two_factor"], after["two_factor"] = True, False
+    record(action="account.passkey_remove", actor=user, target=user, before=before, after=after)
 
 
 # --- a workspace's requirement ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("setup/", views.SetupView.as_view(), name="setup"),
     path("verify/", views.VerifyView.as_view(), name="verify"),
     path("backup-codes/", views.BackupCodesView.as_view(), name="backup_codes"),
+    path("backup-codes/new/", views.NewBackupCodesView.as_view(), name="new_backup_codes"),
     path("disable/", views.DisableView.as_view(), name="disable"),
     path("passkeys/", passkey_views.PasskeysView.as_view(), name="passkeys"),
     path("passkeys/register/begin/", passkey_views.RegisterBeginView.as_view(), name="passkey_register_begin"),

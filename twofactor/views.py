@@ -1,5 +1,6 @@
-"""The two-factor pages under /accounts/two-factor/: a person's own set-up, code entry, backup
-codes and turning it off, and a workspace's requirement (``manage_two_factor_policy``).
+"""The two-factor pages under /accounts/two-factor/: a person's own set-up (an authenticator app
+or a passkey), code entry, backup codes and turning it off, and a workspace's requirement
+(``manage_two_factor_policy``).
 
 Views translate between HTTP and ``twofactor.services``; pages showing a secret or backup codes
 are never cached. Backup codes are shown once, in the response of the request that made them.
@@ -23,7 +24,7 @@ from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 
 from . import devices, passkeys, selectors, services, session
-from .forms import AppCodeForm, CodeForm, RequirementForm, safe_next
+from .forms import AppCodeForm, BackupCodeForm, CodeForm, RequirementForm, safe_next
 from .middleware import redirect_to_two_factor
 from .models import WorkspaceSecurity
 from .qr import qr_svg
@@ -52,10 +53,13 @@ class IndexView(TemplateView):
             }
             for workspace in workspaces
         ]
+        has_app = devices.has_app(user)
+        passkey_count = passkeys.passkey_count(user)
         return super().get_context_data(
-            enabled=devices.has_two_factor(user),
+            enabled=has_app or passkey_count > 0,  # devices.has_two_factor, from what the page reads anyway
+            has_app=has_app,
             backup_codes_left=devices.backup_codes_left(user),
-            passkey_count=passkeys.passkey_count(user),
+            passkey_count=passkey_count,
             workspaces=rows,
             **kwargs,
         )
@@ -76,9 +80,31 @@ def _codes_page(request, codes: list[str], *, next_url: str, heading: str):
     )
 
 
+NEW_CODES = "two_factor_new_backup_codes"
+
+
+def keep_codes_to_show(request, codes: list[str]) -> None:
+    """Backup codes made by a JSON request (a first passkey), kept in the session (stored on the
+    server) until ``NewBackupCodesView`` shows them, once."""
+    request.session[NEW_CODES] = list(codes)
+
+
+@method_decorator(never_cache, name="dispatch")
+class NewBackupCodesView(TemplateView):
+    """The backup codes that came with a first passkey, shown once: taken out of the session."""
+
+    def get(self, request, *args, **kwargs):
+        codes = request.session.pop(NEW_CODES, None)
+        if not codes:
+            return redirect(_index_url())
+        return _codes_page(request, codes, next_url=safe_next(request, _index_url()), heading="Save your backup codes")
+
+
 @method_decorator(never_cache, name="dispatch")
 class SetupView(FormView):
-    """The QR code and the secret for manual entry; a code from the app confirms the set-up."""
+    """Two ways to a second factor: an authenticator app (the QR code and the secret for manual
+    entry; a code from the app confirms it) or a passkey (made in the browser; see
+    ``passkey_views``). A person whose only factor is a passkey may add an app here too."""
 
     template_name = "twofactor/setup.html"
     form_class = AppCodeForm
@@ -88,12 +114,14 @@ class SetupView(FormView):
         return safe_next(self.request, _index_url())
 
     def dispatch(self, request, *args, **kwargs):
-        if devices.has_two_factor(request.user):
-            if session.is_verified(request.user):
-                messages.info(request, services.ALREADY_ON)
+        user = request.user
+        if devices.has_two_factor(user):
+            if not session.is_verified(user):
+                # Set up in another session: this one still owes a code or a passkey.
+                return redirect(f"{reverse('two_factor:verify')}?{request.GET.urlencode()}")
+            if devices.has_app(user):
+                messages.info(request, services.APP_ALREADY_ON)
                 return redirect(self.next_url)
-            # Set up in another session: this one still owes a code.
-            return redirect(f"{reverse('two_factor:verify')}?{request.GET.urlencode()}")
         return super().dispatch(request, *args, **kwargs)
 
     @cached_property
@@ -106,6 +134,10 @@ class SetupView(FormView):
             qr_code=qr_svg(device.config_url, label="QR code for your authenticator app"),
             manual_key=devices.manual_entry_key(device),
             next_url=self.next_url,
+            # The passkey way is offered for a first second factor (a second passkey is added on
+            # the passkeys page); it needs a recent sign-in, as there.
+            offer_passkey=not devices.has_two_factor(self.request.user),
+            recent=session.signed_in_recently(self.request),
             **kwargs,
         )
 
@@ -118,13 +150,17 @@ class SetupView(FormView):
             form.add_error("code", exc.messages)
             return self.form_invalid(form)
         session.mark_verified(self.request, self.device)
+        if not codes:  # next to a passkey: the backup codes the person has stay as they are
+            messages.success(self.request, "Your authenticator app is set up.")
+            return redirect(self.next_url)
         messages.success(self.request, "Two-factor authentication is on.")
         return _codes_page(self.request, codes, next_url=self.next_url, heading="Save your backup codes")
 
 
 @method_decorator(never_cache, name="dispatch")
 class VerifyView(FormView):
-    """The second step of signing in: a code from the app or a backup code."""
+    """The second step of signing in: one of the person's passkeys, a code from the app, or a
+    backup code. A person without an app is asked for a passkey, or a backup code instead."""
 
     template_name = "twofactor/verify.html"
     form_class = CodeForm
@@ -140,9 +176,16 @@ class VerifyView(FormView):
             return redirect(self.next_url)
         return super().dispatch(request, *args, **kwargs)
 
+    @cached_property
+    def has_app(self) -> bool:
+        return devices.has_app(self.request.user)
+
+    def get_form_class(self):
+        return CodeForm if self.has_app else BackupCodeForm
+
     def get_context_data(self, **kwargs):
         has_passkey = passkeys.has_passkey(self.request.user)
-        return super().get_context_data(next_url=self.next_url, has_passkey=has_passkey, **kwargs)
+        return super().get_context_data(next_url=self.next_url, has_passkey=has_passkey, has_app=self.has_app, **kwargs)
 
     def form_valid(self, form):
         user = self.request.user

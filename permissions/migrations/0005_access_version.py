@@ -2,16 +2,16 @@
 
 from django.db import migrations, models
 
-from permissions.access_version import trigger_sql
+from permissions.access_version import TABLES_0005, trigger_sql
 
 
 def create_triggers(apps, schema_editor):
-    for statement in trigger_sql(schema_editor.connection.vendor)[0]:
+    for statement in trigger_sql(schema_editor.connection.vendor, TABLES_0005)[0]:
         schema_editor.execute(statement)
 
 
 def drop_triggers(apps, schema_editor):
-    for statement in trigger_sql(schema_editor.connection.vendor)[1]:
+    for statement in trigger_sql(schema_editor.connection.vendor, TABLES_0005)[1]:
         schema_editor.execute(statement)
 
 

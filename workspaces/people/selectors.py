@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import User
 from permissions import catalog
@@ -116,11 +117,13 @@ def members_matching(workspace: Workspace, criteria: dict) -> QuerySet[Membershi
     """The workspace's members matching ``criteria`` (from ``MemberFilterForm.criteria``), in the
     asked order, with account and role joined and ``has_two_factor`` annotated. One query per
     evaluation; teams are the caller's to prefetch (a page) or join (the export)."""
-    two_factor = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    # A second factor: an authenticator app or a passkey.
+    app = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    passkey = WebAuthnCredential.objects.filter(user=OuterRef("user_id"), confirmed=True)
     members = (
         Membership.objects.filter(workspace=workspace)
         .select_related("user", "role")
-        .annotate(has_two_factor=Exists(two_factor))
+        .annotate(has_two_factor=Exists(app) | Exists(passkey))
     )
     if text := criteria.get("q"):
         members = members.filter(Q(user__full_name__icontains=text) | Q(user__email__icontains=text))
