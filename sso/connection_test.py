@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from datetime import datetime
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -251,4 +252,8 @@ def result_for(request, connection: Connection) -> dict | None:
     found = results.get(str(connection.pk)) if isinstance(results, dict) else None
     if not isinstance(found, dict) or found.get("user") != request.user.pk:
         return None
-    return {**found, "reason_text": REFUSALS.get(found.get("reason") or "", "")}
+    try:
+        at = datetime.fromisoformat(found.get("at") or "")
+    except (TypeError, ValueError):
+        at = None
+    return {**found, "at": at, "reason_text": REFUSALS.get(found.get("reason") or "", "")}

@@ -130,7 +130,7 @@ def test_oidc_test_reports_what_the_provider_sent_and_changes_nothing(client, ac
     assert page.status_code == 200 and "The sign-in would succeed" in text
     assert "OpenID Connect" in text and f"sub-{NEWCOMER}" in text and NEWCOMER in text
     assert "at one of the connection's domains" in text and "would join as Member" in text
-    assert "client-secret-value" not in text
+    assert "client-secret-value" not in text and "<time datetime=" in text
     assert not User.objects.filter(email=NEWCOMER).exists()
     assert_nothing_changed(client, owner)
     event = audited(outcome="passed", reason="", connection="Acme IdP")
