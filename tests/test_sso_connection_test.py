@@ -434,3 +434,18 @@ def test_re_enabling_keeps_the_ordinary_sign_in(client, acme, idp):
     url = response.context["continue_url"]
     done = post_acs(client, connection, sign_in_at_idp(url, NEWCOMER))
     assert done["Location"] == workspace.get_absolute_url()
+
+
+def test_a_relay_state_does_not_turn_a_saml_sign_in_into_a_test(client, acme, idp):
+    """A real SAML sign-in whose answer carries a test's RelayState (another browser's test under
+    way) is a real sign-in: the session's pending request decides, not the RelayState."""
+    owner, workspace, _ = acme
+    connection = saml_connection(acme, idp)
+    tester = client.__class__()
+    tester.force_login(owner)
+    relay = relay_of(start_test(tester, connection))
+    response = client.post(reverse("accounts:login"), {"username": NEWCOMER})
+    done = post_acs(client, connection, sign_in_at_idp(response.context["continue_url"], NEWCOMER), relay)
+    assert done["Location"] == workspace.get_absolute_url()
+    assert int(client.session[SESSION_KEY]) == User.objects.get(email=NEWCOMER).pk
+    assert not AuditEvent.objects.filter(action="sso.connection_test").exists()
