@@ -92,6 +92,7 @@ ACTION_WORDS = {
     "sso.required": "Changed the single sign-on requirement",
     "sso.bypass": "Opened the workspace with two-factor authentication instead of single sign-on",
     "sso.refused": "Single sign-on refused",
+    "sso.connection_test": "Tested a single sign-on connection",
     "member.sso_join": "Joined by single sign-on",
     "sso.remove": "Removed single sign-on",
     "billing.plan_upgrade": "Upgraded the plan",

@@ -11,6 +11,9 @@ hands back the people it authenticated here, and the portal's services do the re
   and connect pages) never runs.
 - ``on_authentication_error``: the refusal is audited and the person is sent back to the sign-in
   page with a message.
+- A connection test (``connection_test``; its mark is in allauth's server-side state, never in
+  the request): the same checks, then a report for the tester instead of a sign-in. A disabled
+  connection has an app only for a session with a test of it under way.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from django.contrib.auth import login
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from . import connection_test
 from .oidc import refused, social_app
-from .selectors import enabled_connection, enabled_connections
+from .selectors import connection_by_provider_id, enabled_connection, enabled_connections
 from .services import SignInRefused, sso_sign_in
 from .sessions import mark_signed_in
 
@@ -36,12 +40,37 @@ def _back_to_sign_in(request, connection=None, reason: str = "", email: str = ""
     return ImmediateHttpResponse(refused(request, connection, reason, email))
 
 
+def _test_answer(request, provider_id: str, state: dict, reason: str = "", claims: dict | None = None):
+    """The end of a connection test: the mark spent, the nonce checked as for a sign-in, then the
+    report (or the refusal's reason). Nobody is signed in and nothing is provisioned."""
+    connection = connection_by_provider_id(provider_id)
+    if connection is None or not connection_test.take(request, state.get("connection_test"), connection):
+        return refused(request, connection, "test_expired")
+    if not reason:
+        sent = state.get("nonce")
+        if not sent or not isinstance(claims, dict) or claims.get("nonce") != sent:
+            reason = "nonce"
+    if reason:
+        return connection_test.finish(request, connection, connection_test.refusal(connection_test.OIDC, reason))
+    amr = claims.get("amr")
+    mfa = [str(v) for v in amr] if isinstance(amr, list) else []
+    if isinstance(claims.get("acr"), str):
+        mfa.append(f"acr: {claims['acr']}")
+    result = connection_test.report(
+        connection, claims, protocol=connection_test.OIDC, subject=str(claims.get("sub", "")), mfa=mfa, raw=claims
+    )
+    return connection_test.finish(request, connection, result)
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         if provider in (None, "openid_connect"):
             connections = list(enabled_connections())
         else:
             found = enabled_connection(provider)
+            if found is None and request is not None:
+                tested = connection_by_provider_id(provider)
+                found = tested if connection_test.pending(request, tested) else None
             connections = [found] if found is not None else []
         apps = [social_app(connection) for connection in connections if not connection.is_saml]
         return [app for app in apps if client_id is None or app.client_id == client_id]
@@ -57,9 +86,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             reason = "provider"
         # The exception's type only: never the request, a token or the client secret.
         logger.info("Single sign-on refused (%s): %s", reason, type(exception).__name__ if exception else error)
+        if isinstance(state, dict) and state.get("connection_test"):
+            raise ImmediateHttpResponse(_test_answer(request, getattr(provider, "sub_id", ""), state, reason))
         raise _back_to_sign_in(request, connection, reason)
 
     def pre_social_login(self, request, sociallogin):
+        if sociallogin.state.get("connection_test"):
+            claims = sociallogin.account.extra_data.get("id_token") or {}
+            answer = _test_answer(request, sociallogin.account.provider, sociallogin.state, claims=claims)
+            raise ImmediateHttpResponse(answer)
         connection = enabled_connection(sociallogin.account.provider)
         if connection is None:
             raise _back_to_sign_in(request)

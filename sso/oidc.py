@@ -99,12 +99,17 @@ def social_app(connection: Connection) -> SocialApp:
     )
 
 
-def start(request: HttpRequest, connection: Connection, *, email: str, next_url: str = ""):
-    """The redirect to the connection's identity provider, with a fresh state and nonce."""
+def start(request: HttpRequest, connection: Connection, *, email: str, next_url: str = "", test: str = ""):
+    """The redirect to the connection's identity provider, with a fresh state and nonce. ``test``:
+    the mark of a connection test (``connection_test.begin``), kept in allauth's server-side state
+    with the nonce, so only this session's state makes the answer a test."""
     provider = get_adapter().get_provider(request, connection.provider_id)
     nonce = secrets.token_urlsafe(32)
-    auth_params = {**provider.get_auth_params(), "nonce": nonce, "login_hint": email}
-    return provider.redirect(request, "login", next_url=next_url or None, auth_params=auth_params, nonce=nonce)
+    auth_params = {**provider.get_auth_params(), "nonce": nonce}
+    if email:
+        auth_params["login_hint"] = email
+    extra = {"connection_test": test} if test else {}
+    return provider.redirect(request, "login", next_url=next_url or None, auth_params=auth_params, nonce=nonce, **extra)
 
 
 REFUSED_MESSAGE = "Single sign-on did not sign you in. Try again, or ask your workspace's administrators."

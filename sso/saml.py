@@ -39,6 +39,7 @@ from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
+from . import connection_test
 from .models import Connection
 from .oidc import refused
 from .saml_services import saml_assertion_use
@@ -165,16 +166,23 @@ def _request_data(request: HttpRequest, connection: Connection) -> dict:
 # --- signing in ------------------------------------------------------------------------------------
 
 
-def start(request: HttpRequest, connection: Connection, *, email: str, next_url: str = "") -> str:
-    """The URL of the identity provider's page with a fresh AuthnRequest (HTTP-Redirect binding)."""
+def start(
+    request: HttpRequest, connection: Connection, *, email: str, next_url: str = "", test: str = "", relay: str = ""
+) -> str:
+    """The URL of the identity provider's page with a fresh AuthnRequest (HTTP-Redirect binding).
+    ``test`` and ``relay``: a connection test's mark, kept with the pending request in the session,
+    and the RelayState that lets the ACS hold a disabled connection's answer (``connection_test``)."""
     auth = OneLogin_Saml2_Auth(_request_data(request, connection), old_settings=toolkit_settings(request, connection))
-    url = auth.login(name_id_value_req=None)
+    url = auth.login(return_to=relay or None, name_id_value_req=None)
     pending = [
         entry
         for entry in request.session.get(SESSION_KEY, [])
         if isinstance(entry, dict) and entry.get("id") != auth.get_last_request_id()
     ][-(MAX_PENDING - 1) :]
-    pending.append({"id": auth.get_last_request_id(), "connection": connection.pk, "next": next_url or ""})
+    entry = {"id": auth.get_last_request_id(), "connection": connection.pk, "next": next_url or ""}
+    if test:
+        entry["test"] = test
+    pending.append(entry)
     request.session[SESSION_KEY] = pending
     return url
 
@@ -235,8 +243,10 @@ def acs(request: HttpRequest, provider_id: str):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     connection = saml_connection(provider_id)
-    if connection is None or not connection.enabled:
+    if connection is None:
         raise Http404
+    if not connection.enabled and not connection_test.relay_names(request.POST.get("RelayState", ""), connection):
+        raise Http404  # a disabled connection answers only a test of it under way
     encoded = request.POST.get("SAMLResponse", "")
     if not encoded or len(encoded) > MAX_RESPONSE_BYTES:
         return refused(request, connection, "saml_response")
@@ -259,7 +269,7 @@ def acs(request: HttpRequest, provider_id: str):
 def acs_finish(request: HttpRequest, provider_id: str):
     """Step two: the response put aside by ``acs`` for this browser, checked and signed in."""
     connection = saml_connection(provider_id)
-    if connection is None or not connection.enabled:
+    if connection is None or not (connection.enabled or connection_test.pending(request, connection)):
         raise Http404
     key = request.COOKIES.get(ACS_COOKIE, "")
     held = cache.get(f"{CACHE_PREFIX}{key}") if key else None
@@ -286,17 +296,43 @@ def _consume(request: HttpRequest, connection: Connection, encoded: str):
         pending = _take_request(request, connection, in_response_to)
         if pending is None:
             return refused(request, connection, "saml_request")
+    # A connection test only when the session's own pending request says so (connection_test).
+    test = (pending or {}).get("test")
+    if test:
+        if not connection_test.take(request, test, connection):
+            return refused(request, connection, "test_expired")
+
+        def fail(reason: str):
+            return connection_test.finish(request, connection, connection_test.refusal(connection_test.SAML, reason))
+
+    elif not connection.enabled:
+        return refused(request, connection, "saml_request")
+    else:
+
+        def fail(reason: str):
+            return refused(request, connection, reason)
+
     data = {**_request_data(request, connection), "post_data": {"SAMLResponse": encoded}}
     try:
         response.is_valid(data, request_id=in_response_to, raise_exceptions=True)
     except OneLogin_Saml2_ValidationError as exc:
         reason = ERROR_REASONS.get(exc.code, "saml_response")
         logger.info("SAML response refused (%s): code %s", reason, exc.code)
-        return refused(request, connection, reason)
+        return fail(reason)
     except Exception as exc:  # noqa: BLE001 - xmlsec, lxml and the toolkit raise their own
         logger.info("SAML response refused: %s", type(exc).__name__)
-        return refused(request, connection, "saml_response")
+        return fail("saml_response")
     claims = claims_of(response)
+    if test:
+        try:
+            saml_assertion_use(
+                connection=connection,
+                assertion_id=response.get_assertion_id() or "",
+                not_on_or_after=response.get_assertion_not_on_or_after(),
+            )
+        except SignInRefused as exc:
+            return fail(exc.reason)
+        return connection_test.finish(request, connection, _test_report(connection, response, claims))
     try:
         saml_assertion_use(
             connection=connection,
@@ -312,6 +348,25 @@ def _consume(request: HttpRequest, connection: Connection, encoded: str):
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = membership.workspace.get_absolute_url()
     return redirect(next_url)
+
+
+def _test_report(connection: Connection, response: OneLogin_Saml2_Response, claims: dict) -> dict:
+    """A connection test's report of a verified response: the NameID, the attributes and the
+    authentication contexts (display only), never the assertion or its signature."""
+    try:
+        nameid, nameid_format = response.get_nameid() or "", response.get_nameid_format() or ""
+    except OneLogin_Saml2_ValidationError:
+        nameid, nameid_format = "", ""
+    raw = {**(response.get_attributes() or {}), "NameID": nameid, "NameID format": nameid_format}
+    raw["Issuer"] = response.get_issuers()
+    return connection_test.report(
+        connection,
+        claims,
+        protocol=connection_test.SAML,
+        subject=nameid,
+        mfa=[str(context) for context in response.get_authn_contexts() or []],
+        raw=raw,
+    )
 
 
 @login_not_required

@@ -67,6 +67,18 @@ def enabled_connection(provider_id: str) -> Connection | None:
     )
 
 
+def connection_by_provider_id(provider_id: str) -> Connection | None:
+    """The connection named in a sign-in URL, enabled or not (a connection test's), or None."""
+    match = PROVIDER_ID.fullmatch(provider_id or "")
+    if match is None:
+        return None
+    return (
+        Connection.objects.filter(pk=int(match.group(1)))
+        .select_related("workspace", "default_role", "updated_by")
+        .first()
+    )
+
+
 def enabled_connections():
     return Connection.objects.filter(enabled=True).select_related("workspace")
 

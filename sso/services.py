@@ -12,6 +12,7 @@ sign-in and every refusal is audited with the connection and the reason.
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -61,6 +62,8 @@ REFUSALS = {
     "saml_issuer": "the SAML response came from another identity provider (issuer)",
     "saml_request": "the SAML response answered no sign-in started here (InResponseTo)",
     "saml_replay": "the SAML assertion was already used (replay)",
+    # A connection test (sso/connection_test.py) whose mark was missing, expired or another person's.
+    "test_expired": "the connection test was not started by this person in this browser, or has expired",
 }
 
 
@@ -472,32 +475,60 @@ def _claim_values(raw) -> set[str]:
     return {value.strip() for value in raw[:MAX_CLAIM_VALUES] if isinstance(value, str) and len(value) <= 255}
 
 
+class MappingPlan(NamedTuple):
+    """What a connection's group mapping does at one sign-in (``group_mapping_plan``)."""
+
+    role: Role | None  # the role it gives, when that changes the membership's
+    add: list[Team]  # mapped teams the claim names that the person is not in
+    remove: list[Team]  # mapped teams the claim does not name that the person is in
+    not_applied: str  # why the mapping does nothing at all, or ""
+
+
+def group_mapping_plan(connection: Connection, membership: Membership | None, claims: dict) -> MappingPlan:
+    """What the group mapping would change for ``membership`` (None: someone about to join with
+    the connection's default role), reading only. ``_apply_group_mapping`` carries it out; a
+    connection test shows it."""
+    rules = list(connection.group_rules.select_related("role", "team"))
+    setter = connection.mapping_set_by
+    if not rules:
+        return MappingPlan(None, [], [], "the connection has no group mapping")
+    if membership is not None and membership.role.is_owner:
+        return MappingPlan(None, [], [], "owners are never changed by a group mapping")
+    if setter is None or not setter.is_active:
+        return MappingPlan(None, [], [], "whoever saved the group mapping is no longer an active account")
+    values = _claim_values(claims.get(connection.group_claim))
+    matched = [rule for rule in rules if rule.value in values]
+    current_role_id = membership.role_id if membership is not None else connection.default_role_id
+    role = next((rule.role for rule in matched if rule.role_id), None)
+    if role is None or role.pk == current_role_id or role.is_owner:
+        role = None
+    wanted = {rule.team_id for rule in matched if rule.team_id}
+    mapped = {rule.team_id: rule.team for rule in rules if rule.team_id}
+    current = set()
+    if membership is not None:
+        current = set(
+            TeamMembership.objects.filter(membership=membership, team_id__in=mapped).values_list("team_id", flat=True)
+        )
+    add = [team for team_id, team in mapped.items() if team_id in wanted and team_id not in current]
+    remove = [team for team_id, team in mapped.items() if team_id not in wanted and team_id in current]
+    return MappingPlan(role, add, remove, "")
+
+
 def _apply_group_mapping(connection: Connection, membership: Membership, claims: dict) -> Membership:
     """Apply the connection's group mapping to someone who just signed in through it: the role of
     the first line whose value the claim carries, and membership of exactly the mapped teams whose
     values it carries (teams the mapping does not name are left alone). Owners are never touched.
     Each change goes through the membership and team services, in the name of whoever saved the
     mapping, so rule 3 and the audit log apply as for any change; one they refuse is skipped."""
-    rules = list(connection.group_rules.select_related("role", "team"))
+    plan = group_mapping_plan(connection, membership, claims)
     setter = connection.mapping_set_by
-    if not rules or membership.role.is_owner or setter is None or not setter.is_active:
-        return membership
-    values = _claim_values(claims.get(connection.group_claim))
-    matched = [rule for rule in rules if rule.value in values]
-    role = next((rule.role for rule in matched if rule.role_id), None)
     changes = []
-    if role is not None and role.pk != membership.role_id and not role.is_owner:
-        changes.append(lambda: member_change_role(actor=setter, membership=membership, role=role))
-    wanted = {rule.team_id for rule in matched if rule.team_id}
-    mapped = {rule.team_id: rule.team for rule in rules if rule.team_id}
-    current = set(
-        TeamMembership.objects.filter(membership=membership, team_id__in=mapped).values_list("team_id", flat=True)
-    )
-    for team_id, team in mapped.items():
-        if team_id in wanted and team_id not in current:
-            changes.append(lambda team=team: team_add_member(actor=setter, team=team, membership=membership))
-        elif team_id not in wanted and team_id in current:
-            changes.append(lambda team=team: team_remove_member(actor=setter, team=team, membership=membership))
+    if plan.role is not None:
+        changes.append(lambda: member_change_role(actor=setter, membership=membership, role=plan.role))
+    for team in plan.add:
+        changes.append(lambda team=team: team_add_member(actor=setter, team=team, membership=membership))
+    for team in plan.remove:
+        changes.append(lambda team=team: team_remove_member(actor=setter, team=team, membership=membership))
     for change in changes:
         try:
             with transaction.atomic():
@@ -505,3 +536,24 @@ def _apply_group_mapping(connection: Connection, membership: Membership, claims:
         except (RuleViolation, PermissionDenied) as exc:
             logger.info("Group mapping of connection %s skipped a change: %s", connection.pk, type(exc).__name__)
     return membership
+
+
+# --- testing a connection --------------------------------------------------------------------------
+
+TEST_OUTCOMES = ("passed", "would_refuse", "refused")
+
+
+def connection_test_record(*, actor, connection: Connection, outcome: str, reason: str = "") -> None:
+    """Audit a connection test (``sso.connection_test``): the connection, the outcome (``passed``,
+    ``would_refuse``: the answer was verified but the sign-in would be refused, ``refused``: the
+    answer failed verification) and the reason. Never the claims, attributes or tokens."""
+    if outcome not in TEST_OUTCOMES or (reason and reason not in REFUSALS):
+        raise ValueError("unknown connection test outcome")
+    with transaction.atomic():
+        record(
+            action="sso.connection_test",
+            actor=actor,
+            workspace=connection.workspace,
+            target=connection,
+            after={"connection": connection.name, "outcome": outcome, "reason": reason},
+        )

@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/mapping/", views.ConnectionMappingView.as_view(), name="mapping"),
     path("<int:pk>/enabled/", views.ConnectionEnabledView.as_view(), name="enabled"),
     path("<int:pk>/remove/", views.ConnectionRemoveView.as_view(), name="remove"),
+    path("<int:pk>/test/", views.ConnectionTestView.as_view(), name="test"),
+    path("<int:pk>/test/result/", views.ConnectionTestResultView.as_view(), name="test_result"),
 ]

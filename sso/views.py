@@ -4,17 +4,23 @@ check it again on every write. The client secret is never put in a page."""
 
 from __future__ import annotations
 
+import logging
+
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView, View
+from requests import RequestException
 
 from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceActionView, WorkspaceMixin
 
-from . import saml
+from . import connection_test, oidc, saml
 from .forms import ConnectionForm, GroupMappingForm, SamlConnectionForm
 from .models import Connection
 from .saml_services import saml_connection_add, saml_connection_update
@@ -27,6 +33,8 @@ from .services import (
     connection_update,
     sso_requirement_set,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def redirect_uri(request, connection: Connection) -> str:
@@ -204,3 +212,43 @@ class ConnectionMappingView(ConnectionMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"The group mapping of “{self.connection.name}” is saved.")
         return redirect("sso:edit", self.workspace.slug, self.connection.pk)
+
+
+class ConnectionTestView(ConnectionMixin, View):
+    """Test the connection (POST): a sign-in at the identity provider, enabled connection or not,
+    whose answer is checked as a sign-in's and reported to the tester instead of signing anyone
+    in (``connection_test``). The answer is a page that continues to the identity provider, as
+    the sign-in page's is (the CSP's ``form-action 'self'`` governs the POST's redirect too)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        connection = self.connection
+        token, relay = connection_test.begin(request, connection)
+        if connection.is_saml:
+            continue_url = saml.start(request, connection, email="", test=token, relay=relay)
+        else:
+            try:
+                response = oidc.start(request, connection, email="", test=token)
+            except (OAuth2Error, RequestException, ValueError, KeyError) as exc:
+                logger.info("Connection test could not start: %s", type(exc).__name__)
+                connection_test.take(request, token, connection)
+                return connection_test.finish(
+                    request, connection, connection_test.refusal(connection_test.OIDC, "discovery")
+                )
+            if not isinstance(response, HttpResponseRedirect):
+                return response  # allauth's own error page
+            continue_url = response["Location"]
+        context = {"connection": connection, "continue_url": continue_url, "workspace": self.workspace}
+        return TemplateResponse(request, "sso/connection_test_continue.html", context)
+
+
+class ConnectionTestResultView(ConnectionMixin, TemplateView):
+    """The report of the tester's last test of the connection (kept in their session)."""
+
+    template_name = "sso/connection_test_result.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            connection=self.connection, result=connection_test.result_for(self.request, self.connection), **kwargs
+        )

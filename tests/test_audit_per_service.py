@@ -87,6 +87,9 @@ NOT_CHANGES = {
     # The ID of a SAML assertion accepted at the ACS, kept so a replay is refused; the sign-in or
     # the refusal it leads to is what is recorded (sso.sign_in / sso.refused).
     "sso.saml_services.saml_assertion_use": "keeps a used assertion ID against replays",
+    # Reads only: what a connection's group mapping would change at a sign-in (a connection test
+    # shows it); the changes themselves go through the membership and team services.
+    "sso.services.group_mapping_plan": "reads what a group mapping would change",
     # A background task that gave up, kept for the admin's failed-task list: an operational record,
     # not a change to anyone's access or settings.
     "background.services.task_failed": "keeps a failed background task for the admin",
@@ -1191,6 +1194,17 @@ def test_sso_refusal_record(w):
     with recorded() as events:
         sso.sso_refusal_record(connection=connection, reason="domain_not_bound", email="x@elsewhere.test")
     assert_one(events, "sso.refused", actor=None, target=connection, workspace=w.workspace)
+
+
+@covers(sso.connection_test_record)
+def test_connection_test_record(w):
+    connection, _ = _connection(w)
+    with recorded() as events:
+        sso.connection_test_record(actor=w.owner, connection=connection, outcome="refused", reason="id_token")
+    assert_one(events, "sso.connection_test", actor=w.owner, target=connection, workspace=w.workspace)
+    assert events[0].after == {"connection": "Acme IdP", "outcome": "refused", "reason": "id_token"}
+    with nothing_recorded(ValueError):
+        sso.connection_test_record(actor=w.owner, connection=connection, outcome="signed_in")
 
 
 @covers(sso.sso_requirement_set)

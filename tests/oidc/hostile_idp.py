@@ -17,9 +17,12 @@ client ID of its connection:
   no-nonce        no nonce at all
   unverified      "email_verified": false
   email=<addr>    a correct token for another address than the one asked for
+  hostile-claims  a correct token whose name, groups and other claims carry markup, a long value,
+                  a "refresh_token" claim and "amr"
   wrong-discovery the discovery document names another issuer
 
-The address is the ``login_hint`` the portal sent (the address typed on its sign-in page).
+The address is the ``login_hint`` the portal sent (the address typed on its sign-in page), or
+nina@acme.test when it sent none (a connection test).
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KID = "hostile-1"
 CODES: dict[str, dict] = {}  # code -> what the authorization request asked
 FIRST_NONCE: list[str] = []
+DEFAULT_EMAIL = "nina@acme.test"  # when the portal sent no login_hint (a connection test)
 
 
 def _token(issuer: str, client_id: str, secret: str, asked: dict) -> str:
     now = int(time.time())
-    email = asked["login_hint"]
+    email = asked.get("login_hint") or DEFAULT_EMAIL
     claims = {
         "iss": issuer,
         "sub": f"sub-{email}",
@@ -70,6 +74,12 @@ def _token(issuer: str, client_id: str, secret: str, asked: dict) -> str:
         del claims["nonce"]
     elif mode == "unverified":
         claims["email_verified"] = False
+    elif mode == "hostile-claims":
+        claims["name"] = "<script>alert('name')</script>"
+        claims["groups"] = ["<img src=x onerror=alert(1)>", "engineering"]
+        claims["amr"] = ["pwd", "otp"]
+        claims["x_long"] = "A" * 5000
+        claims["refresh_token"] = "should-never-be-shown"
     elif mode.startswith("email="):
         claims["email"] = mode.removeprefix("email=")
         claims["sub"] = f"sub-{claims['email']}"
