@@ -61,6 +61,8 @@ REFUSALS = {
     "saml_issuer": "the SAML response came from another identity provider (issuer)",
     "saml_request": "the SAML response answered no sign-in started here (InResponseTo)",
     "saml_replay": "the SAML assertion was already used (replay)",
+    "saml_encrypted": "the SAML assertion was encrypted, and this portal has no service-provider key to read it",
+    "saml_decryption": "the encrypted SAML assertion could not be decrypted with the portal's service-provider key",
 }
 
 
