@@ -81,7 +81,10 @@ ACTION_WORDS = {
     "integration.update": "Changed an integration",
     "user_attribute.update": "Changed a user attribute",
     "policy.update": "Changed a data-collection policy",
-    "sso.update": "Changed single sign-on",
+    # The earlier settings' SAML details (removed; their rows became SAML connections): no code
+    # records these any more, and past events keep their words.
+    "sso.update": "Changed the SAML details (earlier settings)",
+    "sso.remove": "Removed the SAML details (earlier settings)",
     "sso_connection.add": "Added a single sign-on connection",
     "sso_connection.update": "Changed a single sign-on connection",
     "sso_connection.enable": "Enabled a single sign-on connection",
@@ -94,7 +97,6 @@ ACTION_WORDS = {
     "sso.refused": "Single sign-on refused",
     "sso.connection_test": "Tested a single sign-on connection",
     "member.sso_join": "Joined by single sign-on",
-    "sso.remove": "Removed single sign-on",
     "billing.plan_upgrade": "Upgraded the plan",
     "billing.plan_request": "Asked for a plan change",
     "billing.plan_request_done": "Plan change carried out",
@@ -141,7 +143,6 @@ TARGET_WORDS = {
     "integrationsetting": "integration",
     "userattributesetting": "user attribute",
     "workspacepolicy": "data-collection policy",
-    "ssoconfiguration": "single sign-on",
     "connection": "single sign-on connection",
     "billingaccount": "billing details",
     "billingcontact": "billing e-mail",
@@ -165,10 +166,18 @@ def action_label(action: str) -> str:
     return f"{words}: {verb.replace('_', ' ')}" if verb else words
 
 
+# Target types of models the portal no longer has, so that their past events still read.
+RETIRED_TARGET_WORDS = {
+    "ssoconfiguration": "SAML details (earlier settings)",
+}
+
+
 def target_type_label(target_type: str) -> str:
     """The words for a target type; a type added later reads as its model name with spaces."""
     if target_type in TARGET_WORDS:
         return TARGET_WORDS[target_type]
+    if target_type in RETIRED_TARGET_WORDS:
+        return RETIRED_TARGET_WORDS[target_type]
     return target_type.replace("_", " ")
 
 

@@ -31,7 +31,7 @@ urlpatterns = [
     path("w/<slug:workspace_slug>/settings/scim/", include("scim.urls")),
     path("w/<slug:workspace_slug>/settings/webhooks/", include("webhooks.urls")),
     path("w/<slug:workspace_slug>/settings/join-domains/", include("workspaces.joining.urls_domains")),
-    path("w/<slug:workspace_slug>/settings/sso/connections/", include("sso.urls_settings")),
+    path("w/<slug:workspace_slug>/settings/sso/", include("sso.urls_settings")),
     path("w/<slug:workspace_slug>/settings/", include("workspace_settings.urls")),
     path("w/<slug:workspace_slug>/people/invite/bulk/", include("workspaces.invites.urls_bulk")),
     path("w/<slug:workspace_slug>/people/", include("workspaces.people.urls")),

@@ -10,6 +10,7 @@ class SSOConfig(AppConfig):
 
         from accounts.signals import sign_in_realm
 
+        from . import saml_keys  # noqa: F401 - registers its system check
         from .discovery import send_to_identity_provider
         from .sessions import forget
 

@@ -17,6 +17,10 @@ fetched.
   request this browser started for this connection, and an answer without one is an
   identity-provider-initiated sign-in. Every accepted assertion ID is stored until it expires and
   refused a second time. Then ``services.sso_sign_in``, as for OpenID Connect.
+
+With the deployment's service-provider key pair (``saml_keys``), AuthnRequests are signed and an
+encrypted assertion is decrypted, then held to the same checks (its signature included); without
+it, an encrypted assertion is refused ("saml_encrypted").
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+import xmlsec
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -35,13 +40,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
-from onelogin.saml2.errors import OneLogin_Saml2_ValidationError
+from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
+from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from . import connection_test
 from .models import Connection
 from .oidc import refused
+from .saml_keys import key_pair
 from .saml_services import saml_assertion_use
 from .selectors import saml_connection
 from .services import SignInRefused, sso_sign_in
@@ -115,7 +122,21 @@ def acs_url(request: HttpRequest, connection: Connection) -> str:
     return request.build_absolute_uri(reverse("sso_saml_acs", args=[connection.provider_id]))
 
 
+class _Metadata(OneLogin_Saml2_Metadata):
+    """The toolkit's metadata, naming the certificate for encryption too although the portal takes
+    plain assertions as well (the toolkit names it only when every assertion must be encrypted)."""
+
+    @classmethod
+    def add_x509_key_descriptors(cls, metadata, cert=None, add_encryption=True):
+        return super().add_x509_key_descriptors(metadata, cert, add_encryption=True)
+
+
+class _Settings(OneLogin_Saml2_Settings):
+    metadata_class = _Metadata
+
+
 def toolkit_settings(request: HttpRequest, connection: Connection) -> OneLogin_Saml2_Settings:
+    pair = key_pair()
     data = {
         "strict": True,
         "debug": False,
@@ -126,6 +147,10 @@ def toolkit_settings(request: HttpRequest, connection: Connection) -> OneLogin_S
                 "binding": OneLogin_Saml2_Constants.BINDING_HTTP_POST,
             },
             "NameIDFormat": OneLogin_Saml2_Constants.NAMEID_EMAIL_ADDRESS,
+            # The deployment's key pair, if any: the metadata then names its certificate for
+            # signing and encryption, and the toolkit signs requests and decrypts assertions.
+            "x509cert": pair.certificate if pair else "",
+            "privateKey": pair.private_key if pair else "",
         },
         "idp": {
             "entityId": connection.idp_entity_id,
@@ -143,11 +168,14 @@ def toolkit_settings(request: HttpRequest, connection: Connection) -> OneLogin_S
             "requestedAuthnContext": False,
             "rejectDeprecatedAlgorithm": True,
             "signMetadata": False,
-            "authnRequestsSigned": False,
+            "authnRequestsSigned": pair is not None,
+            "wantAssertionsEncrypted": False,  # plain or encrypted; signed either way
+            "signatureAlgorithm": OneLogin_Saml2_Constants.RSA_SHA256,
+            "digestAlgorithm": OneLogin_Saml2_Constants.SHA256,
             "allowSingleLabelDomains": True,  # the portal's own host may be e.g. "localhost"
         },
     }
-    return OneLogin_Saml2_Settings(data, sp_validation_only=True)
+    return _Settings(data, sp_validation_only=True)
 
 
 def _request_data(request: HttpRequest, connection: Connection) -> dict:
@@ -173,7 +201,7 @@ def start(
     ``test`` and ``relay``: a connection test's mark, kept with the pending request in the session,
     and the RelayState that lets the ACS hold a disabled connection's answer (``connection_test``)."""
     auth = OneLogin_Saml2_Auth(_request_data(request, connection), old_settings=toolkit_settings(request, connection))
-    url = auth.login(return_to=relay or None, name_id_value_req=None)
+    url = auth.login(return_to=relay or None, name_id_value_req=None)  # signed (Signature, SigAlg) when there is a key pair
     pending = [
         entry
         for entry in request.session.get(SESSION_KEY, [])
@@ -288,6 +316,15 @@ def _consume(request: HttpRequest, connection: Connection, encoded: str):
     try:
         response = OneLogin_Saml2_Response(saml_settings, encoded)
         in_response_to = response.document.get("InResponseTo")
+    except OneLogin_Saml2_Error as exc:
+        if exc.code == OneLogin_Saml2_Error.PRIVATE_KEY_NOT_FOUND:  # an encrypted assertion, no key pair
+            logger.info("SAML response refused: encrypted, and no service-provider key is configured")
+            return refused(request, connection, "saml_encrypted")
+        logger.info("SAML response refused: %s", type(exc).__name__)
+        return refused(request, connection, "saml_response")
+    except xmlsec.Error as exc:  # encrypted to another key, or damaged
+        logger.info("SAML response refused: %s", type(exc).__name__)
+        return refused(request, connection, "saml_decryption")
     except Exception as exc:  # not base64, not XML: the toolkit raises whatever the parser raised
         logger.info("SAML response refused: %s", type(exc).__name__)
         return refused(request, connection, "saml_response")
@@ -371,7 +408,8 @@ def _test_report(connection: Connection, response: OneLogin_Saml2_Response, clai
 
 @login_not_required
 def metadata(request: HttpRequest, provider_id: str):
-    """The service provider's metadata for the identity provider (entity ID, ACS URL)."""
+    """The service provider's metadata for the identity provider (entity ID, ACS URL; with a key
+    pair, its certificate for signing and encryption and AuthnRequestsSigned="true")."""
     connection = saml_connection(provider_id)
     if connection is None:
         raise Http404

@@ -64,6 +64,8 @@ REFUSALS = {
     "saml_replay": "the SAML assertion was already used (replay)",
     # A connection test (sso/connection_test.py) whose mark was missing, expired or another person's.
     "test_expired": "the connection test was not started by this person in this browser, or has expired",
+    "saml_encrypted": "the SAML assertion was encrypted, and this portal has no service-provider key to read it",
+    "saml_decryption": "the encrypted SAML assertion could not be decrypted with the portal's service-provider key",
 }
 
 

@@ -24,7 +24,7 @@ from . import connection_test, oidc, saml
 from .forms import ConnectionForm, GroupMappingForm, SamlConnectionForm
 from .models import Connection
 from .saml_services import saml_connection_add, saml_connection_update
-from .selectors import connection_in
+from .selectors import connection_in, connections_of, sso_required
 from .services import (
     connection_add,
     connection_mapping_set,
@@ -42,6 +42,18 @@ def redirect_uri(request, connection: Connection) -> str:
     return request.build_absolute_uri(reverse("openid_connect_callback", args=[connection.provider_id]))
 
 
+class IndexView(WorkspaceMixin, TemplateView):
+    """The single sign-on page: the workspace's connections and whether single sign-on is required."""
+
+    required_capability = "manage_sso"
+    template_name = "sso/index.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            sso_connections=connections_of(self.workspace), sso_required=sso_required(self.workspace), **kwargs
+        )
+
+
 class ConnectionMixin(WorkspaceMixin):
     required_capability = "manage_sso"
 
@@ -50,7 +62,7 @@ class ConnectionMixin(WorkspaceMixin):
         return connection_in(self.workspace, self.kwargs["pk"])
 
     def done_url(self) -> str:
-        return reverse("settings:sso", args=[self.workspace.slug])
+        return reverse("sso:index", args=[self.workspace.slug])
 
 
 class ConnectionAddView(ConnectionMixin, FormView):
@@ -183,7 +195,7 @@ class RequirementView(WorkspaceMixin, WorkspaceActionView):
             messages.success(request, "Single sign-on is no longer required.")
 
     def done_url(self) -> str:
-        return reverse("settings:sso", args=[self.workspace.slug])
+        return reverse("sso:index", args=[self.workspace.slug])
 
 
 class ConnectionMappingView(ConnectionMixin, FormView):

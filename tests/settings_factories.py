@@ -6,7 +6,6 @@ from workspace_settings.services import (
     integration_save,
     ip_rules_add,
     policy_update,
-    sso_save,
     user_attribute_set,
 )
 
@@ -47,4 +46,3 @@ def make_settings(workspace, actor=None) -> None:
     integration_save(actor=actor, workspace=workspace, key="hubspot", enabled=True, settings={"portal_id": "4815162"})
     user_attribute_set(actor=actor, workspace=workspace, key="email", enabled=True)
     policy_update(actor=actor, workspace=workspace, **POLICY)
-    sso_save(actor=actor, workspace=workspace, **SSO)

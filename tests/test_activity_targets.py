@@ -11,7 +11,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from audit.wording import TARGET_WORDS, target_label, target_type_label
+from audit.wording import RETIRED_TARGET_WORDS, TARGET_WORDS, target_label, target_type_label
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import UserFactory, add_member, make_site
@@ -93,6 +93,9 @@ def test_every_model_that_can_be_a_target_has_words():
     for target_type in TARGET_WORDS:
         assert target_type in models, f"{target_type} is not a model any more"
         assert "_" not in TARGET_WORDS[target_type]
+    for target_type in RETIRED_TARGET_WORDS:  # past events of removed models still read
+        assert target_type not in models and target_type not in TARGET_WORDS
+        assert target_type_label(target_type) == RETIRED_TARGET_WORDS[target_type]
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ from sso import services as sso
 from tests.dns_server import serving
 from tests.factories import PASSWORD, UserFactory, add_member, make_experience, make_site, make_team, make_workspace
 from tests.passkey_factories import SoftPasskey, add_passkey, registration_options
-from tests.settings_factories import CERTIFICATE, POLICY, SSO
+from tests.settings_factories import POLICY
 from tests.twofactor_factories import code_for, enable_two_factor
 from twofactor import services as two_factor
 from webhooks import delivery as webhook_delivery
@@ -1052,29 +1052,6 @@ def test_policy_update(w):
     assert_one(events, "policy.update", actor=w.owner, target=policy, workspace=w.workspace)
     with nothing_recorded():
         ws_settings.policy_update(actor=w.owner, workspace=w.workspace, **POLICY)
-
-
-@covers(ws_settings.sso_save)
-def test_sso_save(w):
-    with recorded() as events:
-        config = ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
-    assert_one(events, "sso.update", actor=w.owner, target=config, workspace=w.workspace)
-    with nothing_recorded():
-        ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
-    with nothing_recorded(RuleViolation):
-        ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **{**SSO, "sso_url": "http://plain.test"})
-    assert CERTIFICATE
-
-
-@covers(ws_settings.sso_remove)
-def test_sso_remove(w):
-    config = ws_settings.sso_save(actor=w.owner, workspace=w.workspace, **SSO)
-    target = ref(config)
-    with recorded() as events:
-        ws_settings.sso_remove(actor=w.owner, workspace=w.workspace)
-    assert_one(events, "sso.remove", actor=w.owner, target=target, workspace=w.workspace)
-    with nothing_recorded():
-        ws_settings.sso_remove(actor=w.owner, workspace=w.workspace)
 
 
 # --- single sign-on connections and sign-ins --------------------------------------------------------

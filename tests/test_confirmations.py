@@ -27,10 +27,8 @@ from scim.tokens import scim_token_create
 from sso.models import Connection
 from sso.services import connection_add
 from tests.factories import UserFactory, add_member, make_experience, make_site, make_team
-from tests.settings_factories import SSO
 from webhooks.services import endpoint_add
-from workspace_settings.models import SSOConfiguration
-from workspace_settings.services import ip_rules_add, sso_save
+from workspace_settings.services import ip_rules_add
 from workspaces.experiences.services import collaborator_add, experience_publish
 from workspaces.invites.services import invite_create
 from workspaces.joining.services import join_domain_add
@@ -250,16 +248,6 @@ def _deletion_request(workspace, owner):
     )
 
 
-def _sso_remove(workspace, owner):
-    sso_save(actor=None, workspace=workspace, **SSO)
-    return Control(
-        _url("settings:sso_remove", workspace.slug),
-        {},
-        lambda: not SSOConfiguration.objects.filter(workspace=workspace).exists(),
-        "Remove the single sign-on configuration?",
-    )
-
-
 def _sso_connection_remove(workspace, owner):
     domain = join_domain_add(actor=owner, workspace=workspace, domain="acme.test", role=builtin_role(catalog.VIEWER))
     connection = connection_add(
@@ -437,7 +425,6 @@ CONTROLS = {
     "remove collaborator": _collaborator_remove,
     "paid plan change": _plan_upgrade,
     "data deletion request": _deletion_request,
-    "remove single sign-on": _sso_remove,
     "remove single sign-on connection": _sso_connection_remove,
     "unpublish experience": _unpublish,
     "decline join request": _join_request_decline,

@@ -12,12 +12,11 @@ from tests.settings_factories import make_settings
 from workspace_settings.models import (
     IntegrationSetting,
     IPBlockRule,
-    SSOConfiguration,
     UserAttributeSetting,
     WorkspacePolicy,
 )
 
-MODELS = [IPBlockRule, IntegrationSetting, UserAttributeSetting, WorkspacePolicy, SSOConfiguration]
+MODELS = [IPBlockRule, IntegrationSetting, UserAttributeSetting, WorkspacePolicy]
 
 
 def admin_url(model, view="changelist", *args) -> str:
@@ -62,9 +61,9 @@ def test_removing_an_ip_rule_in_the_admin_goes_through_the_service(staff_client,
 
 def test_settings_other_models_cannot_be_deleted_in_the_admin(staff_client, workspace, owner):
     make_settings(workspace, owner)
-    config = SSOConfiguration.objects.get()
-    assert staff_client.post(admin_url(SSOConfiguration, "delete", config.pk), {"post": "yes"}).status_code == 403
-    assert SSOConfiguration.objects.exists()
+    policy = WorkspacePolicy.objects.get()
+    assert staff_client.post(admin_url(WorkspacePolicy, "delete", policy.pk), {"post": "yes"}).status_code == 403
+    assert WorkspacePolicy.objects.exists()
 
 
 @pytest.mark.parametrize("size", [5, 300])

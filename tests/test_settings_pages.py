@@ -23,7 +23,7 @@ PAGES = [
     ("settings:integration", ["google_analytics"], "manage_integrations"),
     ("settings:user_attributes", [], "manage_user_attributes"),
     ("settings:policies", [], "manage_policies"),
-    ("settings:sso", [], "manage_sso"),
+    ("sso:index", [], "manage_sso"),
     ("settings:session_capture", [], None),
 ]
 ROLES = {spec.key: spec for spec in catalog.BUILTIN_WORKSPACE_ROLES}
@@ -94,9 +94,10 @@ def test_owner_sees_every_card(client, workspace, owner):
     page = client.get(reverse("settings:index", args=[workspace.slug])).content.decode()
     links = card_links(page, workspace)
     assert links == expected_links(workspace, set(ROLES[catalog.OWNER].capabilities) | {"manage_session_capture"})
-    for name in ("details", "ip_blocking", "integrations", "user_attributes", "policies", "session_capture", "sso"):
+    for name in ("details", "ip_blocking", "integrations", "user_attributes", "policies", "session_capture"):
         assert reverse(f"settings:{name}", args=[workspace.slug]) in links
     assert reverse("access_keys:list", args=[workspace.slug]) in links
+    assert reverse("sso:index", args=[workspace.slug]) in links
 
 
 def test_admin_sees_every_card_but_sso_and_billing(client, workspace):
@@ -104,7 +105,7 @@ def test_admin_sees_every_card_but_sso_and_billing(client, workspace):
     page = client.get(reverse("settings:index", args=[workspace.slug])).content.decode()
     links = card_links(page, workspace)
     assert links == expected_links(workspace, set(ROLES[catalog.ADMIN].capabilities) | {"manage_session_capture"})
-    assert reverse("settings:sso", args=[workspace.slug]) not in links
+    assert reverse("sso:index", args=[workspace.slug]) not in links
     assert reverse("settings:ip_blocking", args=[workspace.slug]) in links
 
 

@@ -9,10 +9,9 @@ from django.urls import reverse
 from permissions import catalog
 from permissions.roles import builtin_role
 from tests.factories import add_member, make_site
-from tests.settings_factories import SSO
 from workspace_settings import attributes, integrations
 from workspace_settings.models import IntegrationSetting, UserAttributeSetting
-from workspace_settings.services import policy_update, sso_save
+from workspace_settings.services import policy_update
 from workspaces.sites.services import site_grant_set
 
 # session, user, membership with its workspace, workspace permissions
@@ -90,12 +89,10 @@ def test_single_form_pages(client, workspace, owner, django_assert_num_queries, 
             require_cookie_consent=True,
             mask_text_input=False,
         )
-        sso_save(actor=owner, workspace=workspace, **SSO)
     client.force_login(owner)
     for name, args, extra in [
         ("details", [], 0),
         ("policies", [], 1),
-        ("sso", [], 3),  # the stored SAML details, the connections with their domains, required SSO
         ("integration", ["google_analytics"], 1),
     ]:
         with django_assert_num_queries(BASE + extra):

@@ -1,4 +1,4 @@
-"""Details, integrations, user attributes, policies and the SSO configuration: each write checks
+"""Details, integrations, user attributes and policies: each write checks
 its capability, refuses bad input with a message and writes nothing, writes one audit event per
 change and none for a change that changes nothing; the pages call the same services."""
 
@@ -12,14 +12,11 @@ from audit.models import AuditEvent
 from kernel.errors import RuleViolation
 from permissions import catalog
 from tests.factories import add_member
-from tests.settings_factories import CERTIFICATE, FINGERPRINT, SSO
-from workspace_settings.models import IntegrationSetting, SSOConfiguration, UserAttributeSetting, WorkspacePolicy
+from workspace_settings.models import IntegrationSetting, UserAttributeSetting, WorkspacePolicy
 from workspace_settings.selectors import attribute_rows, policy_of
 from workspace_settings.services import (
     integration_save,
     policy_update,
-    sso_remove,
-    sso_save,
     user_attribute_set,
 )
 
@@ -270,83 +267,3 @@ def test_policies_refused_without_the_capability(client, workspace, role):
     client.force_login(person)
     assert client.post(url(workspace, "policies"), {"retention_days": "30"}).status_code == 403
     assert not WorkspacePolicy.objects.exists()
-
-
-# --- SSO configuration ---------------------------------------------------------------------------
-
-
-def test_sso_configuration_is_stored_and_audited_by_fingerprint(workspace, owner):
-    config = sso_save(actor=owner, workspace=workspace, **{**SSO, "certificate": "  \n" + CERTIFICATE + "\n"})
-    assert config.fingerprint == FINGERPRINT
-    assert config.certificate == CERTIFICATE
-    (event,) = events("sso.update")
-    assert event.before is None
-    assert event.after == {
-        "entity_id": SSO["entity_id"],
-        "sso_url": SSO["sso_url"],
-        "certificate_sha256": FINGERPRINT,
-    }
-    sso_save(actor=owner, workspace=workspace, **SSO)  # unchanged
-    assert events("sso.update").count() == 1
-    sso_save(actor=owner, workspace=workspace, **{**SSO, "sso_url": "https://idp.example.com/sso2"})
-    assert events("sso.update").count() == 2
-
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"entity_id": " "}, "Enter the identity provider's entity ID (at most 255 characters)."),
-        (
-            {"sso_url": "http://idp.example.com/sso"},
-            "Enter the single sign-on URL, starting with https:// (at most 500 characters).",
-        ),
-        ({"certificate": "hello"}, "Paste one certificate in PEM form"),
-        ({"certificate": CERTIFICATE + CERTIFICATE}, "Paste one certificate in PEM form"),
-        ({"certificate": CERTIFICATE.replace("MIIB", "MI!B")}, "The certificate is not valid base64"),
-        ({"certificate": CERTIFICATE.replace("6iCEyzFo9sMDrI/4Lg==", "")}, "The certificate is incomplete"),
-    ],
-)
-def test_bad_sso_configuration_is_refused_and_nothing_stored(workspace, owner, changes, message):
-    with pytest.raises(RuleViolation) as exc:
-        sso_save(actor=owner, workspace=workspace, **{**SSO, **changes})
-    assert exc.value.messages[0].startswith(message)
-    assert not SSOConfiguration.objects.exists() and not events("sso.update").exists()
-
-
-def test_sso_remove(workspace, owner):
-    sso_save(actor=owner, workspace=workspace, **SSO)
-    sso_remove(actor=owner, workspace=workspace)
-    sso_remove(actor=owner, workspace=workspace)  # nothing left: nothing recorded
-    assert not SSOConfiguration.objects.exists()
-    (event,) = events("sso.remove")
-    assert event.before["certificate_sha256"] == FINGERPRINT
-
-
-def test_sso_page_saves_shows_and_removes(client, workspace, owner):
-    client.force_login(owner)
-    page = client.get(url(workspace, "sso")).content.decode()
-    assert "does not itself sign people in" in page and "No single sign-on configuration is stored." in page
-    response = client.post(url(workspace, "sso"), SSO, follow=True)
-    page = response.content.decode()
-    assert "The single sign-on configuration is saved." in page and FINGERPRINT in page
-    response = client.post(url(workspace, "sso"), {**SSO, "certificate": "nope"})
-    assert response.status_code == 200 and "Paste one certificate in PEM form" in response.content.decode()
-    assert events("sso.update").count() == 1
-    response = client.post(url(workspace, "sso_remove"), {"confirm": "yes"}, follow=True)
-    assert "The single sign-on configuration is removed." in response.content.decode()
-    assert not SSOConfiguration.objects.exists()
-
-
-@pytest.mark.parametrize("role", [catalog.ADMIN, catalog.MEMBER, catalog.VIEWER, catalog.BILLING_ADMIN])
-def test_sso_is_for_owners_only(client, workspace, owner, role):
-    sso_save(actor=owner, workspace=workspace, **SSO)
-    person = add_member(workspace, role).user
-    with pytest.raises(PermissionDenied):
-        sso_save(actor=person, workspace=workspace, **{**SSO, "entity_id": "mine"})
-    with pytest.raises(PermissionDenied):
-        sso_remove(actor=person, workspace=workspace)
-    client.force_login(person)
-    assert client.post(url(workspace, "sso"), {**SSO, "entity_id": "mine"}).status_code == 403
-    assert client.post(url(workspace, "sso_remove"), {"confirm": "yes"}).status_code == 403
-    assert SSOConfiguration.objects.get().entity_id == SSO["entity_id"]
-    assert events("sso.update").count() == 1 and not events("sso.remove").exists()

@@ -147,7 +147,7 @@ def test_disable_and_remove_audited(owner, workspace, domain):
 
 def test_pages_add_edit_disable_remove(client, owner, workspace, domain):
     client.force_login(owner)
-    page = client.get(reverse("settings:sso", args=[workspace.slug]))
+    page = client.get(reverse("sso:index", args=[workspace.slug]))
     assert page.status_code == 200 and b"OpenID Connect" in page.content
     form = client.get(reverse("sso:add", args=[workspace.slug]))
     assert form.status_code == 200 and b"acme.test" in form.content
@@ -169,7 +169,7 @@ def test_pages_add_edit_disable_remove(client, owner, workspace, domain):
     assert edit.status_code == 200
     assert f"/sso/oidc/c{connection.pk}/login/callback/".encode() in edit.content  # ready to copy
     assert SECRET.encode() not in edit.content
-    assert SECRET.encode() not in client.get(reverse("settings:sso", args=[workspace.slug])).content
+    assert SECRET.encode() not in client.get(reverse("sso:index", args=[workspace.slug])).content
     client.post(reverse("sso:enabled", args=[workspace.slug, connection.pk]), {"enabled": "off"})
     connection.refresh_from_db()
     assert not connection.enabled

@@ -131,7 +131,7 @@ def test_settings_page_toggle(acme):
     owner, workspace, _ = acme
     client = password_client(owner)
     url = reverse("sso:required", args=[workspace.slug])
-    page = client.get(reverse("settings:sso", args=[workspace.slug]))
+    page = client.get(reverse("sso:index", args=[workspace.slug]))
     assert page.status_code == 200 and "Require single sign-on" in page.content.decode()
     assert client.post(url, {"required": "on"}).status_code == 302
     assert AuditEvent.objects.filter(action="sso.required", actor=owner).count() == 1

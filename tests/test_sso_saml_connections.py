@@ -193,7 +193,7 @@ def test_update_keeps_or_replaces_the_metadata_audited(owner, workspace, domain)
 
 def test_pages_add_show_sp_values_and_metadata(client, owner, workspace, domain):
     client.force_login(owner)
-    page = client.get(reverse("settings:sso", args=[workspace.slug]))
+    page = client.get(reverse("sso:index", args=[workspace.slug]))
     assert reverse("sso:add_saml", args=[workspace.slug]).encode() in page.content
     response = client.post(
         reverse("sso:add_saml", args=[workspace.slug]),
@@ -212,7 +212,7 @@ def test_pages_add_show_sp_values_and_metadata(client, owner, workspace, domain)
     assert f"http://testserver/sso/saml/c{connection.pk}/metadata/" in content  # entity ID
     assert f"http://testserver/sso/saml/c{connection.pk}/acs/" in content  # ACS URL
     assert "https://idp.acme.test/saml" in content and CERT not in content
-    listing = client.get(reverse("settings:sso", args=[workspace.slug])).content.decode()
+    listing = client.get(reverse("sso:index", args=[workspace.slug])).content.decode()
     assert "SAML 2.0" in listing and "https://idp.acme.test/saml" in listing
     download = client.get(reverse("sso_saml_metadata", args=[connection.provider_id]), {"download": "1"})
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]

@@ -8,11 +8,10 @@ through ``ip_rule_remove`` as the system, so it is audited like any other remova
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db import models
 
 from kernel.admin import ReadOnlyAdmin, ServiceAdmin
 
-from .models import IntegrationSetting, IPBlockRule, SSOConfiguration, UserAttributeSetting, WorkspacePolicy
+from .models import IntegrationSetting, IPBlockRule, UserAttributeSetting, WorkspacePolicy
 from .services import ip_rule_remove
 
 
@@ -63,11 +62,3 @@ class WorkspacePolicyAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("workspace",)
     search_fields = ("workspace__name", "workspace__slug")
-
-
-@admin.register(SSOConfiguration)
-class SSOConfigurationAdmin(ReadOnlyAdmin):
-    list_display = ("workspace", "entity_id", "sso_url", "fingerprint", "updated_by", "updated_at")
-    list_select_related = ("workspace", "updated_by")
-    search_fields = ("entity_id", "workspace__name", "workspace__slug")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

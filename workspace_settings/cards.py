@@ -64,9 +64,9 @@ CARDS: tuple[Card, ...] = (
     ),
     Card(
         "manage_sso",
-        "settings:sso",
+        "sso:index",
         "Single sign-on",
-        "Sign-in through your OpenID Connect identity provider; the SAML configuration.",
+        "Sign-in through your identity provider: OpenID Connect and SAML 2.0 connections.",
     ),
     Card(
         "manage_sso",

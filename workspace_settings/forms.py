@@ -6,11 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from kernel.errors import RuleViolation
-
-from .certificates import read_certificate
 from .integrations import Integration, clean_settings
-from .models import SSOConfiguration, WorkspacePolicy
+from .models import WorkspacePolicy
 from .networks import MAX_LINES
 
 
@@ -69,36 +66,3 @@ class PolicyForm(forms.ModelForm):
     class Meta:
         model = WorkspacePolicy
         fields = WorkspacePolicy.POLICY_FIELDS
-
-
-class SSOForm(forms.ModelForm):
-    """Only reads and checks the input; ``sso_save`` saves it."""
-
-    sso_url = forms.URLField(
-        label="Single sign-on URL",
-        max_length=500,
-        assume_scheme="https",
-        help_text="Where the platform sends people to sign in; https only.",
-    )
-
-    class Meta:
-        model = SSOConfiguration
-        fields = ("entity_id", "sso_url", "certificate")
-        widgets = {"certificate": forms.Textarea(attrs={"rows": 8, "spellcheck": "false"})}
-        help_texts = {
-            "entity_id": "The identity provider's issuer, e.g. https://idp.example.com/saml/metadata.",
-            "certificate": "The identity provider's X.509 signing certificate, BEGIN and END lines included.",
-        }
-
-    def clean_sso_url(self):
-        url = self.cleaned_data["sso_url"]
-        if not url.startswith("https://"):
-            raise ValidationError("The single sign-on URL must start with https://.")
-        return url
-
-    def clean_certificate(self):
-        try:
-            read_certificate(self.cleaned_data["certificate"])
-        except RuleViolation as exc:
-            raise ValidationError(exc.messages) from None
-        return self.cleaned_data["certificate"]

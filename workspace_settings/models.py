@@ -1,5 +1,5 @@
-"""Workspace settings: IP blocking, integrations, user attributes, data-collection policies, and the
-stored single sign-on configuration.
+"""Workspace settings: IP blocking, integrations, user attributes and data-collection policies.
+(Single sign-on is the ``sso`` app's.)
 
 Rows are written only through ``workspace_settings.services`` (capability check, one audit event
 per change). A setting without a row has its default: the catalogues in ``integrations`` and
@@ -122,30 +122,3 @@ class WorkspacePolicy(models.Model):
 
     def state(self) -> dict:
         return {name: getattr(self, name) for name in self.POLICY_FIELDS}
-
-
-class SSOConfiguration(models.Model):
-    """A SAML identity provider's details, stored for the platform's sign-in service.
-
-    The portal keeps and audits this configuration; it does not itself sign anyone in with SSO.
-    """
-
-    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="sso_configuration")
-    entity_id = models.CharField("identity provider entity ID", max_length=255)
-    sso_url = models.URLField("single sign-on URL", max_length=500)
-    certificate = models.TextField("signing certificate (PEM)")
-    fingerprint = models.CharField("certificate SHA-256 fingerprint", max_length=95)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = "SSO configuration"
-
-    def __str__(self):
-        return f"SAML: {self.entity_id}"
-
-    def state(self) -> dict:
-        # The fingerprint stands for the certificate in the audit log: shorter, and still exact.
-        return {"entity_id": self.entity_id, "sso_url": self.sso_url, "certificate_sha256": self.fingerprint}

@@ -12,7 +12,7 @@ from permissions.policy import Access
 from workspaces.models import Site, Workspace
 
 from . import attributes, integrations
-from .models import IntegrationSetting, IPBlockRule, SSOConfiguration, UserAttributeSetting, WorkspacePolicy
+from .models import IntegrationSetting, IPBlockRule, UserAttributeSetting, WorkspacePolicy
 from .networks import sort_key
 
 
@@ -98,10 +98,6 @@ def attributes_for_platform(workspace: Workspace) -> list[dict]:
 def policy_of(workspace: Workspace) -> WorkspacePolicy:
     """The workspace's policies; the defaults (unsaved) until someone changes them."""
     return WorkspacePolicy.objects.filter(workspace=workspace).first() or WorkspacePolicy(workspace=workspace)
-
-
-def sso_of(workspace: Workspace) -> SSOConfiguration | None:
-    return SSOConfiguration.objects.filter(workspace=workspace).select_related("updated_by").first()
 
 
 def session_capture_sites(access: Access, workspace: Workspace) -> QuerySet[Site]:

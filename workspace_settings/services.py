@@ -10,7 +10,6 @@ saving the same setting at once are applied one after the other.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,12 +20,10 @@ from permissions.policy import require
 from workspaces.models import Workspace
 
 from . import attributes, integrations
-from .certificates import read_certificate
 from .models import (
     RETENTION_CHOICES,
     IntegrationSetting,
     IPBlockRule,
-    SSOConfiguration,
     UserAttributeSetting,
     WorkspacePolicy,
 )
@@ -192,58 +189,3 @@ def policy_update(
         after={name: wanted[name] for name in changed},
     )
     return policy
-
-
-# --- single sign-on configuration ------------------------------------------------------------------
-
-HTTPS_URL = URLValidator(schemes=["https"])
-
-
-def _is_https_url(url: str) -> bool:
-    try:
-        HTTPS_URL(url)
-    except ValidationError:
-        return False
-    return len(url) <= 500
-
-
-@transaction.atomic
-def sso_save(*, actor, workspace: Workspace, entity_id: str, sso_url: str, certificate: str) -> SSOConfiguration:
-    """Store the identity provider's SAML details for the platform's sign-in service."""
-    require(actor, "manage_sso", workspace)
-    entity_id, sso_url = (entity_id or "").strip(), (sso_url or "").strip()
-    problems = []
-    if not entity_id or len(entity_id) > 255:
-        problems.append("Enter the identity provider's entity ID (at most 255 characters).")
-    if not _is_https_url(sso_url):
-        problems.append("Enter the single sign-on URL, starting with https:// (at most 500 characters).")
-    try:
-        pem, fingerprint = read_certificate(certificate)
-    except RuleViolation as exc:
-        problems.extend(exc.messages)
-    if problems:
-        raise RuleViolation(problems)
-    lock_workspace(workspace)
-    config = SSOConfiguration.objects.filter(workspace=workspace).first()
-    before = config.state() if config is not None else None
-    if config is None:
-        config = SSOConfiguration(workspace=workspace)
-    config.entity_id, config.sso_url, config.certificate, config.fingerprint = entity_id, sso_url, pem, fingerprint
-    if config.state() == before:
-        return config
-    config.updated_by, config.updated_at = actor, timezone.now()
-    config.save()
-    record(action="sso.update", actor=actor, workspace=workspace, target=config, before=before, after=config.state())
-    return config
-
-
-@transaction.atomic
-def sso_remove(*, actor, workspace: Workspace) -> None:
-    """Forget the stored configuration; nothing to forget changes nothing."""
-    require(actor, "manage_sso", workspace)
-    lock_workspace(workspace)
-    config = SSOConfiguration.objects.filter(workspace=workspace).first()
-    if config is None:
-        return
-    record(action="sso.remove", actor=actor, workspace=workspace, target=config, before=config.state())
-    config.delete()

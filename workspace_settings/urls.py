@@ -20,6 +20,4 @@ urlpatterns = [
     path("policies/", views.PolicyView.as_view(), name="policies"),
     path("session-capture/", views.SessionCaptureView.as_view(), name="session_capture"),
     path("session-capture/<slug:site_slug>/", views.SessionCaptureSetView.as_view(), name="session_capture_set"),
-    path("sso/", views.SSOView.as_view(), name="sso"),
-    path("sso/remove/", views.SSORemoveView.as_view(), name="sso_remove"),
 ]

@@ -20,7 +20,6 @@ from kernel.confirm import Confirmation, ConfirmMixin
 from kernel.errors import RuleViolation
 from kernel.views import WorkspaceMixin
 from permissions import catalog
-from sso import selectors as sso_selectors
 from workspaces.overview.forms import WorkspaceForm
 from workspaces.overview.services import workspace_update
 from workspaces.selectors import site_in
@@ -28,14 +27,12 @@ from workspaces.sites.services import site_set_session_capture
 
 from . import attributes, integrations, selectors
 from .cards import cards_for
-from .forms import IntegrationForm, IPBlockForm, OnOffForm, PolicyForm, SSOForm
+from .forms import IntegrationForm, IPBlockForm, OnOffForm, PolicyForm
 from .services import (
     integration_save,
     ip_rule_remove,
     ip_rules_add,
     policy_update,
-    sso_remove,
-    sso_save,
     user_attribute_set,
 )
 
@@ -262,58 +259,3 @@ class SessionCaptureSetView(WorkspaceMixin, View):
             state = "on" if form.turn_on else "off"
             messages.success(request, f"Session capture is {state} for “{site.name}”.")
         return redirect("settings:session_capture", self.workspace.slug)
-
-
-# --- single sign-on configuration ------------------------------------------------------------------
-
-
-class SSOView(WorkspaceMixin, FormView):
-    """The identity provider's SAML details, stored for the platform's sign-in service."""
-
-    required_capability = "manage_sso"
-    template_name = "workspace_settings/sso.html"
-    form_class = SSOForm
-
-    @cached_property
-    def config(self):
-        return selectors.sso_of(self.workspace)
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.config}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            config=self.config,
-            sso_connections=sso_selectors.connections_of(self.workspace),
-            sso_required=sso_selectors.sso_required(self.workspace),
-            **kwargs,
-        )
-
-    def form_valid(self, form):
-        try:
-            sso_save(actor=self.request.user, workspace=self.workspace, **form.cleaned_data)
-        except RuleViolation as exc:
-            form.add_error(None, exc.messages)
-            return self.form_invalid(form)
-        messages.success(self.request, "The single sign-on configuration is saved.")
-        return redirect("settings:sso", self.workspace.slug)
-
-
-class SSORemoveView(ConfirmMixin, WorkspaceMixin, ContextMixin, View):
-    required_capability = "manage_sso"
-
-    def confirmation(self) -> Confirmation:
-        return Confirmation(
-            title="Remove the single sign-on configuration?",
-            button="Remove the configuration",
-            cancel_url=reverse("settings:sso", args=[self.workspace.slug]),
-            consequences=[
-                f"The identity provider's settings for {self.workspace} are deleted; setting it up again means "
-                "entering them again, certificate included.",
-            ],
-        )
-
-    def confirmed(self, request, *args, **kwargs):
-        sso_remove(actor=request.user, workspace=self.workspace)
-        messages.success(request, "The single sign-on configuration is removed.")
-        return redirect("settings:sso", self.workspace.slug)

@@ -397,6 +397,10 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # An identity provider's issuer must be an https:// URL; a development or test provider on this
 # machine may be plain http:// when this is on (local and test settings).
 SSO_ALLOW_HTTP_ISSUER = env.bool("SSO_ALLOW_HTTP_ISSUER", default=False)
+# The SAML service provider's key pair (sso/saml_keys.py), each PEM text or a PEM file's path; both
+# or neither. With it AuthnRequests are signed and encrypted assertions read; without, neither.
+SAML_SP_PRIVATE_KEY = env.str("SAML_SP_PRIVATE_KEY", default="")
+SAML_SP_CERTIFICATE = env.str("SAML_SP_CERTIFICATE", default="")
 
 # Webhooks (webhooks/): where and how events are delivered. Private, loopback, link-local and
 # reserved addresses are refused unless WEBHOOKS_ALLOW_PRIVATE_ADDRESSES (development and tests).

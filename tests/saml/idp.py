@@ -4,8 +4,10 @@
 - GET  /sso?SAMLRequest=…&RelayState=…  its own sign-in page (HTTP-Redirect binding): an address
   field; POST /sso answers the AuthnRequest with a signed response, in a page that posts it to
   the ACS the request named (HTTP-POST binding).
-- POST /craft  a JSON body {"case", "acs", "audience", "email", "in_response_to"}: a response
-  crafted for an attack (below), as {"SAMLResponse": base64}. The test posts it to the ACS.
+- POST /craft  a JSON body {"case", "acs", "audience", "email", "in_response_to", "encrypt_for"}: a
+  response crafted for an attack (below), as {"SAMLResponse": base64}; with "encrypt_for" (a
+  service provider's PEM certificate) its assertion is encrypted to it (after signing, as
+  identity providers do). The test posts it to the ACS.
 - GET  /metadata  its metadata (entity ID, single sign-on URL, signing certificate).
 
 Cases: ``honest``, ``unsigned`` (neither response nor assertion signed), ``other_key`` (signed by a
@@ -15,7 +17,8 @@ it), ``two_assertions`` (a forged assertion before the signed one), ``wrong_audi
 the assertion not). Responses are signed at the assertion
 (RSA-SHA256) with xmlsec, through python3-saml's own signing helper.
 
-Run: python tests/saml/idp.py  (ENTITY_ID may name the entity; the key is made at start-up).
+Run: python tests/saml/idp.py  (the key is made at start-up). With ENCRYPT_FOR=<a service
+provider's certificate file, PEM>, its own sign-in page answers with the assertion encrypted to it.
 """
 
 from __future__ import annotations
@@ -104,6 +107,32 @@ def sign(xml: str, key: str = KEY, cert: str = CERT) -> str:
     return signed.decode() if isinstance(signed, bytes) else signed
 
 
+def encrypt(assertion: str, certificate: str) -> str:
+    """``assertion`` as a SAML EncryptedAssertion for the holder of ``certificate`` (PEM): AES-256-CBC,
+    its key wrapped with RSA-OAEP, as Okta, ADFS and Azure send them."""
+    import xmlsec
+
+    root = etree.fromstring(
+        f'<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">{assertion}'
+        "</saml:EncryptedAssertion>".encode()
+    )
+    template = xmlsec.template.encrypted_data_create(
+        root, xmlsec.constants.TransformAes256Cbc, type=xmlsec.constants.TypeEncElement, ns="xenc"
+    )
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.constants.TransformRsaOaep)
+    xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+    manager = xmlsec.KeysManager()
+    manager.add_key(xmlsec.Key.from_memory(certificate.encode(), xmlsec.constants.KeyDataFormatCertPem, None))
+    context = xmlsec.EncryptionContext(manager)
+    context.key = xmlsec.Key.generate(xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession)
+    encrypted = context.encrypt_xml(template, root[0])
+    if encrypted.getparent() is None:
+        root.append(encrypted)
+    return etree.tostring(root).decode()
+
+
 def response_xml(*, issuer, destination, in_response_to, assertions: str) -> str:
     irt = f' InResponseTo="{html.escape(in_response_to)}"' if in_response_to else ""
     return (
@@ -120,7 +149,9 @@ def strip_declaration(xml: str) -> str:
     return xml.split("?>", 1)[1] if xml.startswith("<?xml") else xml
 
 
-def craft(base: str, *, case: str, acs: str, audience: str, email: str, in_response_to: str = "") -> str:
+def craft(
+    base: str, *, case: str, acs: str, audience: str, email: str, in_response_to: str = "", encrypt_for: str = ""
+) -> str:
     issuer = f"{base}/metadata"
     window = {"not_before": when(timedelta(minutes=-2)), "not_on_or_after": when(timedelta(minutes=5))}
     if case == "expired":
@@ -156,6 +187,8 @@ def craft(base: str, *, case: str, acs: str, audience: str, email: str, in_respo
             body = etree.tostring(tree).decode()
     else:
         body = strip_declaration(sign(assertion))
+    if encrypt_for and case != "wrapping" and case != "two_assertions":
+        body = encrypt(body, encrypt_for)
     xml = response_xml(issuer=issuer, destination=recipient, in_response_to=in_response_to, assertions=body)
     if case == "response_signed_only":  # the right key, on the response; the assertion unsigned
         xml = sign(
@@ -244,6 +277,7 @@ class Handler(BaseHTTPRequestHandler):
                 audience=form["audience"],
                 email=form["email"],
                 in_response_to=form.get("in_response_to", ""),
+                encrypt_for=form.get("encrypt_for", ""),
             )
             return self._send(200, json.dumps({"SAMLResponse": encoded}), "application/json")
         if url.path == "/sso":
@@ -254,6 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                 audience=form["audience"],
                 email=form["email"],
                 in_response_to=form["id"],
+                encrypt_for=self.server.encrypt_for,
             )
             relay = form.get("relay_state", "")
             body = (
@@ -270,6 +305,8 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "0"))), Handler)
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    encrypt_for = os.environ.get("ENCRYPT_FOR", "")  # a service provider's certificate file (PEM)
+    server.encrypt_for = open(encrypt_for).read() if encrypt_for else ""  # noqa: SIM115
     print(json.dumps({"base": server.base, "metadata": metadata(server.base)}), flush=True)
     try:
         server.serve_forever()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,11 +22,16 @@ ROOT = HERE.parent.parent
 
 
 @contextmanager
-def saml_idp(program: str = "idp.py"):
+def saml_idp(program: str = "idp.py", env: dict | None = None):
     """Yield {"base", "metadata"} of a running identity provider (``idp.py``, the tests' own, or
-    ``pysaml2_idp.py``, pysaml2's); stop it afterwards."""
+    ``pysaml2_idp.py``, pysaml2's), with ``env`` added to its environment; stop it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, str(HERE / program)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, str(HERE / program)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         line = process.stdout.readline()

@@ -10,6 +10,9 @@ It prints one JSON line, {"base": ..., "metadata": ...} (its own metadata, from 
   signs, in pysaml2's own auto-posting page (HTTP-POST binding) to the ACS the request named.
 
 It signs in anyone who types an address: for tests and a development machine only.
+With WANT_SIGNED_REQUESTS=1 in its environment it refuses an AuthnRequest whose signature does not
+verify with the registered service provider's certificate (pysaml2's own check).
+
 Run: python tests/saml/pysaml2_idp.py  (needs pysaml2 and /usr/bin/xmlsec1)
 """
 
@@ -49,7 +52,9 @@ def make_server(base: str, workdir: Path) -> Server:
                 "idp": {
                     "endpoints": {"single_sign_on_service": [(f"{base}/sso", BINDING_HTTP_REDIRECT)]},
                     "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
-                    "want_authn_requests_signed": False,
+                    # WANT_SIGNED_REQUESTS=1: an AuthnRequest must carry a signature that verifies
+                    # with the signing certificate of the registered service provider's metadata.
+                    "want_authn_requests_signed": os.environ.get("WANT_SIGNED_REQUESTS") == "1",
                     "sign_response": False,
                     "sign_assertion": True,
                     "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None}},
@@ -87,12 +92,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, self.server.metadata, "application/samlmetadata+xml")
         if url.path == "/sso" and "SAMLRequest" in query:
             try:
-                self.server.idp.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+                self.server.idp.parse_authn_request(
+                    query["SAMLRequest"],
+                    BINDING_HTTP_REDIRECT,
+                    relay_state=query.get("RelayState"),
+                    sigalg=query.get("SigAlg"),
+                    signature=query.get("Signature"),
+                )
             except Exception as exc:  # noqa: BLE001
                 return self._send(400, PAGE.format(body=f"<p>Refused: {html.escape(type(exc).__name__)}</p>"))
             hidden = "".join(
                 f'<input type="hidden" name="{k}" value="{html.escape(query.get(k, ""))}">'
-                for k in ("SAMLRequest", "RelayState")
+                for k in ("SAMLRequest", "RelayState", "SigAlg", "Signature")
             )
             body = (
                 f'<form method="post" action="/sso">{hidden}<label for="email">Address</label> '
@@ -109,7 +120,13 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(204, "")
         if url.path == "/sso":
             form = {k: v[0] for k, v in parse_qs(self._body()).items()}
-            request = idp.parse_authn_request(form["SAMLRequest"], BINDING_HTTP_REDIRECT)
+            request = idp.parse_authn_request(
+                form["SAMLRequest"],
+                BINDING_HTTP_REDIRECT,
+                relay_state=form.get("RelayState"),
+                sigalg=form.get("SigAlg"),
+                signature=form.get("Signature"),
+            )
             args = idp.response_args(request.message, [BINDING_HTTP_POST])
             email = form.get("email", "")
             response = idp.create_authn_response(
