@@ -201,7 +201,8 @@ def start(
     ``test`` and ``relay``: a connection test's mark, kept with the pending request in the session,
     and the RelayState that lets the ACS hold a disabled connection's answer (``connection_test``)."""
     auth = OneLogin_Saml2_Auth(_request_data(request, connection), old_settings=toolkit_settings(request, connection))
-    url = auth.login(return_to=relay or None, name_id_value_req=None)  # signed (Signature, SigAlg) when there is a key pair
+    # Signed (Signature, SigAlg) when there is a key pair.
+    url = auth.login(return_to=relay or None, name_id_value_req=None)
     pending = [
         entry
         for entry in request.session.get(SESSION_KEY, [])
