@@ -183,6 +183,8 @@ def user_update(*, token: ScimToken, identity: ScimUser, data: UserData | Callab
     """PUT and PATCH /Users/<id>: the identity's attributes, the account where allowed, and
     ``active`` as membership (made again with the token's role). ``data`` is the new resource, or
     for a PATCH a function of the identity as it is once locked."""
+    if identity.workspace_id != token.workspace_id:
+        raise ScimError(404, "No such user.")  # the token's workspace is the only one it sees
     identity, user = _locked_identity(identity)
     workspace = identity.workspace
     if callable(data):
