@@ -90,7 +90,7 @@ def scim_token_set_role(*, actor, token: ScimToken, role: Role) -> ScimToken:
     keep theirs). Choosing the role it has changes nothing."""
     require(actor, "manage_sso", token.workspace)
     role = _check_role(actor, token.workspace, role)
-    token = ScimToken.objects.select_for_update().select_related("workspace", "role").get(pk=token.pk)
+    token = ScimToken.objects.select_for_update(of=("self",)).select_related("workspace", "role").get(pk=token.pk)
     if token.revoked_at is not None:
         raise RuleViolation("This token is revoked: it provisions nobody any more.")
     if token.role_id == role.pk:
