@@ -72,6 +72,7 @@ ACTION_WORDS = {
     "access_key.create": "Created an access key",
     "access_key.revoke": "Revoked an access key",
     "scim_token.create": "Created a SCIM token",
+    "scim_token.set_role": "Changed the role a SCIM token provisions with",
     "scim_token.revoke": "Revoked a SCIM token",
     "scim_user.create": "Provisioned a user",
     "scim_user.update": "Changed a provisioned user",

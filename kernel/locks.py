@@ -4,6 +4,10 @@ Changes that can take away a workspace's last active owner, or a site owner's me
 see each other's committed result before they decide. They do so by locking rows, always in this
 order (a service skips the levels it does not need, never goes back up one):
 
+0. **a workspace's provisioning** (``lock_provisioning``): every SCIM write of one workspace
+   takes it first, so the identity provider's calls apply one after the other, each reading
+   what the previous committed (two PATCHes of one group, two POSTs of one userName, a
+   deactivation and a group change of one person). No other change takes it;
 1. **accounts** (``accounts_user`` rows), several at once in id order: the people whose account or
    membership the change is about, and the acting owner of a transfer;
 2. **workspaces**, several at once in id order: the workspace(s) whose owners, members or sites
@@ -99,6 +103,25 @@ def lock_invitations(workspace) -> None:
     with connection.cursor() as cursor:
         # The two-int form: (namespace, workspace id folded into 31 bits; a collision only serialises more).
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INVITATIONS_LOCK, workspace_id & 0x7FFFFFFF])
+
+
+PROVISIONING_LOCK = 0x73636D  # the namespace of lock_provisioning's advisory locks ("scm")
+
+
+def lock_provisioning(workspace) -> None:
+    """Serialise the SCIM writes of one workspace (level 0 of the order: before any account).
+
+    An advisory lock for the transaction, not the workspace row, which belongs to level 2: a SCIM
+    call goes on to lock accounts and the workspace through the services it uses, in order.
+    Re-entrant within the transaction; on SQLite a no-op (its writers serialise anyway).
+    """
+    _in_transaction()
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROVISIONING_LOCK, workspace_id & 0x7FFFFFFF])
 
 
 MEMBER_COUNT_LOCK = 0x6D656D  # the namespace of lock_member_count's advisory locks ("mem")

@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from scim.models import ScimToken
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
 from . import catalog
@@ -59,6 +60,8 @@ def role_usage(role: Role) -> dict[str, int]:
         "site grants": SiteGrant.objects.filter(role=role).count(),
         "invites": Invite.objects.filter(role=role).count() + InviteSiteGrant.objects.filter(role=role).count(),
         "join domains": JoinDomain.objects.filter(role=role).count(),
+        # A revoked token provisions nobody: its role may go (the token then forgets it).
+        "SCIM tokens": ScimToken.objects.filter(role=role, revoked_at__isnull=True).count(),
     }
     return {what: n for what, n in counts.items() if n}
 

@@ -150,7 +150,7 @@ def search(request, workspace, resource=None):
 def users(request, workspace):
     base = _base(request)
     if request.method == "POST":
-        identity = services.user_provision(workspace=workspace, data=user_data(_body(request)))
+        identity = services.user_provision(token=request.scim_token, data=user_data(_body(request)))
         resource = resources.user_resource(identity, base)
         return _json(resource, 201, Location=resource["meta"]["location"])
     start, count = paging(request.GET)
@@ -181,16 +181,21 @@ def user(request, workspace, scim_id):
         services.user_delete(identity=identity)
         return HttpResponse(status=204)
     if request.method == "PUT":
-        identity = services.user_update(identity=identity, data=user_data(_body(request)))
+        identity = services.user_update(token=request.scim_token, identity=identity, data=user_data(_body(request)))
     elif request.method == "PATCH":
-        document = apply_patch(
-            resources.user_document(identity, base),
-            _body(request),
-            multi_valued={"emails"},
-            complex_={"name"},
-            required=frozenset({"username", "emails", "active"}),
-        )
-        identity = services.user_update(identity=identity, data=user_data(document))
+        body = _body(request)
+
+        def patched(current):  # applied to the user as it is once the service holds its locks
+            document = apply_patch(
+                resources.user_document(current, base),
+                body,
+                multi_valued={"emails"},
+                complex_={"name"},
+                required=frozenset({"username", "emails", "active"}),
+            )
+            return user_data(document)
+
+        identity = services.user_update(token=request.scim_token, identity=identity, data=patched)
     return _json(select_attributes(resources.user_resource(identity, base), request.GET))
 
 
@@ -238,10 +243,14 @@ def group(request, workspace, team_id):
     if request.method == "PUT":
         services.group_update(team=team, data=group_data(_body(request)))
     elif request.method == "PATCH":
-        members = selectors.provisioned_members(workspace, [team.pk]).get(team.pk, [])
-        document = apply_patch(
-            resources.group_document(team, members, base), _body(request), multi_valued={"members"}, complex_=set()
-        )
-        services.group_update(team=team, data=group_data(document))
+        body = _body(request)
+
+        def patched(current, members):  # applied to the group as it is once the service holds its lock
+            document = resources.group_document(current, members, base)
+            return group_data(apply_patch(document, body, multi_valued={"members"}, complex_=set()))
+
+        services.group_update(team=team, data=patched)
     team = selectors.team_in(workspace, team.pk)
+    if team is None:
+        raise _not_found("group")
     return _json(_group_json(workspace, team, base, request.GET))

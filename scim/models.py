@@ -27,6 +27,15 @@ class ScimToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The role the people this token provisions join with (``scim.services``). Never Owner, and
+    # only a role whoever chose it may give (rule 3); ``role_set_by`` is that person (None: the
+    # command line or the migration, which gave Member). A custom role in use by an active token
+    # cannot be deleted (``permissions.selectors.role_usage``); a revoked token's role may be, and
+    # is then forgotten (a revoked token provisions nobody).
+    role = models.ForeignKey("permissions.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    role_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -139,7 +139,8 @@ USER_ATTRIBUTES = [
         required=True,
         uniqueness="server",
         description="The provider's unique name for the person. When it is an e-mail address, it is the "
-        "account's address; otherwise the primary e-mail is.",
+        "account's address; otherwise the primary e-mail is. Only addresses at the workspace's verified domains "
+        "are provisioned.",
     ),
     _attribute(
         "name",
@@ -171,7 +172,7 @@ USER_ATTRIBUTES = [
         required=True,
         description="Assumed true when not sent. "
         "Whether the person is a member of the workspace: false removes the membership, "
-        "true makes them a member again (as Member).",
+        "true makes them a member again (with the role of the token used).",
     ),
 ]
 

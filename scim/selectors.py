@@ -10,15 +10,32 @@ from django.shortcuts import get_object_or_404
 
 from permissions import catalog
 from permissions.roles import builtin_role_id
+from permissions.selectors import roles_of
 from portal.ascii_ids import is_ascii_id
-from workspaces.models import Membership, Team, Workspace
+from workspaces.models import JoinDomain, Membership, Team, Workspace
 
 from .models import ScimGroupMember, ScimToken, ScimUser
 
 
 def workspace_tokens(workspace: Workspace) -> QuerySet[ScimToken]:
     """The workspace's tokens for the settings page, newest first, creators loaded."""
-    return ScimToken.objects.filter(workspace=workspace).select_related("created_by").order_by("-created_at", "-id")
+    tokens = ScimToken.objects.filter(workspace=workspace).select_related("created_by", "role")
+    return tokens.order_by("-created_at", "-id")
+
+
+def provisioning_roles(workspace: Workspace):
+    """The roles a token may provision with: the workspace's roles but Owner (the policy then
+    keeps those the person choosing may give)."""
+    return roles_of(workspace, catalog.WORKSPACE).exclude(builtin=True, key=catalog.OWNER)
+
+
+def verified_domains(workspace: Workspace) -> list[str]:
+    """The domains whose addresses SCIM provisions: the verified, active join domains."""
+    return list(
+        JoinDomain.objects.filter(workspace=workspace, verified_at__isnull=False, suspended_at__isnull=True)
+        .order_by("domain")
+        .values_list("domain", flat=True)
+    )
 
 
 def token_in(workspace: Workspace, pk) -> ScimToken:

@@ -8,8 +8,18 @@ acts as the system (``actor=None``); the API names its token in the audit log
 
 The rules of provisioning itself:
 
-- A provisioned person joins with the Member role. Nothing the provider sends can give another
-  role, and never Owner; a person who was already a member keeps their role.
+- A provisioned person joins with the role of the token the provider calls with
+  (``ScimToken.role``, Member unless an owner or admin chose another: ``scim.tokens`` says why
+  per token). Whoever chose it must still be allowed to give it (rule 3, asked of the policy as
+  single sign-on asks it of a connection's default role), or nobody new is provisioned. Nothing the
+  provider sends can give another role, and never Owner; a person who was already a member keeps
+  their role.
+- Only addresses at the workspace's verified join domains (``workspaces.JoinDomain``, verified
+  and not suspended, as single sign-on admits) are provisioned: created, linked, made a member
+  again, or given as a new address. Any other is refused (400, ``invalidValue``) and nothing is
+  written, so a directory cannot pull in an account of somewhere else by sending its address. A
+  workspace with no verified domain provisions nobody until an owner verifies one. Deprovisioning
+  is always allowed.
 - ``active: false`` and DELETE remove the membership (the account stays). The sites the person
   owned go to the workspace's longest-standing active owner, as a removal on the people page
   with that owner chosen as successor (rule 2); the last active owner cannot be deprovisioned
@@ -22,9 +32,16 @@ The rules of provisioning itself:
   (``ScimGroupMember``); the portal applies them to the team while each is a member of the
   workspace (a deprovisioned person leaves the team with the workspace and comes back with their
   provisioning). Members added to a team in the portal by hand are neither shown nor removed.
+- Every write takes the workspace's provisioning lock first (``kernel.locks.lock_provisioning``,
+  level 0 of the lock order), then the accounts it is about: concurrent calls apply one after
+  the other and each re-reads, under the lock, what it changes. A PATCH is applied to the
+  resource as it is once locked (``change`` below), so two PATCHes adding two people to a group
+  both land, and two POSTs of one userName give 201 and 409, never a 500.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -35,19 +52,61 @@ from accounts.addresses import normalize_email
 from accounts.models import User
 from accounts.services import account_create, account_update
 from audit.services import record
-from kernel.locks import lock_account
-from permissions import catalog
-from permissions.roles import builtin_role
+from kernel.locks import lock_accounts, lock_provisioning
+from permissions.models import Role
+from permissions.policy import Access
+from workspaces.joining.selectors import domain_for_email
 from workspaces.models import Team, Workspace
 from workspaces.people.services import member_add, member_remove
 from workspaces.teams.services import team_add_member, team_create, team_delete, team_remove_member, team_update
 
 from . import selectors
-from .models import ScimGroup, ScimGroupMember, ScimUser
+from .models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from .protocol import GroupData, ScimError, UserData, invalid
 
-# The role of everyone provisioned (never Owner: see the module's docstring).
-PROVISIONED_ROLE = catalog.MEMBER
+NO_VERIFIED_DOMAIN = (
+    "This workspace has no verified domain: SCIM provisions only addresses at the workspace's verified "
+    "domains. An owner must verify the organisation's domain in the workspace settings (Join domains) first."
+)
+
+
+def _check_domain(workspace: Workspace, address: str) -> None:
+    """Refuse an address that is not at one of the workspace's verified, active join domains."""
+    found = domain_for_email(address)
+    if found is not None and found.workspace_id == workspace.pk:
+        return
+    if not selectors.verified_domains(workspace):
+        raise invalid(NO_VERIFIED_DOMAIN)
+    raise invalid(
+        f"{address} is not at one of this workspace's verified domains: SCIM provisions only addresses there."
+    )
+
+
+def _role_of(token: ScimToken) -> Role:
+    """The role the token provisions with, while whoever chose it may still give it (rule 3)."""
+    role = token.role
+    if role is None:
+        raise ScimError(403, "This token has no role to give: create a new token on the SCIM tokens page.")
+    if token.role_set_by is not None and not Access(token.role_set_by).can_give(role, token.workspace):
+        raise ScimError(
+            403,
+            f"Whoever chose this token's role “{role.name}” may no longer give it: an owner must choose the "
+            "token's role again on the SCIM tokens page.",
+        )
+    return role
+
+
+def _locked_identity(identity: ScimUser) -> tuple[ScimUser, User]:
+    """Level 0 then 1 of the lock order: the provisioning, then the person's account; the
+    identity as it is now (404 when it went meanwhile)."""
+    lock_provisioning(identity.workspace_id)
+    current = ScimUser.objects.filter(pk=identity.pk).values_list("user_id", flat=True).first()
+    if current is None:
+        raise ScimError(404, "No such user.")
+    user = lock_accounts([current]).get(current)
+    if user is None:
+        raise ScimError(404, "No such user.")
+    return ScimUser.objects.select_related("user", "workspace").get(pk=identity.pk), user
 
 
 def _address(data: UserData) -> str:
@@ -87,9 +146,14 @@ def _set_identity_fields(identity: ScimUser, data: UserData) -> None:
 
 
 @transaction.atomic
-def user_provision(*, workspace: Workspace, data: UserData) -> ScimUser:
-    """POST /Users: the account (made if the address is new), the membership, the identity."""
+def user_provision(*, token: ScimToken, data: UserData) -> ScimUser:
+    """POST /Users: the account (made if the address is new), the membership with the token's
+    role, the identity."""
+    workspace = token.workspace
+    lock_provisioning(workspace)
     address = _address(data)
+    _check_domain(workspace, address)
+    role = _role_of(token) if data.active else None
     if selectors.user_name_taken(workspace, data.user_name):
         raise ScimError(409, f"A user with userName “{data.user_name}” is already provisioned.", "uniqueness")
     user = User.objects.filter(email__iexact=address).first()
@@ -103,7 +167,7 @@ def user_provision(*, workspace: Workspace, data: UserData) -> ScimUser:
     identity = ScimUser(workspace=workspace, user=user, created_account=created)
     _set_identity_fields(identity, data)
     if data.active:
-        member_add(workspace=workspace, user=user, role=builtin_role(PROVISIONED_ROLE), action="member.add")
+        member_add(workspace=workspace, user=user, role=role, action="member.add")
     try:
         with transaction.atomic():
             identity.save()
@@ -115,12 +179,17 @@ def user_provision(*, workspace: Workspace, data: UserData) -> ScimUser:
 
 
 @transaction.atomic
-def user_update(*, identity: ScimUser, data: UserData) -> ScimUser:
+def user_update(*, token: ScimToken, identity: ScimUser, data: UserData | Callable[[ScimUser], UserData]) -> ScimUser:
     """PUT and PATCH /Users/<id>: the identity's attributes, the account where allowed, and
-    ``active`` as membership."""
+    ``active`` as membership (made again with the token's role). ``data`` is the new resource, or
+    for a PATCH a function of the identity as it is once locked."""
+    if identity.workspace_id != token.workspace_id:
+        raise ScimError(404, "No such user.")  # the token's workspace is the only one it sees
+    identity, user = _locked_identity(identity)
     workspace = identity.workspace
-    user = lock_account(identity.user)  # level 1 of the one lock order, before the services' own
-    identity = ScimUser.objects.select_related("user", "workspace").get(pk=identity.pk)
+    if callable(data):
+        identity.is_member = selectors.membership_of(workspace, user) is not None
+        data = data(identity)
     if data.user_name.lower() != identity.user_name.lower() and selectors.user_name_taken(
         workspace, data.user_name, excluding=identity
     ):
@@ -128,7 +197,8 @@ def user_update(*, identity: ScimUser, data: UserData) -> ScimUser:
     identity.user = user = _update_account(identity, user, data)
     membership = selectors.membership_of(workspace, user)
     if data.active and membership is None:
-        member_add(workspace=workspace, user=user, role=builtin_role(PROVISIONED_ROLE), action="member.add")
+        _check_domain(workspace, user.email)
+        member_add(workspace=workspace, user=user, role=_role_of(token), action="member.add")
         _rejoin_teams(identity)
     elif not data.active and membership is not None:
         _deprovision(membership)
@@ -161,6 +231,7 @@ def _update_account(identity: ScimUser, user: User, data: UserData) -> User:
         except ScimError:
             address = user.email  # neither is an address: the account keeps its own
         if address != user.email:
+            _check_domain(identity.workspace, address)
             if not may_change:
                 raise invalid(
                     f"The address of {user.email} belongs to its owner: the provider may change it only for an account "
@@ -186,7 +257,7 @@ def _deprovision(membership) -> None:
 @transaction.atomic
 def user_delete(*, identity: ScimUser) -> None:
     """DELETE /Users/<id>: the membership and the identity go; the account stays."""
-    user = lock_account(identity.user)
+    identity, user = _locked_identity(identity)
     membership = selectors.membership_of(identity.workspace, user)
     if membership is not None:
         _deprovision(membership)
@@ -208,7 +279,8 @@ def _identities_for(workspace: Workspace, member_ids: list[str]) -> dict[str, Sc
 
 
 def _join_team(team: Team, identity: ScimUser) -> None:
-    ScimGroupMember.objects.get_or_create(team=team, identity=identity)
+    # ON CONFLICT DO NOTHING: already in the group is in the group, whoever put them there.
+    ScimGroupMember.objects.bulk_create([ScimGroupMember(team=team, identity=identity)], ignore_conflicts=True)
     membership = selectors.membership_of(team.workspace, identity.user)
     if membership is not None:
         team_add_member(actor=None, team=team, membership=membership)
@@ -236,11 +308,19 @@ def _set_external_id(team: Team, external_id: str) -> None:
         link.save(update_fields=["external_id"])
 
 
+def _lock_members(identities) -> None:
+    """Level 1: the accounts of the people a group change adds or removes, so a removal of one of
+    them elsewhere (the people page) waits, or is seen, before their team membership changes."""
+    lock_accounts(identity.user_id for identity in identities)
+
+
 @transaction.atomic
 def group_create(*, workspace: Workspace, data: GroupData) -> Team:
+    lock_provisioning(workspace)
     if selectors.team_named(workspace, data.display_name):
         raise ScimError(409, f"This workspace already has a team called “{data.display_name}”.", "uniqueness")
     wanted = _identities_for(workspace, data.member_ids or [])
+    _lock_members(wanted.values())
     team = team_create(actor=None, workspace=workspace, name=data.display_name)
     _set_external_id(team, data.external_id)
     for identity in wanted.values():
@@ -249,9 +329,18 @@ def group_create(*, workspace: Workspace, data: GroupData) -> Team:
 
 
 @transaction.atomic
-def group_update(*, team: Team, data: GroupData) -> Team:
-    """PUT and PATCH /Groups/<id>. ``member_ids`` None leaves the members alone."""
+def group_update(*, team: Team, data: GroupData | Callable[[Team, list[ScimUser]], GroupData]) -> Team:
+    """PUT and PATCH /Groups/<id>. ``member_ids`` None leaves the members alone. ``data`` is the
+    new resource, or for a PATCH a function of the team and its provisioned members as they are
+    once locked."""
+    lock_provisioning(team.workspace_id)
     workspace = team.workspace
+    team = selectors.team_in(workspace, team.pk)
+    if team is None:
+        raise ScimError(404, "No such group.")
+    team.workspace = workspace
+    if callable(data):
+        data = data(team, selectors.provisioned_members(workspace, [team.pk]).get(team.pk, []))
     if data.display_name != team.name:
         if selectors.team_named(workspace, data.display_name, excluding=team):
             raise ScimError(409, f"This workspace already has a team called “{data.display_name}”.", "uniqueness")
@@ -260,13 +349,19 @@ def group_update(*, team: Team, data: GroupData) -> Team:
     if data.member_ids is not None:
         wanted = _identities_for(workspace, data.member_ids)
         current = {str(item.scim_id) for item in selectors.provisioned_members(workspace, [team.pk]).get(team.pk, [])}
+        leaving = selectors.scim_users_by_ids(workspace, sorted(current - set(wanted)))
+        _lock_members([*wanted.values(), *leaving.values()])
         for scim_id, identity in wanted.items():
             if scim_id not in current:
                 _join_team(team, identity)
-        for identity in selectors.scim_users_by_ids(workspace, sorted(current - set(wanted))).values():
+        for identity in leaving.values():
             _leave_team(team, identity)
     return team
 
 
+@transaction.atomic
 def group_delete(*, team: Team) -> None:
+    lock_provisioning(team.workspace_id)
+    if selectors.team_in(team.workspace, team.pk) is None:
+        raise ScimError(404, "No such group.")
     team_delete(actor=None, team=team)

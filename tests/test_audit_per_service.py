@@ -1546,6 +1546,21 @@ def test_scim_token_create(w):
         scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="  ")
 
 
+@covers(scim_tokens.scim_token_set_role)
+def test_scim_token_set_role(w):
+    token, _ = scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="Okta")
+    with recorded() as events:
+        scim_tokens.scim_token_set_role(actor=w.owner, token=token, role=builtin_role(catalog.VIEWER))
+    assert_one(events, "scim_token.set_role", actor=w.owner, target=token, workspace=w.workspace)
+    assert events[0].before["role"] == "Member" and events[0].after["role"] == "Viewer"
+    with nothing_recorded():
+        scim_tokens.scim_token_set_role(actor=w.owner, token=token, role=builtin_role(catalog.VIEWER))
+    with nothing_recorded(RuleViolation):
+        scim_tokens.scim_token_set_role(actor=w.owner, token=token, role=builtin_role(catalog.OWNER))
+    with nothing_recorded(PermissionDenied):
+        scim_tokens.scim_token_set_role(actor=w.viewer, token=token, role=builtin_role(catalog.MEMBER))
+
+
 @covers(scim_tokens.scim_token_revoke)
 def test_scim_token_revoke(w):
     token, _ = scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="Okta")
@@ -1605,30 +1620,39 @@ def _scim_user(user_name: str, **fields) -> scim_protocol.UserData:
     return scim_protocol.user_data({"userName": user_name, **fields})
 
 
+def _scim_token(w):
+    verified_domain(w)  # SCIM provisions only addresses at the workspace's verified domains
+    return scim_tokens.scim_token_create(actor=w.owner, workspace=w.workspace, name="Okta")[0]
+
+
 @covers(scim_services.user_provision, scim_services.user_update, scim_services.user_delete)
 def test_scim_users(w):
+    token = _scim_token(w)
     with system_acting("SCIM token “Okta”"):
         with recorded() as events:
-            identity = scim_services.user_provision(workspace=w.workspace, data=_scim_user("new@acme.test"))
+            identity = scim_services.user_provision(token=token, data=_scim_user("new@acme.test"))
         assert [e.action for e in events] == ["account.create", "member.add", "scim_user.create"]
         assert {e.actor_email for e in events} == {"SCIM token “Okta”"}
         with recorded() as events:
-            scim_services.user_update(identity=identity, data=_scim_user("new@acme.test", active=False))
+            scim_services.user_update(token=token, identity=identity, data=_scim_user("new@acme.test", active=False))
         assert [e.action for e in events] == ["member.remove"]
         with nothing_recorded():
-            scim_services.user_update(identity=identity, data=_scim_user("new@acme.test", active=False))
+            scim_services.user_update(token=token, identity=identity, data=_scim_user("new@acme.test", active=False))
         with recorded() as events:
             scim_services.user_delete(identity=identity)
         assert [e.action for e in events] == ["scim_user.delete"]
         with nothing_recorded(scim_protocol.ScimError):
-            scim_services.user_provision(workspace=w.workspace, data=_scim_user("not-an-address"))
+            scim_services.user_provision(token=token, data=_scim_user("not-an-address"))
+        with nothing_recorded(scim_protocol.ScimError):
+            scim_services.user_provision(token=token, data=_scim_user("someone@elsewhere.test"))
 
 
 @covers(scim_services.group_create, scim_services.group_update, scim_services.group_delete)
 def test_scim_groups(w):
     group = scim_protocol.GroupData
+    token = _scim_token(w)
     with system_acting("SCIM token “Okta”"):
-        identity = scim_services.user_provision(workspace=w.workspace, data=_scim_user("ann@acme.test"))
+        identity = scim_services.user_provision(token=token, data=_scim_user("ann@acme.test"))
         with recorded() as events:
             team = scim_services.group_create(workspace=w.workspace, data=group("Ops", "", [str(identity.scim_id)]))
         assert [e.action for e in events] == ["team.create", "team.member_add"]

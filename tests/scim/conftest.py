@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 
+from permissions import catalog
+from permissions.roles import builtin_role
 from scim.tokens import scim_token_create
+from workspaces.models import JoinDomain
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -47,8 +51,25 @@ def user_body(user_name: str, **fields) -> dict:
     return {"schemas": [USER], "userName": user_name, **fields}
 
 
+def verify_domain(workspace, domain: str = "acme.test") -> JoinDomain:
+    """A join domain of the workspace, verified (SCIM provisions only addresses at those)."""
+    return JoinDomain.objects.create(
+        workspace=workspace,
+        domain=domain,
+        role=builtin_role(catalog.MEMBER),
+        verification_token="t",
+        verified_at=timezone.now(),
+        verification_method=JoinDomain.Method.DNS,
+    )
+
+
 @pytest.fixture
-def token(workspace):
+def acme_domain(workspace) -> JoinDomain:
+    return verify_domain(workspace)
+
+
+@pytest.fixture
+def token(workspace, acme_domain):
     return scim_token_create(actor=None, workspace=workspace, name="Okta")
 
 

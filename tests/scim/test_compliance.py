@@ -3,6 +3,11 @@
 It reads the discovery documents, then creates, reads, lists, replaces, patches and deletes Users
 and Groups with random values. Every check of what the portal says it supports must pass; the
 summary is printed (``pytest -s``) for the record.
+
+The portal provisions only addresses at the workspace's verified domains, and the tester makes up
+its addresses as ``<uuid>@<uuid>.com`` with no setting to change that. So its random generator is
+wrapped to put the same random local part at the workspace's verified domain: everything else it
+sends (userNames, names, externalIds, groups, PATCH operations) stays its own.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+import scim2_tester.checkers.patch_add
+import scim2_tester.checkers.patch_replace
+import scim2_tester.filling
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
@@ -17,13 +25,36 @@ from scim2_tester import Status, check_server
 from scim.tokens import scim_token_create
 from tests.factories import make_workspace
 
+from .conftest import verify_domain
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FAILED = {Status.ERROR, Status.CRITICAL}
 
 
-def test_scim2_tester_finds_no_failure(live_server):
+DOMAIN = "compliance.test"
+GENERATORS = (scim2_tester.filling, scim2_tester.checkers.patch_add, scim2_tester.checkers.patch_replace)
+
+
+@pytest.fixture
+def addresses_at_the_verified_domain(monkeypatch):
+    generate = scim2_tester.filling.generate_random_value
+
+    def at_domain(*args, **kwargs):
+        value = generate(*args, **kwargs)
+        if isinstance(value, str) and "@" in value:
+            return f"{value.partition('@')[0]}@{DOMAIN}"
+        if isinstance(value, list):
+            return [f"{v.partition('@')[0]}@{DOMAIN}" if isinstance(v, str) and "@" in v else v for v in value]
+        return value
+
+    for module in GENERATORS:
+        monkeypatch.setattr(module, "generate_random_value", at_domain)
+
+
+def test_scim2_tester_finds_no_failure(live_server, addresses_at_the_verified_domain):
     workspace = make_workspace(name="Compliance")
+    verify_domain(workspace, DOMAIN)
     _token, raw = scim_token_create(actor=None, workspace=workspace, name="scim2-tester")
     # Closed at the end, so no kept-alive connection holds a server thread (and its database
     # connection) past the test.

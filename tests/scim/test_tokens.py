@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from permissions import catalog
+from permissions.roles import builtin_role
 from scim.models import ScimToken
 from scim.tokens import hash_token, scim_token_create
 from tests.factories import UserFactory, add_member
@@ -38,7 +39,9 @@ def test_the_command_refuses_an_unknown_workspace_and_an_empty_name(workspace):
 
 def test_an_owner_creates_a_token_in_the_browser_and_sees_it_once(client, workspace, owner):
     client.force_login(owner)
-    response = client.post(reverse("scim_tokens:create", args=[workspace.slug]), {"name": "Entra ID"})
+    member = builtin_role(catalog.MEMBER)
+    url = reverse("scim_tokens:create", args=[workspace.slug])
+    response = client.post(url, {"name": "Entra ID", "role": member.pk})
     assert response.status_code == 200
     token = ScimToken.objects.get(workspace=workspace)
     page = response.content.decode()

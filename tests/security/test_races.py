@@ -11,6 +11,7 @@ committed (the threads must see it) and the database is emptied once, after the 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from audit.context import system_acting
@@ -30,11 +33,12 @@ from kernel.errors import RuleViolation
 from kernel.locks import answer_deadlocks, lock_accounts, lock_workspace
 from permissions import catalog
 from permissions.roles import builtin_role
-from scim.models import ScimUser
+from scim.models import ScimGroupMember, ScimToken, ScimUser
 from scim.protocol import user_data
 from scim.services import user_delete, user_provision, user_update
+from scim.tokens import scim_token_create
 from tests.factories import PASSWORD, UserFactory, add_member, make_site
-from workspaces.models import Membership, Site, Workspace
+from workspaces.models import JoinDomain, Membership, Site, TeamMembership, Workspace
 from workspaces.overview.services import workspace_create
 from workspaces.people.closing import account_close
 from workspaces.people.deactivation import account_deactivate
@@ -505,9 +509,27 @@ def test_two_people_take_the_last_seat_of_a_plan(pool, settings):
 # --- SCIM provisioning: the identity provider as one more door ---------------------------------------
 
 
+def _scim_token(workspace) -> ScimToken:
+    """The workspace's SCIM token, its domain verified: the factories' addresses are at example.com,
+    and a verified domain belongs to one workspace, so an earlier try's workspace gives it up."""
+    JoinDomain.objects.filter(domain="example.com").exclude(workspace=workspace).delete()
+    JoinDomain.objects.get_or_create(
+        workspace=workspace,
+        domain="example.com",
+        defaults={
+            "role": builtin_role(catalog.MEMBER),
+            "verification_token": "t",
+            "verified_at": timezone.now(),
+            "verification_method": JoinDomain.Method.DNS,
+        },
+    )
+    token = ScimToken.objects.filter(workspace=workspace, revoked_at__isnull=True).select_related("workspace").first()
+    return token or scim_token_create(actor=None, workspace=workspace, name="Race")[0]
+
+
 def _provisioned(workspace, user) -> ScimUser:
     with system_acting("SCIM token “Race”"):
-        return user_provision(workspace=workspace, data=user_data({"userName": user.email}))
+        return user_provision(token=_scim_token(workspace), data=user_data({"userName": user.email}))
 
 
 def test_scim_deprovisions_both_owners_at_once(pool):
@@ -516,10 +538,12 @@ def test_scim_deprovisions_both_owners_at_once(pool):
     for _ in range(TRIES):
         workspace, first, second = _two_owners()
         identities = [_provisioned(workspace, first), _provisioned(workspace, second)]
+        token = _scim_token(workspace)
+        deactivated = user_data({"userName": second.email, "active": False})
         outcome = race(
             pool,
             lambda: user_delete(identity=identities[0]),  # noqa: B023
-            lambda: user_update(identity=identities[1], data=user_data({"userName": second.email, "active": False})),  # noqa: B023
+            lambda: user_update(token=token, identity=identities[1], data=deactivated),  # noqa: B023
         )
         tally.add(outcome, [workspace.pk])
     tally.check()
@@ -544,3 +568,98 @@ def test_scim_deprovisions_a_site_owner_while_the_successor_is_removed(pool):
         tally.add(outcome, [workspace.pk])
         assert Site.objects.filter(pk=site.pk).exists()
     tally.check()
+
+
+# --- SCIM over HTTP: the identity provider's concurrent calls answer, never a 500 ----------------------
+
+SCIM_JSON = "application/scim+json"
+SCIM_TRIES = 20  # each try is four or five HTTP calls
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def _scim_call(raw: str, method: str, path: str, body: dict) -> int:
+    """One SCIM call through the whole stack (view, service, locks), on this thread's connection."""
+    client = Client(raise_request_exception=False)
+    response = getattr(client, method)(
+        f"/scim/v2/{path}", data=json.dumps(body), content_type=SCIM_JSON, HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    return response.status_code
+
+
+def _scim_workspace():
+    owner = UserFactory()
+    workspace = _workspace(owner)
+    token = _scim_token(workspace)
+    ScimToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # the raw token is shown once
+    token, raw = scim_token_create(actor=None, workspace=workspace, name="Race")
+    return workspace, raw
+
+
+def _add_members(*identities: ScimUser) -> dict:
+    return {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": str(i.scim_id)} for i in identities]}],
+    }
+
+
+def test_scim_two_patches_add_people_to_one_group_at_once(pool):
+    """Two PATCHes of one group at the same moment, adding the same person, or two different
+    people: both answer 200 and both additions are kept (none lost to the other's read)."""
+    for attempt in range(SCIM_TRIES):
+        workspace, raw = _scim_workspace()
+        ann, bob = UserFactory(), UserFactory()
+        ann_id, bob_id = _provisioned(workspace, ann), _provisioned(workspace, bob)
+        assert _scim_call(raw, "post", "Groups", {"displayName": "Ops"}) == 201
+        team = workspace.teams.get(name="Ops")
+        second = ann_id if attempt % 2 else bob_id
+        outcome = race(
+            pool,
+            lambda: _scim_call(raw, "patch", f"Groups/{team.pk}", _add_members(ann_id)),  # noqa: B023
+            lambda: _scim_call(raw, "patch", f"Groups/{team.pk}", _add_members(second)),  # noqa: B023
+        )
+        assert outcome.results == ["done", "done"], outcome.results
+        expected = {ann_id.pk, second.pk}
+        assert set(ScimGroupMember.objects.filter(team=team).values_list("identity_id", flat=True)) == expected
+        in_team = set(TeamMembership.objects.filter(team=team).values_list("membership__user_id", flat=True))
+        assert in_team == {identity.user_id for identity in (ann_id, second)}
+
+
+def test_scim_two_posts_of_one_user_name_at_once(pool):
+    """The provider retries a POST /Users while the first is still running: one 201, one 409."""
+    statuses = []
+    for _ in range(SCIM_TRIES):
+        workspace, raw = _scim_workspace()
+        body = {"userName": f"new{next(_counter)}@example.com"}
+        codes = []
+        outcome = race(
+            pool,
+            lambda: codes.append(_scim_call(raw, "post", "Users", body)),  # noqa: B023
+            lambda: codes.append(_scim_call(raw, "post", "Users", body)),  # noqa: B023
+        )
+        assert not outcome.unexpected, outcome.unexpected
+        statuses.append(tuple(sorted(codes)))
+        assert ScimUser.objects.filter(workspace=workspace).count() == 1
+        assert Membership.objects.filter(workspace=workspace, user__email=body["userName"]).count() == 1
+    assert set(statuses) == {(201, 409)}, statuses
+
+
+def test_scim_deactivation_and_group_addition_at_once(pool):
+    """The provider deactivates a person while adding them to a group: no 500, and the team never
+    keeps someone who is no longer a member (the group keeps them, for when they come back)."""
+    for _ in range(SCIM_TRIES):
+        workspace, raw = _scim_workspace()
+        ann = UserFactory()
+        identity = _provisioned(workspace, ann)
+        assert _scim_call(raw, "post", "Groups", {"displayName": "Ops"}) == 201
+        team = workspace.teams.get(name="Ops")
+        deactivate = {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+        codes = []
+        outcome = race(
+            pool,
+            lambda: codes.append(_scim_call(raw, "patch", f"Users/{identity.scim_id}", deactivate)),  # noqa: B023
+            lambda: codes.append(_scim_call(raw, "patch", f"Groups/{team.pk}", _add_members(identity))),  # noqa: B023
+        )
+        assert not outcome.unexpected and sorted(codes) == [200, 200], (outcome.results, codes)
+        assert not Membership.objects.filter(workspace=workspace, user=ann).exists()
+        assert not TeamMembership.objects.filter(team=team).exists()
+        assert ScimGroupMember.objects.filter(team=team, identity=identity).exists()

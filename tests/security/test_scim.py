@@ -8,10 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from permissions import catalog
+from permissions.roles import builtin_role
 from scim.models import ScimToken, ScimUser
 from scim.tokens import scim_token_create, scim_token_revoke
 from tests.factories import UserFactory, make_team, make_workspace
-from tests.scim.conftest import GROUP, Scim, user_body
+from tests.scim.conftest import GROUP, Scim, user_body, verify_domain
 from workspaces.models import Membership, Team
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,9 @@ ENDPOINTS = ("ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Grou
 
 @pytest.fixture
 def token(workspace):
+    # SCIM provisions only addresses at verified domains: acme.test, and b.test for the hostile bodies.
+    verify_domain(workspace, "acme.test")
+    verify_domain(workspace, "b.test")
     return scim_token_create(actor=None, workspace=workspace, name="Okta")
 
 
@@ -33,6 +38,7 @@ def scim(client, token) -> Scim:
 def theirs():
     """Workspace B, with a provisioned user and a team, and its own token."""
     workspace = make_workspace(UserFactory(email="owner@other.test"), "Other corp")
+    verify_domain(workspace, "other.test")
     _token, raw = scim_token_create(actor=None, workspace=workspace, name="B's IdP")
     other = Scim(None, raw)
     return workspace, raw, other
@@ -98,17 +104,33 @@ def test_a_token_of_a_cannot_see_or_change_b(client, scim, workspace, theirs):
 
 
 def test_provisioning_an_address_of_b_in_a_does_not_touch_b(client, scim, workspace, theirs):
+    """A's directory sends the address of one of B's people (B's verified domain): refused, and
+    nothing of B's changes."""
     b_workspace, b_raw, _ = theirs
     _b_objects(client, b_raw)
     response = scim.post("Users", user_body("bea@other.test", name={"givenName": "Renamed"}))
+    assert response.status_code == 400 and response.json()["scimType"] == "invalidValue"
+    assert not ScimUser.objects.filter(workspace=workspace).exists()
+    assert not Membership.objects.filter(workspace=workspace, user__email="bea@other.test").exists()
+    assert Membership.objects.filter(workspace=b_workspace, user__email="bea@other.test").exists()
+    assert ScimUser.objects.filter(workspace=b_workspace).count() == 1
+
+
+def test_a_may_not_move_the_address_of_someone_b_knows(client, scim, workspace, theirs):
+    """Someone at A's domain who is also a member of B: A provisions them, but may not change the
+    sign-in address B knows them by."""
+    b_workspace, _, _ = theirs
+    shared = UserFactory(email="sam@acme.test")
+    Membership.objects.create(workspace=b_workspace, user=shared, role=builtin_role(catalog.MEMBER))
+    response = scim.post("Users", user_body("sam@acme.test", name={"givenName": "Renamed"}))
     assert response.status_code == 201
     a_id = response.json()["id"]
-    # A may not move the sign-in address of an account that B knows.
     response = scim.patch(f"Users/{a_id}", {"op": "replace", "path": "userName", "value": "mine@acme.test"})
     assert response.status_code == 400
     assert scim.delete(f"Users/{a_id}").status_code == 204
-    assert Membership.objects.filter(workspace=b_workspace, user__email="bea@other.test").exists()
-    assert ScimUser.objects.filter(workspace=b_workspace).count() == 1
+    shared.refresh_from_db()
+    assert shared.email == "sam@acme.test" and shared.full_name != "Renamed"
+    assert Membership.objects.filter(workspace=b_workspace, user=shared).exists()
 
 
 def test_team_ids_of_b_are_not_found_whatever_their_shape(scim, theirs):
