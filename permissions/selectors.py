@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from scim.models import ScimToken
+from sso.models import Connection, GroupRule
 from workspaces.models import Invite, InviteSiteGrant, JoinDomain, Membership, SiteGrant, Workspace
 
 from . import catalog
@@ -62,6 +63,8 @@ def role_usage(role: Role) -> dict[str, int]:
         "join domains": JoinDomain.objects.filter(role=role).count(),
         # A revoked token provisions nobody: its role may go (the token then forgets it).
         "SCIM tokens": ScimToken.objects.filter(role=role, revoked_at__isnull=True).count(),
+        "single sign-on connections": Connection.objects.filter(default_role=role).count(),
+        "group mapping lines": GroupRule.objects.filter(role=role).count(),
     }
     return {what: n for what, n in counts.items() if n}
 

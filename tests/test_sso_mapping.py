@@ -13,8 +13,8 @@ from audit.models import AuditEvent
 from kernel.errors import RuleViolation
 from permissions import catalog
 from permissions.roles import builtin_role
-from permissions.services import role_save
-from sso.models import GroupRule
+from permissions.services import role_delete, role_save
+from sso.models import Connection, GroupRule
 from sso.services import connection_add, connection_mapping_set, sso_sign_in
 from tests.factories import UserFactory, add_member, make_team, make_workspace
 from workspaces.joining.services import join_domain_add
@@ -274,3 +274,21 @@ def test_mapping_never_reaches_another_workspace(owner, workspace, connection):
     connection_mapping_set(actor=owner, connection=connection, group_claim="groups", text="admins = Admin")
     sso_sign_in(connection=connection, claims=claims("nina@acme.test", ["admins"]))
     assert role_of(beta, "nina@acme.test") == catalog.MEMBER and role_of(workspace, "nina@acme.test") == catalog.ADMIN
+
+
+def test_a_custom_role_a_connection_or_a_mapping_line_gives_cannot_be_deleted(client, owner, workspace, connection):
+    """Deleting it would either fail in the database (a connection's role) or silently drop a line
+    of the mapping: the roles page refuses, naming what uses the role."""
+    guest = role_save(actor=owner, workspace=workspace, scope=catalog.WORKSPACE, name="Guest", capabilities=set())
+    connection_mapping_set(actor=owner, connection=connection, group_claim="groups", text="guests = Guest")
+    with pytest.raises(RuleViolation, match="1 group mapping lines"):
+        role_delete(actor=owner, role=guest)
+    connection_mapping_set(actor=owner, connection=connection, group_claim="groups", text="")
+    Connection.objects.filter(pk=connection.pk).update(default_role=guest)
+    with pytest.raises(RuleViolation, match="1 single sign-on connections"):
+        role_delete(actor=owner, role=guest)
+    client.force_login(owner)
+    response = client.post(reverse("roles:delete", args=[workspace.slug, guest.pk]), follow=True)
+    assert response.status_code == 200 and "in use" in response.content.decode()
+    Connection.objects.filter(pk=connection.pk).update(default_role=builtin_role(catalog.MEMBER))
+    role_delete(actor=owner, role=guest)
