@@ -18,7 +18,7 @@ def mark_signed_in(request, connection, *, mfa: bool = False) -> None:
     connection trusts it, the session is verified for the connection's workspace's two-factor
     requirement too (``twofactor.session``), and owes no code."""
     if mfa and connection.trust_idp_mfa:
-        two_factor_session.mark_verified_by_identity_provider(request, connection.workspace_id)
+        two_factor_session.mark_verified_by_identity_provider(request, connection)
     request.session[WORKSPACE] = connection.workspace_id
     request.session[CONNECTION] = connection.pk
 

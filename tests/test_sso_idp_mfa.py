@@ -360,10 +360,12 @@ def test_a_password_session_of_such_a_member_still_owes_set_up(client, requiring
 def test_another_workspaces_identity_provider_verification_opens_nothing_here(client, requiring):
     """A session verified by Globex's trusted provider is not verified for Acme."""
     _, workspace, _, _, nina = requiring
-    g_owner, globex, _ = workspace_with_domain("Globex", "globex.test")
+    g_owner, globex, g_domain = workspace_with_domain("Globex", "globex.test")
+    g_connection = oidc_connection((g_owner, globex, g_domain), trust_idp_mfa=True)
     client.force_login(nina)
     session = client.session
     session[two_factor_session.IDP_VERIFIED] = globex.pk
+    session[two_factor_session.IDP_CONNECTION] = g_connection.pk
     session.save()
     response = client.get(workspace.get_absolute_url())
     assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor:setup"))
@@ -374,6 +376,7 @@ def test_a_new_sign_in_forgets_the_identity_providers_verification(client, requi
     client.force_login(nina)
     session = client.session
     session[two_factor_session.IDP_VERIFIED] = workspace.pk
+    session[two_factor_session.IDP_CONNECTION] = requiring[3].pk
     session.save()
     assert client.get(workspace.get_absolute_url()).status_code == 200
     client.post(reverse("accounts:logout"))
@@ -439,6 +442,29 @@ def test_oidc_mfa_through_a_trusting_connection_opens_the_workspace_without_an_a
     event = AuditEvent.objects.get(action="sso.sign_in")
     assert event.after["mfa"] is True and event.after["mfa_trusted"] is True
     assert holds(nina, workspace)
+
+
+@pytest.mark.parametrize("withdrawn", ["trust", "enabled"])
+def test_oidc_mfa_session_owes_set_up_once_the_trust_is_withdrawn(client, oidc_requiring, withdrawn):
+    owner, workspace, connection = oidc_requiring
+    oidc_sign_in(client, connection.issuer, NINA, f"{NINA};amr=otp")
+    assert client.get(workspace.get_absolute_url()).status_code == 200
+    if withdrawn == "trust":
+        Connection.objects.filter(pk=connection.pk).update(trust_idp_mfa=False)
+    else:
+        connection_set_enabled(actor=owner, connection=connection, enabled=False)
+    response = client.get(workspace.get_absolute_url())
+    assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor:setup"))
+
+
+def test_the_requirement_page_opens_to_an_admin_verified_by_the_trusted_provider(client, oidc_requiring):
+    """An Admin signed in through the trusted provider with multi-factor manages the requirement
+    without an authenticator app, as the workspace's other pages open to them."""
+    _, workspace, connection = oidc_requiring
+    add_member(workspace, catalog.ADMIN, UserFactory(email=NINA))
+    oidc_sign_in(client, connection.issuer, NINA, f"{NINA};amr=mfa")
+    page = client.get(reverse("two_factor:workspace_policy", args=[workspace.slug]))
+    assert page.status_code == 200
 
 
 def test_oidc_without_mfa_still_owes_set_up(client, oidc_requiring):
