@@ -665,3 +665,31 @@ def test_saml_update_keeps_or_changes_the_trust(acme, own_idp):
     saml_connection_update(actor=owner, connection=connection, **common)
     connection.refresh_from_db()
     assert connection.trust_idp_mfa is True
+
+
+def test_the_saml_connection_page_explains_which_authn_contexts_count(client, acme, own_idp):
+    owner, workspace, domain = acme
+    connection = saml_connection_add(
+        actor=owner,
+        workspace=workspace,
+        name="Acme SAML",
+        metadata_xml=own_idp["metadata"],
+        domains=[domain],
+        default_role=builtin_role(catalog.MEMBER),
+    )
+    client.force_login(owner)
+    url = reverse("sso:edit", args=[workspace.slug, connection.pk])
+    text = client.get(url).content.decode()
+    assert "Trust the identity provider&#x27;s multi-factor sign-in" in text
+    assert "AuthnContextClassRef" in text and "TimeSyncToken" in text and "multipleauthn" in text
+    data = {
+        "name": "Acme SAML",
+        "metadata_xml": "",
+        "domains": [domain.pk],
+        "default_role": connection.default_role_id,
+        "enabled": "on",
+        "trust_idp_mfa": "on",
+    }
+    assert client.post(url, data).status_code == 302
+    connection.refresh_from_db()
+    assert connection.trust_idp_mfa is True
