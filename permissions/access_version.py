@@ -43,9 +43,20 @@ TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "twofactor_workspacesecurity": (_OWN, ("two_factor_required", "workspace_id")),
     "otp_totp_totpdevice": (_BY_USER % "user_id", ("confirmed", "user_id")),
     "django_otp_webauthn_webauthncredential": (_BY_USER % "user_id", ("confirmed", "user_id")),
+    # members at a domain of a connection that trusts its identity provider's multi-factor sign-in
+    # keep what they hold under the requirement (``policy._at_trusted_idp_domain``)
+    "sso_connection": (_OWN, ("workspace_id", "enabled", "trust_idp_mfa")),
+    "sso_connection_domains": ("SELECT workspace_id AS ws FROM sso_connection WHERE id = {r}.connection_id", None),
+    "workspaces_joindomain": (
+        _OWN,
+        ("workspace_id", "domain", "include_subdomains", "verified_at", "suspended_at"),
+    ),
 }
-# The tables of permissions.0005, which made the first triggers (0006 added the passkeys').
-TABLES_0005 = tuple(table for table in TABLES if table != "django_otp_webauthn_webauthncredential")
+# The tables 0007 added (the SSO connections trusting their provider's multi-factor sign-in).
+TABLES_ADDED_0007 = ("sso_connection", "sso_connection_domains", "workspaces_joindomain")
+# The tables of permissions.0006 (0005's and the passkeys'), and of 0005, which made the first triggers.
+TABLES_0006 = tuple(table for table in TABLES if table not in TABLES_ADDED_0007)
+TABLES_0005 = tuple(table for table in TABLES_0006 if table != "django_otp_webauthn_webauthncredential")
 
 
 def _changed(columns, dialect: str) -> str:

@@ -22,14 +22,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Lower
 from django.http import Http404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from accounts.models import User
 from kernel.errors import CapabilityMissing, RuleViolation
 from twofactor.models import WorkspaceSecurity
-from workspaces.models import Membership, SiteGrant, Team
+from workspaces.models import JoinDomain, Membership, SiteGrant, Team
 
 from . import catalog
 from .materialize import GROUP_MODELS, USER_MODELS, WORKSPACE_PATH
@@ -51,7 +53,9 @@ def holds_under_two_factor(user_ref, workspace_ref: str | int):
     """A condition: the person may hold what they have in the workspace as far as two-factor
     authentication goes. Someone who must set it up (the workspace requires it and they have
     neither a confirmed authenticator app nor a confirmed passkey) holds nothing there until they
-    do. Subqueries, no extra query.
+    do, unless their address is at a domain of a connection of the workspace that trusts its
+    identity provider's multi-factor sign-in (``_at_trusted_idp_domain``). Subqueries, no extra
+    query.
 
     ``user_ref`` is the user's id or the outer query's path to it; ``workspace_ref`` the outer
     query's path to the workspace's id, or the id itself when every object asked about is in one
@@ -64,7 +68,41 @@ def holds_under_two_factor(user_ref, workspace_ref: str | int):
     has_device = Exists(TOTPDevice.objects.filter(user_id=user, confirmed=True)) | Exists(
         WebAuthnCredential.objects.filter(user_id=user, confirmed=True)
     )
-    return ~Exists(required) | has_device
+    return ~Exists(required) | has_device | Exists(_at_trusted_idp_domain(user_ref, workspace))
+
+
+def _at_trusted_idp_domain(user_ref, workspace) -> QuerySet:
+    """A subquery: the person's address is at a domain of an *enabled* connection of the workspace
+    that trusts its identity provider's multi-factor sign-in (``sso.Connection.trust_idp_mfa``):
+    a verified, active join domain bound to it, the address's domain itself or, when the join
+    domain includes subdomains, under it. They sign in through the provider, whose multi-factor
+    sign-in is their second factor there, so they keep what they hold without an authenticator app.
+
+    This is only about holding: a session still needs a second factor to open the workspace's pages
+    (``twofactor.middleware``; a password session is asked for a code or set-up as before).
+
+    Compared in SQL on the lower-cased stored address (``…@domain`` or ``….domain``): a suffix
+    without "@" lies in the address's domain part, so a local part cannot fake it.
+    """
+    if isinstance(user_ref, str):
+        path = user_ref[: -len("_id")] if user_ref.endswith("_id") else user_ref
+        email = Lower(OuterRef(f"{path}__email"), output_field=CharField())
+    else:
+        email = Lower(Subquery(User.objects.filter(pk=user_ref).values("email")[:1]))
+    return (
+        JoinDomain.objects.filter(
+            verified_at__isnull=False,
+            suspended_at__isnull=True,
+            sso_connections__workspace_id=workspace,
+            sso_connections__enabled=True,
+            sso_connections__trust_idp_mfa=True,
+        )
+        .annotate(member_email=email)
+        .filter(
+            Q(member_email__endswith=Concat(Value("@"), "domain"))
+            | Q(include_subdomains=True, member_email__endswith=Concat(Value("."), "domain"))
+        )
+    )
 
 
 def load_permissions(

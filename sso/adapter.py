@@ -28,6 +28,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import connection_test
+from .mfa import oidc_asserted_mfa
 from .oidc import refused, social_app
 from .selectors import connection_by_provider_id, enabled_connection, enabled_connections
 from .services import SignInRefused, sso_sign_in
@@ -103,11 +104,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if not sent or claims.get("nonce") != sent:
             raise _back_to_sign_in(request, connection, "nonce")
         try:
-            user, membership = sso_sign_in(connection=connection, claims=claims)
+            mfa = oidc_asserted_mfa(claims)
+            user, membership = sso_sign_in(connection=connection, claims=claims, mfa=mfa)
         except SignInRefused as exc:
             raise _back_to_sign_in(request, connection, exc.reason, exc.email) from exc
         login(request, user, backend="accounts.backends.EmailBackend")
-        mark_signed_in(request, connection)  # what a workspace that requires single sign-on asks for
+        # What a workspace that requires single sign-on asks for, and its two-factor requirement
+        # when the connection trusts the provider's multi-factor sign-in.
+        mark_signed_in(request, connection, mfa=mfa)
         next_url = sociallogin.state.get("next") or ""
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
             next_url = membership.workspace.get_absolute_url()

@@ -9,6 +9,23 @@ from workspaces.joining.dns import unicode_form
 
 from .selectors import bindable_domains, connection_roles
 
+_TRUST_MFA_RULE = (
+    "When this workspace requires two-factor authentication, a sign-in through this connection that the "
+    "identity provider says was multi-factor opens the workspace without a code from an authenticator app, "
+    "and members at its domains keep their access without setting one up here. A password sign-in still "
+    "asks them for a code. Turn it on only if your identity provider really enforces a second factor."
+)
+TRUST_MFA_OIDC_HELP = (
+    f"{_TRUST_MFA_RULE} The ID token must carry an “amr” claim with “mfa”, “otp”, “hwk”, “swk”, “sc” or "
+    "“fido” (RFC 8176), or the OpenID PAPE multi-factor “acr”."
+)
+TRUST_MFA_SAML_HELP = (
+    f"{_TRUST_MFA_RULE} The assertion's AuthnContextClassRef must be a multi-factor class: "
+    "urn:oasis:names:tc:SAML:2.0:ac:classes: MobileTwoFactorContract, MobileTwoFactorUnregistered, "
+    "TimeSyncToken, Smartcard or SmartcardPKI; https://refeds.org/profile/mfa; or "
+    "http://schemas.microsoft.com/claims/multipleauthn."
+)
+
 
 class ConnectionForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100, help_text="How this page names it, e.g. “Acme Okta”.")
@@ -39,6 +56,12 @@ class ConnectionForm(forms.Form):
         error_messages={"required": "Choose the role new members get."},
     )
     enabled = forms.BooleanField(label="Enabled: people sign in through it", required=False, initial=True)
+    trust_idp_mfa = forms.BooleanField(
+        label="Trust the identity provider's multi-factor sign-in",
+        required=False,
+        initial=False,
+        help_text=TRUST_MFA_OIDC_HELP,
+    )
 
     def __init__(self, *args, workspace, access, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,10 +87,11 @@ class SamlConnectionForm(ConnectionForm):
         help_text="Paste the SAML metadata your identity provider publishes: its entity ID, single sign-on URL "
         "and signing certificates are read from it. Nothing is fetched.",
     )
-    field_order = ["name", "metadata_xml", "domains", "default_role", "enabled"]
+    field_order = ["name", "metadata_xml", "domains", "default_role", "enabled", "trust_idp_mfa"]
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, editing=editing, **kwargs)
+        self.fields["trust_idp_mfa"].help_text = TRUST_MFA_SAML_HELP
         for name in ("issuer", "client_id", "client_secret"):
             del self.fields[name]
         if editing:

@@ -35,6 +35,10 @@ class Connection(models.Model):
     domains = models.ManyToManyField("workspaces.JoinDomain", related_name="sso_connections")
     default_role = models.ForeignKey("permissions.Role", on_delete=models.PROTECT, related_name="+")
     enabled = models.BooleanField(default=True)
+    # Whether a sign-in the identity provider says was multi-factor (``sso.mfa``) counts as the
+    # workspace's second factor, and whether members at the connection's domains keep what they hold
+    # without an authenticator app (``permissions.policy.holds_under_two_factor``).
+    trust_idp_mfa = models.BooleanField("trust the identity provider's multi-factor sign-in", default=False)
     # Group mapping (``GroupRule``): the claim whose values are mapped, and who saved the mapping
     # (rule 3 is theirs: the roles and teams it gives are given in their name at each sign-in).
     group_claim = models.CharField("group claim", max_length=100, default="groups")
@@ -81,6 +85,7 @@ class Connection(models.Model):
                 "domains": sorted(domain.domain for domain in self.domains.all()),
                 "default_role": self.default_role.name,
                 "enabled": self.enabled,
+                "trust_idp_mfa": self.trust_idp_mfa,
             }
         return {
             "name": self.name,
@@ -90,6 +95,7 @@ class Connection(models.Model):
             "domains": sorted(domain.domain for domain in self.domains.all()),
             "default_role": self.default_role.name,
             "enabled": self.enabled,
+            "trust_idp_mfa": self.trust_idp_mfa,
         }
 
 

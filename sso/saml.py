@@ -46,6 +46,7 @@ from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from . import connection_test
+from .mfa import saml_asserted_mfa
 from .models import Connection
 from .oidc import refused
 from .saml_keys import key_pair
@@ -377,11 +378,14 @@ def _consume(request: HttpRequest, connection: Connection, encoded: str):
             assertion_id=response.get_assertion_id() or "",
             not_on_or_after=response.get_assertion_not_on_or_after(),
         )
-        user, membership = sso_sign_in(connection=connection, claims=claims)
+        mfa = saml_asserted_mfa(response.get_authn_contexts())
+        user, membership = sso_sign_in(connection=connection, claims=claims, mfa=mfa)
     except SignInRefused as exc:
         return refused(request, connection, exc.reason, exc.email or claims.get("email", ""))
     login(request, user, backend="accounts.backends.EmailBackend")
-    mark_signed_in(request, connection)  # what a workspace that requires single sign-on asks for
+    # What a workspace that requires single sign-on asks for, and its two-factor requirement when
+    # the connection trusts the provider's multi-factor sign-in (the AuthnContextClassRef).
+    mark_signed_in(request, connection, mfa=mfa)
     next_url = (pending or {}).get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = membership.workspace.get_absolute_url()

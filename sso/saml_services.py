@@ -39,7 +39,15 @@ def _check_name(name: str) -> str:
 
 @transaction.atomic
 def saml_connection_add(
-    *, actor, workspace: Workspace, name: str, metadata_xml: str, domains, default_role: Role, enabled: bool = True
+    *,
+    actor,
+    workspace: Workspace,
+    name: str,
+    metadata_xml: str,
+    domains,
+    default_role: Role,
+    enabled: bool = True,
+    trust_idp_mfa: bool = False,
 ) -> Connection:
     require(actor, "manage_sso", workspace)
     name = _check_name(name)
@@ -57,6 +65,7 @@ def saml_connection_add(
         client_secret="",
         default_role=default_role,
         enabled=enabled,
+        trust_idp_mfa=bool(trust_idp_mfa),
         updated_by=actor,
         **idp,
     )
@@ -67,9 +76,18 @@ def saml_connection_add(
 
 @transaction.atomic
 def saml_connection_update(
-    *, actor, connection: Connection, name: str, domains, default_role: Role, enabled: bool, metadata_xml: str = ""
+    *,
+    actor,
+    connection: Connection,
+    name: str,
+    domains,
+    default_role: Role,
+    enabled: bool,
+    metadata_xml: str = "",
+    trust_idp_mfa: bool | None = None,
 ) -> Connection:
-    """Change a SAML connection; empty ``metadata_xml`` keeps the identity provider's settings."""
+    """Change a SAML connection; empty ``metadata_xml`` keeps the identity provider's settings,
+    and ``trust_idp_mfa`` None whether its multi-factor sign-in is trusted."""
     if not connection.is_saml:
         raise RuleViolation("This is not a SAML connection.")
     workspace = connection.workspace
@@ -84,6 +102,8 @@ def saml_connection_update(
     before = connection.state()
     certificates_before = list(connection.idp_certificates)
     connection.name, connection.default_role, connection.enabled = name, default_role, enabled
+    if trust_idp_mfa is not None:
+        connection.trust_idp_mfa = bool(trust_idp_mfa)
     for field, value in idp.items():
         setattr(connection, field, value)
     connection.domains.set(domains)

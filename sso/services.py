@@ -149,6 +149,7 @@ def connection_add(
     domains,
     default_role: Role,
     enabled: bool = True,
+    trust_idp_mfa: bool = False,
 ) -> Connection:
     require(actor, "manage_sso", workspace)
     name, client_id = _check_text(name, client_id)
@@ -165,6 +166,7 @@ def connection_add(
         client_secret=client_secret,
         default_role=default_role,
         enabled=enabled,
+        trust_idp_mfa=bool(trust_idp_mfa),
         updated_by=actor,
     )
     connection.domains.set(domains)
@@ -184,8 +186,10 @@ def connection_update(
     default_role: Role,
     enabled: bool,
     client_secret: str = "",
+    trust_idp_mfa: bool | None = None,
 ) -> Connection:
-    """Change a connection; an empty ``client_secret`` keeps the stored one."""
+    """Change a connection; an empty ``client_secret`` keeps the stored one, and ``trust_idp_mfa``
+    None keeps whether the identity provider's multi-factor sign-in is trusted."""
     workspace = connection.workspace
     require(actor, "manage_sso", workspace)
     name, client_id = _check_text(name, client_id)
@@ -199,6 +203,8 @@ def connection_update(
     before = connection.state()
     connection.name, connection.issuer, connection.client_id = name, issuer, client_id
     connection.default_role, connection.enabled = default_role, enabled
+    if trust_idp_mfa is not None:
+        connection.trust_idp_mfa = bool(trust_idp_mfa)
     secret_changed = bool(new_secret) and new_secret != connection.client_secret
     if secret_changed:
         connection.client_secret = new_secret
@@ -278,11 +284,14 @@ def _address(connection: Connection, claims: dict) -> str:
 
 
 @transaction.atomic
-def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membership]:
+def sso_sign_in(*, connection: Connection, claims: dict, mfa: bool = False) -> tuple[User, Membership]:
     """The person the identity provider vouches for: their account and their membership of the
     connection's workspace, made on their first sign-in (the address counts as verified, the
     membership has the connection's default role). Raises ``SignInRefused``; nothing is written
-    then. Never touches another workspace than the connection's."""
+    then. Never touches another workspace than the connection's.
+
+    ``mfa``: whether the identity provider said the sign-in was multi-factor (``sso.mfa``),
+    audited with it; what the session makes of it is the caller's (``sso.sessions``)."""
     email = _address(connection, claims)
     workspace = connection.workspace
     user = User.objects.filter(email=email).first()
@@ -319,7 +328,14 @@ def sso_sign_in(*, connection: Connection, claims: dict) -> tuple[User, Membersh
         actor=user,
         workspace=workspace,
         target=connection,
-        after={"connection": connection.name, "email": email, "account_created": created, "joined": joined},
+        after={
+            "connection": connection.name,
+            "email": email,
+            "account_created": created,
+            "joined": joined,
+            "mfa": bool(mfa),
+            "mfa_trusted": bool(mfa) and connection.trust_idp_mfa,
+        },
     )
     return user, membership
 

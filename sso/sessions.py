@@ -5,12 +5,20 @@ before the adapter sets the mark), so a password sign-in never inherits it."""
 
 from __future__ import annotations
 
+from twofactor import session as two_factor_session
+
 WORKSPACE = "sso_workspace"
 CONNECTION = "sso_connection"
 BYPASS_RECORDED = "sso_bypass_recorded"
 
 
-def mark_signed_in(request, connection) -> None:
+def mark_signed_in(request, connection, *, mfa: bool = False) -> None:
+    """Right after Django's ``login``: the session was signed in through ``connection``. When the
+    identity provider said the sign-in was multi-factor (``mfa``, read by ``sso.mfa``) and the
+    connection trusts it, the session is verified for the connection's workspace's two-factor
+    requirement too (``twofactor.session``), and owes no code."""
+    if mfa and connection.trust_idp_mfa:
+        two_factor_session.mark_verified_by_identity_provider(request, connection)
     request.session[WORKSPACE] = connection.workspace_id
     request.session[CONNECTION] = connection.pk
 

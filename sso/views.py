@@ -121,6 +121,7 @@ class ConnectionEditView(ConnectionMixin, FormView):
                 "domains": [domain.pk for domain in found.domains.all()],
                 "default_role": found.default_role_id,
                 "enabled": found.enabled,
+                "trust_idp_mfa": found.trust_idp_mfa,
             }
         return {
             "name": found.name,
@@ -129,6 +130,7 @@ class ConnectionEditView(ConnectionMixin, FormView):
             "domains": [domain.pk for domain in found.domains.all()],
             "default_role": found.default_role_id,
             "enabled": found.enabled,
+            "trust_idp_mfa": found.trust_idp_mfa,
         }
 
     def get_context_data(self, **kwargs):

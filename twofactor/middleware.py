@@ -7,8 +7,11 @@ Three cases, for a signed-in person, in this order:
 2. The admin, when the deployment requires two-factor authentication for staff
    (``ADMIN_REQUIRE_TWO_FACTOR``) and the session is not verified: to set-up or the code page.
 3. A page under /w/<slug>/ of a workspace that requires two-factor authentication, for a member
-   whose session is not verified: to set-up (no second factor yet) or the code page (an
-   authenticator app or a passkey, not used in this session yet; the page offers the passkey).
+   whose session is not verified (a code or passkey, or the workspace's trusted identity provider's
+   multi-factor sign-in: ``session.is_verified_for``): to set-up (no second factor yet) or the code
+   page (an authenticator app or a passkey, not used in this session yet; the page offers the
+   passkey). A password session always owes it here, whatever ``permissions.policy`` lets the
+   member hold.
    Finding out costs no extra query: the one query that reads the requirement also loads the
    person's membership, which the page would have loaded anyway (see ``workspace_requirement``).
 
@@ -107,7 +110,11 @@ class TwoFactorMiddleware:
         slug = view_kwargs.get("workspace_slug")
         if slug and path.startswith(WORKSPACE_PREFIX):
             membership = workspace_requirement(request, slug)
-            if membership is not None and membership.two_factor_required and not session.is_verified(request.user):
+            if (
+                membership is not None
+                and membership.two_factor_required
+                and not session.is_verified_for(request, membership.workspace_id)
+            ):
                 return redirect_to_two_factor(request, membership.workspace.name)
         return None
 

@@ -264,7 +264,7 @@ class WorkspacePolicyView(WorkspaceMixin, FormView):
         # The page is the workspace's: it asks for two-factor like the workspace's own pages do,
         # so that nobody without it can switch the requirement off. Before the capability check:
         # a member who must still set up two-factor holds no capability until they have.
-        if self.security.two_factor_required and not session.is_verified(request.user):
+        if self.security.two_factor_required and not session.is_verified_for(request, self.workspace.pk):
             return redirect_to_two_factor(request, self.workspace.name)
         self.access.require(self.required_capability, self.workspace)
         return super().dispatch(request, *args, **kwargs)

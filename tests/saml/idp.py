@@ -75,7 +75,21 @@ def when(delta: timedelta = timedelta()) -> str:
     return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def assertion_xml(*, issuer, email, audience, recipient, in_response_to, not_before, not_on_or_after, aid=None):
+PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
+
+
+def assertion_xml(
+    *,
+    issuer,
+    email,
+    audience,
+    recipient,
+    in_response_to,
+    not_before,
+    not_on_or_after,
+    aid=None,
+    authn_context=PASSWORD_CONTEXT,
+):
     irt = f' InResponseTo="{html.escape(in_response_to)}"' if in_response_to else ""
     aid = aid or f"_a{uuid.uuid4().hex}"
     return (
@@ -91,7 +105,7 @@ def assertion_xml(*, issuer, email, audience, recipient, in_response_to, not_bef
         f"<saml:AudienceRestriction><saml:Audience>{html.escape(audience)}</saml:Audience></saml:AudienceRestriction>"
         f"</saml:Conditions>"
         f'<saml:AuthnStatement AuthnInstant="{when()}" SessionIndex="_s{uuid.uuid4().hex}">'
-        f"<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
+        f"<saml:AuthnContext><saml:AuthnContextClassRef>{html.escape(authn_context)}"
         f"</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>"
         f"<saml:AttributeStatement>"
         f'<saml:Attribute Name="email"><saml:AttributeValue xsi:type="xs:string">{html.escape(email)}'
@@ -150,7 +164,15 @@ def strip_declaration(xml: str) -> str:
 
 
 def craft(
-    base: str, *, case: str, acs: str, audience: str, email: str, in_response_to: str = "", encrypt_for: str = ""
+    base: str,
+    *,
+    case: str,
+    acs: str,
+    audience: str,
+    email: str,
+    in_response_to: str = "",
+    authn_context: str = PASSWORD_CONTEXT,
+    encrypt_for: str = "",
 ) -> str:
     issuer = f"{base}/metadata"
     window = {"not_before": when(timedelta(minutes=-2)), "not_on_or_after": when(timedelta(minutes=5))}
@@ -167,6 +189,7 @@ def craft(
         "audience": "https://another.example/sp" if case == "wrong_audience" else audience,
         "recipient": recipient,
         "in_response_to": in_response_to,
+        "authn_context": authn_context,
         **window,
     }
     assertion = assertion_xml(**fields)
@@ -278,6 +301,7 @@ class Handler(BaseHTTPRequestHandler):
                 email=form["email"],
                 in_response_to=form.get("in_response_to", ""),
                 encrypt_for=form.get("encrypt_for", ""),
+                authn_context=form.get("authn_context") or PASSWORD_CONTEXT,
             )
             return self._send(200, json.dumps({"SAMLResponse": encoded}), "application/json")
         if url.path == "/sso":
@@ -289,6 +313,7 @@ class Handler(BaseHTTPRequestHandler):
                 email=form["email"],
                 in_response_to=form["id"],
                 encrypt_for=self.server.encrypt_for,
+                authn_context=form.get("authn_context") or PASSWORD_CONTEXT,
             )
             relay = form.get("relay_state", "")
             body = (

@@ -62,10 +62,25 @@ def crafted(idp: dict, **fields) -> str:
     return answer.json()["SAMLResponse"]
 
 
-def sign_in_at_idp(url: str, email: str) -> str:
-    """Fill the identity provider's own page as a person would; the SAMLResponse it posts back."""
+def sign_in_at_idp(url: str, email: str, authn_context: str = "") -> str:
+    """Fill the identity provider's own page as a person would; the SAMLResponse it posts back.
+    ``authn_context``: the AuthnContextClassRef the provider states (else Password)."""
     page = requests.get(url, timeout=10)
     fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', page.text))
     fields = {k: v.replace("&amp;", "&").replace("&quot;", '"') for k, v in fields.items()}
+    if authn_context:
+        fields["authn_context"] = authn_context
+    answer = requests.post(urlsplit(url)._replace(query="").geturl(), data={**fields, "email": email}, timeout=10)
+    return re.search(r'name="SAMLResponse" value="([^"]+)"', answer.text).group(1)
+
+
+def sign_in_at_pysaml2(url: str, email: str, authn_context: str = "") -> str:
+    """The same at pysaml2's identity provider (``pysaml2_idp.py``): its page, then the
+    SAMLResponse of the auto-posting page pysaml2 answers with."""
+    page = requests.get(url, timeout=10)
+    fields = dict(re.findall(r'name="([A-Za-z_]+)" value="([^"]*)"', page.text))
+    fields = {k: v.replace("&amp;", "&").replace("&quot;", '"') for k, v in fields.items()}
+    if authn_context:
+        fields["authn_context"] = authn_context
     answer = requests.post(urlsplit(url)._replace(query="").geturl(), data={**fields, "email": email}, timeout=10)
     return re.search(r'name="SAMLResponse" value="([^"]+)"', answer.text).group(1)

@@ -7,7 +7,8 @@ It prints one JSON line, {"base": ..., "metadata": ...} (its own metadata, from 
   to the identity provider; the ACS and audience come from it.
 - GET  /sso?SAMLRequest=…&RelayState=…  pysaml2 parses the AuthnRequest (HTTP-Redirect binding)
   and the page asks for an address; POST /sso answers with a response whose assertion pysaml2
-  signs, in pysaml2's own auto-posting page (HTTP-POST binding) to the ACS the request named.
+  signs, in pysaml2's own auto-posting page (HTTP-POST binding) to the ACS the request named. The
+  AuthnContextClassRef is Password, or the ``authn_context`` field posted with the address.
 
 It signs in anyone who types an address: for tests and a development machine only.
 With WANT_SIGNED_REQUESTS=1 in its environment it refuses an AuthnRequest whose signature does not
@@ -133,7 +134,10 @@ class Handler(BaseHTTPRequestHandler):
                 {"mail": [email], "displayName": ["pysaml2 Person"]},
                 userid=email,
                 name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
-                authn={"class_ref": AUTHN_PASSWORD, "authn_auth": f"{self.server.base}/metadata"},
+                authn={
+                    "class_ref": form.get("authn_context") or AUTHN_PASSWORD,
+                    "authn_auth": f"{self.server.base}/metadata",
+                },
                 sign_assertion=True,
                 sign_response=False,
                 sign_alg=SIG_RSA_SHA256,

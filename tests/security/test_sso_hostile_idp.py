@@ -101,7 +101,14 @@ def test_honest_provider_signs_in_and_provisions(client, acme, issuer, caplog):
     assert user.email_verified_at is not None and not user.has_usable_password()
     assert Membership.objects.get(workspace=workspace, user=user).role.key == catalog.MEMBER
     event = AuditEvent.objects.get(action="sso.sign_in")
-    assert event.after == {"connection": "Acme IdP", "email": NEWCOMER, "account_created": True, "joined": True}
+    assert event.after == {
+        "connection": "Acme IdP",
+        "email": NEWCOMER,
+        "account_created": True,
+        "joined": True,
+        "mfa": False,  # the token has no "amr"
+        "mfa_trusted": False,
+    }
     # The client secret is in no log line and no audit event.
     assert "client-secret-value" not in caplog.text
     assert not any("client-secret-value" in f"{e.before}{e.after}" for e in AuditEvent.objects.all())
