@@ -7,7 +7,10 @@ Three limits, each over a fixed window (``"<count>/<s|m|h>"`` settings):
   ends, even with a good key, so keys cannot be guessed by brute force.
 - ``API_RATE_LIMIT_PER_CLIENT``: every request from one client address, counted before the key is
   looked up, so a flood costs no database query.
-- ``API_RATE_LIMIT_PER_KEY``: every request with one key, from any address and any process.
+- ``API_RATE_LIMIT_PER_KEY``: every request with one key, from any address and any process. It is
+  counted by the key's hash in the same round trip as the address's counters, before the key is
+  looked up (so a request refused for its address counts against its key too), and judged once
+  the key is known to be good.
 
 The client address is ``kernel.client_ip`` (a forged ``X-Forwarded-For`` counts for nothing unless
 PROXY_COUNT trusts a proxy). A limit protects the portal; it is not a permission, so when the cache
@@ -16,10 +19,10 @@ cannot be reached the request goes on and the failure is logged.
 A counter is one cache entry per limit, value and window (``apilimit:<group>:<value>:<window
 start>``), added to and read with its expiry in the same step. With Redis (django-redis) the counters
 a step needs travel in one pipeline: before the key is looked up, one round trip reads the
-address's bad-key counter and counts the request against the address; after it, one more counts
-it against the key. Other caches (local memory: ``make run``, the tests) count with ``add`` and
-``incr``. django-ratelimit stays installed for its system checks, which refuse a cache that worker
-processes do not share.
+address's bad-key counter and counts the request against the address and the key; only a bad key
+costs a second one, to count it against the address. Other caches (local memory: ``make run``, the
+tests) count with ``add`` and ``incr``. django-ratelimit stays installed for its system checks,
+which refuse a cache that worker processes do not share.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from django.core.cache import caches
 from redis.exceptions import RedisError
 
 from kernel.client_ip import client_ip
+from kernel.tokens import digest
 
 logger = logging.getLogger(__name__)
 
@@ -117,20 +121,23 @@ def _client(request) -> str:
 BAD_KEYS = "Too many requests with a bad access key from this address."
 
 
-def before_key(request) -> Limited | None:
-    """Count the request against its client address; refuse an address that is flooding or that has
-    sent too many bad keys."""
+def before_key(request, token: str | None = None) -> Limited | None:
+    """Count the request against its client address and against the key it sends (by the key's
+    hash: the key is not looked up yet); refuse an address that is flooding or that has sent too
+    many bad keys. The key's count is judged by ``after_key``, once the key is known to be good."""
     client = _client(request)
-    counts = _counts(
-        [
-            _Counter("bad_key", "API_BAD_KEY_LIMIT_PER_CLIENT", client, increment=False),
-            _Counter("client", "API_RATE_LIMIT_PER_CLIENT", client, increment=True),
-        ]
-    )
+    counters = [
+        _Counter("bad_key", "API_BAD_KEY_LIMIT_PER_CLIENT", client, increment=False),
+        _Counter("client", "API_RATE_LIMIT_PER_CLIENT", client, increment=True),
+    ]
+    if token:
+        counters.append(_Counter("key", "API_RATE_LIMIT_PER_KEY", digest(token), increment=True))
+    counts = _counts(counters)
     if counts is None:
         return None
-    bad_keys, requests = counts
-    return _limited(bad_keys, BAD_KEYS) or _limited(requests, "Too many requests from this address.")
+    if token:
+        request.api_key_count = counts[2]
+    return _limited(counts[0], BAD_KEYS) or _limited(counts[1], "Too many requests from this address.")
 
 
 def after_bad_key(request) -> Limited | None:
@@ -140,6 +147,6 @@ def after_bad_key(request) -> Limited | None:
 
 
 def after_key(request, key) -> Limited | None:
-    """Count the request against its (valid) key."""
-    counts = _counts([_Counter("key", "API_RATE_LIMIT_PER_KEY", str(key.pk), increment=True)])
-    return _limited(counts[0], "Too many requests with this access key.") if counts else None
+    """Refuse a (valid) key past its limit, by the count ``before_key`` took."""
+    count = getattr(request, "api_key_count", None)
+    return _limited(count, "Too many requests with this access key.") if count else None

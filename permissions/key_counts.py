@@ -41,7 +41,10 @@ logger = logging.getLogger(__name__)
 KEEP_DAYS = 8  # how long an unflushed day's hash lives after its last call, and how far a flush looks back
 
 
-def _redis():
+KEEP_SECONDS = KEEP_DAYS * 86400
+
+
+def shared_redis():
     """The raw Redis client of a django-redis cache, or None when the cache is not Redis."""
     backend = caches["default"]
     if not type(backend).__module__.startswith("django_redis"):
@@ -68,23 +71,31 @@ def count_in_table(key_id: int, day: datetime.date, *, calls: int, checks: int) 
         counted.update(calls=F("calls") + calls, checks=F("checks") + checks)
 
 
+def day_hash(key_id: int) -> tuple[str, tuple[str, str]]:
+    """Today's hash (UTC) and the key's two fields in it (calls, checks)."""
+    return _day_key(timezone.now().date()), (f"{key_id}:calls", f"{key_id}:checks")
+
+
+def add_count(pipe, day: str, fields: tuple[str, str], *, checks: int) -> None:
+    """Queue one call of ``checks`` questions on a Redis pipeline (``day_hash`` names the fields)."""
+    pipe.hincrby(day, fields[0], 1)
+    pipe.hincrby(day, fields[1], checks)
+    pipe.expire(day, KEEP_SECONDS)
+
+
 def count_call(key_id: int, *, checks: int) -> None:
     """Count one call of ``checks`` questions for today (UTC): in Redis when the cache is shared,
     else in the table. A Redis that cannot be reached counts in the table."""
-    day = timezone.now().date()
-    redis = _redis()
+    redis = shared_redis()
     if redis is not None:
-        name = _day_key(day)
         try:
             pipe = redis.pipeline(transaction=True)
-            pipe.hincrby(name, f"{key_id}:calls", 1)
-            pipe.hincrby(name, f"{key_id}:checks", checks)
-            pipe.expire(name, KEEP_DAYS * 86400)
+            add_count(pipe, *day_hash(key_id), checks=checks)
             pipe.execute()
             return
         except (RedisError, OSError):
             logger.warning("Check API call counted in the database: the cache cannot be reached", exc_info=True)
-    count_in_table(key_id, day, calls=1, checks=checks)
+    count_in_table(key_id, timezone.now().date(), calls=1, checks=checks)
 
 
 def _parse(fields: dict) -> dict[int, list[int]]:
@@ -108,7 +119,7 @@ def _add_to_table(day: datetime.date, counts: dict[int, list[int]]) -> int:
 def flush_counts(today: datetime.date | None = None) -> int:
     """Move the counts waiting in Redis into ``AccessKeyDailyUse``; answers the calls moved (0 when
     the cache is not shared: the table is already current)."""
-    redis = _redis()
+    redis = shared_redis()
     if redis is None:
         return 0
     today = today or timezone.now().date()
@@ -135,7 +146,7 @@ def flush_counts(today: datetime.date | None = None) -> int:
             back = redis.pipeline(transaction=True)
             for field, value in fields.items():
                 back.hincrby(_day_key(day), field, int(value))
-            back.expire(_day_key(day), KEEP_DAYS * 86400)
+            back.expire(_day_key(day), KEEP_SECONDS)
             back.delete(taken[day])
             back.execute()
             raise

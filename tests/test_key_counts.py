@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from permissions.key_counts import _day_key, _redis, count_call, flush_counts
+from permissions.key_counts import _day_key, count_call, flush_counts, shared_redis
 from permissions.keys import count_check_call, key_create, key_revoke
 from permissions.models import AccessKey, AccessKeyDailyUse
 from permissions.tasks import flush_key_counts
@@ -45,7 +45,7 @@ def redis_cache():
     settings = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/11"}
     with override_settings(CACHES={"default": {**settings, "KEY_PREFIX": prefix}}):
         yield caches["default"]
-        client = _redis()
+        client = shared_redis()
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
 
@@ -100,7 +100,7 @@ def test_a_flush_adds_to_the_days_row_and_takes_past_days_too(redis_cache, key_a
     today = timezone.now().date()
     yesterday = today - datetime.timedelta(days=1)
     AccessKeyDailyUse.objects.create(key=key, day=yesterday, calls=10, checks=20)
-    _redis().hset(_day_key(yesterday), mapping={f"{key.pk}:calls": 2, f"{key.pk}:checks": 3})
+    shared_redis().hset(_day_key(yesterday), mapping={f"{key.pk}:calls": 2, f"{key.pk}:checks": 3})
     count_call(key.pk, checks=5)
     assert flush_counts(today) == 3
     assert sorted(counted(key)) == [(yesterday, 12, 23), (today, 1, 5)]
