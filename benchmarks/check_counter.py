@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/check_counter.py                    # SQLite, in a temporary file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python benchmarks/check_counter.py
 
-Times the key's lookup (one SELECT) against the counter alone (one UPDATE), then single GET
+Runs on the test settings, whose cache is local memory, so the counter is the table's UPDATE (with
+Redis, calls are counted there instead: ``permissions.key_counts``). Times the key's lookup (one
+SELECT) against the counter alone (one UPDATE), then single GET
 checks and 1,000-check batches with the counter and with it switched off, one caller at a time,
 and (PostgreSQL only) four callers at once with the same key, which all update the same day row:
 the contention the counter could add.
@@ -95,7 +97,7 @@ def concurrent(raw, params) -> float:
 
 
 def main() -> None:
-    from permissions import api
+    from permissions import check_cache
 
     setup_test_environment()
     if connection.vendor == "sqlite":  # a file, not memory: the API's requests share it
@@ -107,16 +109,16 @@ def main() -> None:
 
         key = authenticate_key(raw)
         lookup = per_call(lambda: authenticate_key(raw), 2000)
-        alone = per_call(lambda: api.count_check_call(key, checks=1), 2000)
+        alone = per_call(lambda: check_cache.count_check_call(key, checks=1), 2000)
         print(
             f"finding the key (one SELECT): {lookup * 1000:.3f} ms; the counter (one UPDATE): {alone * 1000:.3f} ms",
             flush=True,
         )
-        counting = api.count_check_call
+        counting = check_cache.count_check_call
         for round_ in range(2):
-            api.count_check_call = lambda key, *, checks: None
+            check_cache.count_check_call = lambda key, *, checks: None
             measure(raw, people, f"off ({round_ + 1})")
-            api.count_check_call = counting
+            check_cache.count_check_call = counting
             measure(raw, people, f"on ({round_ + 1})")
     finally:
         teardown_databases(old, verbosity=0)

@@ -23,7 +23,7 @@ from . import api_limits
 from .api_input import BadInput, check_params, load_json
 from .check_cache import cached_checks
 from .checks import MAX_BATCH, CheckError, parse_batch, parse_check
-from .keys import CHECK, authenticate_key, count_check_call
+from .keys import CHECK, authenticate_key
 from .member_permissions import PAGE_DEFAULT, PAGE_MAX, member_permissions, parse_page
 from .models import SCOPE_NAMES
 
@@ -71,8 +71,9 @@ class KeyAuth(AuthBase):
         super().__init__()
 
     def __call__(self, request):
-        _refuse_if_limited(api_limits.before_key(request))
-        key = authenticate_key(_bearer_token(request))
+        token = _bearer_token(request)
+        _refuse_if_limited(api_limits.before_key(request, token))
+        key = authenticate_key(token)
         if key is None:
             _refuse_if_limited(api_limits.after_bad_key(request))
             raise ApiError(
@@ -168,10 +169,10 @@ QUESTION_PARAMETERS = [
 def check(request):
     try:
         question = parse_check(request.GET)
-        (allowed,) = cached_checks(request.auth.workspace, request.auth.access_version, [question])
+        key = request.auth
+        (allowed,) = cached_checks(key.workspace, key.access_version, [question], key=key)
     except CheckError as exc:
         raise ApiError(exc.status, exc.message) from None
-    count_check_call(request.auth, checks=1)
     return JsonResponse({"allowed": allowed})
 
 
@@ -192,10 +193,11 @@ def check_batch(request):
     except BadInput as exc:
         raise ApiError(400, str(exc)) from None
     try:
-        results = cached_checks(request.auth.workspace, request.auth.access_version, parse_batch(body))
+        results = cached_checks(
+            request.auth.workspace, request.auth.access_version, parse_batch(body), key=request.auth
+        )
     except CheckError as exc:
         raise ApiError(exc.status, exc.describe()) from None
-    count_check_call(request.auth, checks=len(results))
     return JsonResponse({"results": results})
 
 

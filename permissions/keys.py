@@ -11,10 +11,10 @@ leak from comparing strings), and a 256-bit random key needs no slow hash.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from audit.services import record
@@ -23,7 +23,8 @@ from kernel.tokens import digest, new_secret, note_use
 from permissions.policy import require
 from workspaces.models import Workspace
 
-from .models import AccessKey, AccessKeyDailyUse, AccessVersion
+from . import key_counts
+from .models import AccessKey, AccessVersion
 
 KEY_MARK = "pk_"
 
@@ -106,40 +107,69 @@ def key_revoke(*, actor, key: AccessKey) -> AccessKey:
     return key
 
 
+@functools.cache
+def _lookup_sql(vendor: str) -> tuple[str, list, list]:
+    """The key lookup's SQL, with the key's and its workspace's concrete fields in column order.
+
+    Written once per process from the models' metadata rather than built by the ORM on every call:
+    compiling the queryset cost more CPU than the rest of a cached check together."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the vendor keys the cache: tests may switch
+    key_fields, ws_fields = AccessKey._meta.concrete_fields, Workspace._meta.concrete_fields
+    key_meta, ws_meta, av_meta = AccessKey._meta, Workspace._meta, AccessVersion._meta
+    columns = [f"k.{quote(f.column)}" for f in key_fields] + [f"w.{quote(f.column)}" for f in ws_fields]
+    sql = (
+        f"SELECT {', '.join(columns)}, "
+        f"(SELECT v.{quote(av_meta.get_field('version').column)} FROM {quote(av_meta.db_table)} v "
+        f"WHERE v.{quote(av_meta.pk.column)} = k.{quote(key_meta.get_field('workspace').column)}) "
+        f"FROM {quote(key_meta.db_table)} k INNER JOIN {quote(ws_meta.db_table)} w "
+        f"ON w.{quote(ws_meta.pk.column)} = k.{quote(key_meta.get_field('workspace').column)} "
+        f"WHERE k.{quote(key_meta.get_field('key_hash').column)} = %s "
+        f"AND k.{quote(key_meta.get_field('revoked_at').column)} IS NULL "
+        f"AND (k.{quote(key_meta.get_field('expires_at').column)} IS NULL "
+        f"OR k.{quote(key_meta.get_field('expires_at').column)} > %s)"
+    )
+    return sql, list(key_fields), list(ws_fields)
+
+
+def _from_row(model, fields, values, connection):
+    """An instance of ``model`` from its concrete fields' database values, converted as the ORM would."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        if value is not None:
+            expression = field.get_col(model._meta.db_table)
+            for convert in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
+                value = convert(value, expression, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
 def authenticate_key(raw: str | None) -> AccessKey | None:
     """The active key ``raw`` stands for (with its workspace): not revoked, not expired; or None.
 
-    The same query reads the workspace's access version (``key.access_version``, None before the
-    workspace's first change), which keys the check API's answer cache (``permissions.check_cache``)."""
+    One indexed SELECT, which also reads the workspace's access version (``key.access_version``,
+    None before the workspace's first change), the key of the check API's answer cache
+    (``permissions.check_cache``). Nothing about a key is cached: a revocation or an expiry is
+    refused by every process from the moment it commits or passes."""
     if not raw:
         return None
-    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    version = AccessVersion.objects.filter(workspace_id=OuterRef("workspace_id")).values("version")[:1]
-    key = (
-        AccessKey.objects.select_related("workspace")
-        .annotate(access_version=Subquery(version))
-        .filter(unexpired, key_hash=hash_key(raw), revoked_at__isnull=True)
-        .first()
-    )
-    if key is not None:
-        note_use(key)
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, key_fields, ws_fields = _lookup_sql(connection.vendor)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hash_key(raw), now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(key_fields)
+    key = _from_row(AccessKey, key_fields, row[:split], connection)
+    key.workspace = _from_row(Workspace, ws_fields, row[split:-1], connection)
+    key.access_version = row[-1]
+    note_use(key)
     return key
 
 
 def count_check_call(key: AccessKey, *, checks: int) -> None:
-    """Count one check-API call of ``checks`` questions on today's row of the key (UTC days).
-
-    One UPDATE in the usual case. It runs outside any transaction of the request, so the row lock
-    lasts for that one statement: concurrent calls of the same key queue for microseconds, and
-    nothing else ever locks these rows. The day's first call inserts the row; should two first
-    calls race, the loser's insert fails on the unique constraint and it counts by UPDATE instead.
-    """
-    day = timezone.now().date()
-    counted = AccessKeyDailyUse.objects.filter(key_id=key.pk, day=day)
-    if counted.update(calls=F("calls") + 1, checks=F("checks") + checks):
-        return
-    try:
-        with transaction.atomic():
-            AccessKeyDailyUse.objects.create(key_id=key.pk, day=day, calls=1, checks=checks)
-    except IntegrityError:
-        counted.update(calls=F("calls") + 1, checks=F("checks") + checks)
+    """Count one check-API call of ``checks`` questions on the key's day (UTC): in the shared cache,
+    moved into ``AccessKeyDailyUse`` by ``key_counts.flush_counts``, or straight in the table when the
+    cache is local (``permissions.key_counts``)."""
+    key_counts.count_call(key.pk, checks=checks)

@@ -1,9 +1,11 @@
-"""The periodic permissions check, run by Celery beat (schedule: settings.CELERY_BEAT_SCHEDULE)."""
+"""Periodic jobs of the permissions app, run by Celery beat (schedule: settings.CELERY_BEAT_SCHEDULE):
+the permissions check and the flush of the access keys' call counts."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from .key_counts import flush_counts
 from .materialize import sync_workspaces
 
 
@@ -23,3 +25,10 @@ def sync_permissions_check() -> int:
             "run manage.py sync_permissions to repair."
         )
     return len(found)
+
+
+@shared_task(name="permissions.flush_key_counts")
+def flush_key_counts() -> int:
+    """Move the check API's call counts from the shared cache into ``AccessKeyDailyUse``
+    (``permissions.key_counts``). Answers the calls moved."""
+    return flush_counts()

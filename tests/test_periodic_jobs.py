@@ -32,6 +32,7 @@ JOBS = {
     "purge-expired-invites": "workspaces.purge_expired_invites",
     "sync-permissions-check": "permissions.sync_permissions_check",
     "webhooks-deliver-due": "webhooks.deliver_due",
+    "flush-key-counts": "permissions.flush_key_counts",
 }
 
 
@@ -46,7 +47,7 @@ def test_the_schedule_names_each_job_with_a_registered_task():
     assert "mail.send" in app.tasks
 
 
-def test_the_schedule_runs_daily_jobs_at_night_the_check_every_six_hours_and_webhooks_every_minute():
+def test_the_schedule_runs_daily_jobs_at_night_the_check_every_six_hours_and_webhooks_and_key_counts_every_minute():
     schedule = settings.CELERY_BEAT_SCHEDULE
     when = {name: (entry["schedule"].hour, entry["schedule"].minute) for name, entry in schedule.items()}
     assert when == {
@@ -54,6 +55,7 @@ def test_the_schedule_runs_daily_jobs_at_night_the_check_every_six_hours_and_web
         "purge-expired-invites": ({3}, {45}),
         "sync-permissions-check": ({0, 6, 12, 18}, {0}),
         "webhooks-deliver-due": (set(range(24)), set(range(60))),  # every minute
+        "flush-key-counts": (set(range(24)), set(range(60))),  # every minute
     }
     assert app.conf.timezone == "UTC"
 

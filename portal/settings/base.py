@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.deliver_due",
         "schedule": crontab(),  # every minute
     },
+    "flush-key-counts": {
+        # the check API's call counts per access key and day, from the shared cache into the table
+        # that the usage page reads (permissions/key_counts.py; the page also flushes before reading)
+        "task": "permissions.flush_key_counts",
+        "schedule": crontab(),  # every minute
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "celerybeat-schedule"))
 

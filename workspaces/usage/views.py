@@ -12,6 +12,7 @@ from django.views.generic import TemplateView
 
 from billing.limits import plan_of, usage_rows
 from kernel.views import WorkspaceMixin
+from permissions.key_counts import flush_counts
 from permissions.selectors import check_api_use
 from workspaces.selectors import workspace_contents
 
@@ -25,6 +26,7 @@ class UsageView(WorkspaceMixin, TemplateView):
     def get_context_data(self, **kwargs):
         contents = workspace_contents(self.workspace)
         plan = plan_of(self.workspace)
+        flush_counts()  # the calls counted in the shared cache since the last flush (none when it is local)
         days, keys = check_api_use(self.workspace, days=DAYS, today=timezone.now().date())
         return super().get_context_data(
             contents=contents,
