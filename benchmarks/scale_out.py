@@ -209,6 +209,10 @@ def environment(ports: list[int], smtp_port: int, queue: str, scratch: Path) -> 
         "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "true",  # the receiver is on 127.0.0.1
         "API_RATE_LIMIT_PER_KEY": "100000000/m",
         "API_RATE_LIMIT_PER_CLIENT": "100000000/m",
+        # One owner invites all run long: the daily limits (100 per inviter, 200 per workspace)
+        # would turn the load into refusals after the first hundred.
+        "INVITE_LIMIT_PER_INVITER_PER_DAY": "1000000",
+        "INVITE_LIMIT_PER_WORKSPACE_PER_DAY": "1000000",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{ports[0]}",
         "STATIC_ROOT": str(scratch / "static"),
         "LOG_LEVEL": "WARNING",
