@@ -1,12 +1,17 @@
 """Counting the check API's calls per access key and UTC day (``AccessKeyDailyUse``, the usage page).
 
 A call must not pay a database write to be counted: with one UPDATE per call, every call of a key
-queued on the same row and waited for a WAL flush. So when the cache is shared (Redis, through
-django-redis, as in production), a call adds itself to a hash in Redis, one per day
-(``keyuse:<day>``, fields ``<key id>:calls`` and ``<key id>:checks``), in one round trip
-(``HINCRBY`` ×2 and ``EXPIRE`` in one MULTI). ``flush_counts`` moves the hashes into the table:
-Celery beat runs it every minute (``permissions.flush_key_counts``), and the usage page runs it
-before reading, so the page shows every call counted until then.
+queued on the same row and waited for a WAL flush. Nor a round trip of its own: on a warm check
+that was a quarter of the call's cost. So when the cache is shared (Redis, through django-redis,
+as in production), a call adds itself to this process's pending counts (``count_call``: a dict
+under a lock, no I/O), and a timer thread sends them within ``SEND_AFTER_SECONDS``, one round trip
+for all the calls counted meanwhile, into a hash in Redis, one per day (``keyuse:<day>``, fields
+``<key id>:calls`` and ``<key id>:checks``; ``HINCRBY`` and ``EXPIRE`` in one MULTI). A process
+sends what it still holds when it exits (``atexit``: gunicorn's workers exit through it, restarts
+included) and before it flushes. ``flush_counts`` moves the hashes into the table: Celery beat runs
+it every minute (``permissions.flush_key_counts``), and the usage page runs it before reading, so
+the page shows every call counted until a second before. Only a process killed outright (SIGKILL,
+an out-of-memory kill) loses the counts of its last second.
 
 No count is lost or counted twice when flushes run at once (beat, several pages): a flush first
 RENAMEs each day's hash to a name of its own (atomic: exactly one flusher gets a given hash, and a
@@ -19,17 +24,21 @@ those of a flusher killed between its rename and its commit (its copy expires un
 
 When the cache is not shared (local memory: ``make run``, the tests, or no Redis), a call is
 counted straight in the table by one UPDATE, as before, so the figures are the same and always
-current; ``flush_counts`` then has nothing to do.
+current; ``flush_counts`` then has nothing to do. A Redis that cannot be reached when counts are
+sent gets them in the table too.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
+import os
+import threading
 import uuid
 
 from django.core.cache import cache, caches
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError, ResponseError
@@ -42,6 +51,7 @@ KEEP_DAYS = 8  # how long an unflushed day's hash lives after its last call, and
 
 
 KEEP_SECONDS = KEEP_DAYS * 86400
+SEND_AFTER_SECONDS = 1.0  # how long a call's count waits in its process before it is sent to Redis
 
 
 def shared_redis():
@@ -71,31 +81,73 @@ def count_in_table(key_id: int, day: datetime.date, *, calls: int, checks: int) 
         counted.update(calls=F("calls") + calls, checks=F("checks") + checks)
 
 
-def day_hash(key_id: int) -> tuple[str, tuple[str, str]]:
-    """Today's hash (UTC) and the key's two fields in it (calls, checks)."""
-    return _day_key(timezone.now().date()), (f"{key_id}:calls", f"{key_id}:checks")
+class _PendingCounts:
+    """Calls counted in this process and not yet in Redis, by the Redis client they are for (one in
+    production; tests switch caches) and then by (the day's hash, UTC day, key id): [calls, checks].
+    ``add`` starts the timer that sends them, unless one is already waiting."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: dict = {}
+        self.timer: threading.Timer | None = None
+
+    def add(self, redis, day: datetime.date, key_id: int, checks: int) -> None:
+        with self.lock:
+            entry = self.counts.setdefault(redis, {}).setdefault((_day_key(day), day, key_id), [0, 0])
+            entry[0] += 1
+            entry[1] += checks
+            if self.timer is None:
+                self.timer = threading.Timer(SEND_AFTER_SECONDS, _send_from_timer)
+                self.timer.daemon = True  # never keeps a process alive; atexit sends what is left
+                self.timer.start()
+
+    def take(self) -> dict:
+        with self.lock:
+            counts, self.counts, self.timer = self.counts, {}, None
+        return counts
 
 
-def add_count(pipe, day: str, fields: tuple[str, str], *, checks: int) -> None:
-    """Queue one call of ``checks`` questions on a Redis pipeline (``day_hash`` names the fields)."""
-    pipe.hincrby(day, fields[0], 1)
-    pipe.hincrby(day, fields[1], checks)
-    pipe.expire(day, KEEP_SECONDS)
+_pending = _PendingCounts()
+# A forked child (a gunicorn or Celery worker) starts with no counts and no timer of its parent's.
+os.register_at_fork(after_in_child=lambda: globals().update(_pending=_PendingCounts()))
 
 
 def count_call(key_id: int, *, checks: int) -> None:
-    """Count one call of ``checks`` questions for today (UTC): in Redis when the cache is shared,
-    else in the table. A Redis that cannot be reached counts in the table."""
+    """Count one call of ``checks`` questions for today (UTC): in this process's pending counts,
+    sent to Redis within ``SEND_AFTER_SECONDS``, when the cache is shared; else in the table."""
     redis = shared_redis()
-    if redis is not None:
+    if redis is None:
+        count_in_table(key_id, timezone.now().date(), calls=1, checks=checks)
+        return
+    _pending.add(redis, timezone.now().date(), key_id, checks)
+
+
+def send_pending() -> None:
+    """Send this process's pending counts to Redis in one round trip per client (the table, should
+    Redis fail). Runs from the timer, at exit, and before a flush."""
+    for redis, counts in _pending.take().items():
         try:
             pipe = redis.pipeline(transaction=True)
-            add_count(pipe, *day_hash(key_id), checks=checks)
+            for (day_hash, _day, key_id), (calls, checks) in counts.items():
+                pipe.hincrby(day_hash, f"{key_id}:calls", calls)
+                pipe.hincrby(day_hash, f"{key_id}:checks", checks)
+            for day_hash in {day_hash for day_hash, _day, _key_id in counts}:
+                pipe.expire(day_hash, KEEP_SECONDS)
             pipe.execute()
-            return
         except (RedisError, OSError):
-            logger.warning("Check API call counted in the database: the cache cannot be reached", exc_info=True)
-    count_in_table(key_id, timezone.now().date(), calls=1, checks=checks)
+            logger.warning("Check API calls counted in the database: the cache cannot be reached", exc_info=True)
+            for (_day_hash, day, key_id), (calls, checks) in counts.items():
+                count_in_table(key_id, day, calls=calls, checks=checks)
+
+
+def _send_from_timer() -> None:
+    try:
+        send_pending()
+    finally:
+        connections.close_all()  # the timer thread's own, if Redis failed and the table was written
+
+
+atexit.register(send_pending)
 
 
 def _parse(fields: dict) -> dict[int, list[int]]:
@@ -119,6 +171,7 @@ def _add_to_table(day: datetime.date, counts: dict[int, list[int]]) -> int:
 def flush_counts(today: datetime.date | None = None) -> int:
     """Move the counts waiting in Redis into ``AccessKeyDailyUse``; answers the calls moved (0 when
     the cache is not shared: the table is already current)."""
+    send_pending()
     redis = shared_redis()
     if redis is None:
         return 0

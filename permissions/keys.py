@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
 from audit.services import record
@@ -107,16 +107,41 @@ def key_revoke(*, actor, key: AccessKey) -> AccessKey:
     return key
 
 
+class _RowReader:
+    """Makes an instance of ``model`` from its concrete fields' database values, converted as the
+    ORM would; which fields need converting, and by what, is worked out once."""
+
+    def __init__(self, model, connection):
+        self.model, self.alias = model, connection.alias
+        self.fields = list(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.conversions = []  # (position, expression, converters) of the fields that have any
+        for position, field in enumerate(self.fields):
+            expression = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+            if converters:
+                self.conversions.append((position, expression, converters))
+
+    def read(self, values, connection):
+        values = list(values)
+        for position, expression, converters in self.conversions:
+            if values[position] is not None:
+                for convert in converters:
+                    values[position] = convert(values[position], expression, connection)
+        return self.model.from_db(self.alias, self.attnames, values)
+
+
 @functools.cache
-def _lookup_sql(vendor: str) -> tuple[str, list, list]:
-    """The key lookup's SQL, with the key's and its workspace's concrete fields in column order.
+def _lookup(vendor: str) -> tuple[str, _RowReader, _RowReader]:
+    """The key lookup's SQL, and the readers of its key and workspace columns, in column order.
 
     Written once per process from the models' metadata rather than built by the ORM on every call:
     compiling the queryset cost more CPU than the rest of a cached check together."""
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the vendor keys the cache: tests may switch
-    key_fields, ws_fields = AccessKey._meta.concrete_fields, Workspace._meta.concrete_fields
+    connection = connections[DEFAULT_DB_ALIAS]  # the vendor keys the cache: tests may switch
+    quote = connection.ops.quote_name
+    key_reader, ws_reader = _RowReader(AccessKey, connection), _RowReader(Workspace, connection)
     key_meta, ws_meta, av_meta = AccessKey._meta, Workspace._meta, AccessVersion._meta
-    columns = [f"k.{quote(f.column)}" for f in key_fields] + [f"w.{quote(f.column)}" for f in ws_fields]
+    columns = [f"k.{quote(f.column)}" for f in key_reader.fields] + [f"w.{quote(f.column)}" for f in ws_reader.fields]
     sql = (
         f"SELECT {', '.join(columns)}, "
         f"(SELECT v.{quote(av_meta.get_field('version').column)} FROM {quote(av_meta.db_table)} v "
@@ -128,19 +153,7 @@ def _lookup_sql(vendor: str) -> tuple[str, list, list]:
         f"AND (k.{quote(key_meta.get_field('expires_at').column)} IS NULL "
         f"OR k.{quote(key_meta.get_field('expires_at').column)} > %s)"
     )
-    return sql, list(key_fields), list(ws_fields)
-
-
-def _from_row(model, fields, values, connection):
-    """An instance of ``model`` from its concrete fields' database values, converted as the ORM would."""
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        if value is not None:
-            expression = field.get_col(model._meta.db_table)
-            for convert in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
-                value = convert(value, expression, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    return sql, key_reader, ws_reader
 
 
 def authenticate_key(raw: str | None) -> AccessKey | None:
@@ -153,19 +166,46 @@ def authenticate_key(raw: str | None) -> AccessKey | None:
     if not raw:
         return None
     connection = connections[DEFAULT_DB_ALIAS]
-    sql, key_fields, ws_fields = _lookup_sql(connection.vendor)
+    sql, key_reader, ws_reader = _lookup(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [hash_key(raw), now])
-        row = cursor.fetchone()
+    row = _fetch_one(connection, sql, [hash_key(raw), now])
     if row is None:
         return None
-    split = len(key_fields)
-    key = _from_row(AccessKey, key_fields, row[:split], connection)
-    key.workspace = _from_row(Workspace, ws_fields, row[split:-1], connection)
+    split = len(key_reader.fields)
+    key = key_reader.read(row[:split], connection)
+    key.workspace = ws_reader.read(row[split:-1], connection)
     key.access_version = row[-1]
     note_use(key)
     return key
+
+
+def _fetch_one(connection, sql: str, params: list):
+    """The first row of a read, with the read as the reused connection's health check.
+
+    With ``CONN_HEALTH_CHECKS``, Django asks a reused connection ``SELECT 1`` before a request's
+    first query: on the check API's warm path a round trip as costly as the key's lookup itself. A
+    read can run twice, so the lookup takes that check's place: should the reused connection turn
+    out to be broken (the database restarted), it is closed and the read runs once more on a new one,
+    just as Django would have after its own check."""
+    checking = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if checking:
+        connection.health_check_done = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if not checking:
+            raise
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def count_check_call(key: AccessKey, *, checks: int) -> None:

@@ -396,3 +396,137 @@ def test_cached_answers_match_uncached_ones_across_random_changes(client, worksp
         with override_settings(API_CHECK_CACHE_SECONDS=0):
             fresh = client.post(URL, {"checks": questions}, content_type="application/json", **auth).json()["results"]
         assert cached == again == fresh
+
+
+# -- this process's layer ---------------------------------------------------------------------------
+
+
+def test_the_process_layer_holds_one_version_per_workspace_and_expires():
+    from permissions.check_cache import _ProcessAnswers
+    from permissions.checks import Check
+
+    layer, question = _ProcessAnswers(), Check("ann@acme.test", "add_experience", "workspace")
+    layer.add(layer.answers(1, 10, 300), {question: True})
+    assert layer.answers(1, 10, 300) == {question: True}
+    assert layer.answers(2, 10, 300) == {}  # another workspace
+    assert layer.answers(1, 11, 300) == {}  # a newer version drops the older answers
+    assert layer.answers(1, 10, 300) == {}  # and they are not back when the old version is asked for
+    layer.add(layer.answers(1, 12, 0), {question: True})
+    assert layer.answers(1, 12, 0) == {}  # past their seconds
+    assert layer.size == 0
+
+
+def test_the_process_layer_starts_again_past_its_bound(client, workspace, raw_key, monkeypatch):
+    from permissions import check_cache
+
+    monkeypatch.setattr(check_cache, "PROCESS_ANSWERS_MAX", 3)
+    people = [add_member(workspace, catalog.VIEWER).user.email for _ in range(5)]
+    for _ in range(2):
+        for email in ["owner@acme.test", *people]:
+            assert allowed(client, raw_key, user=email, permission="view_workspace")
+            assert not allowed(client, raw_key, user=email, permission="add_experience") or email.startswith("owner")
+            assert check_cache._process_answers.size <= 3
+
+
+def test_a_batch_answers_from_both_layers_at_once(client, workspace, owner, raw_key):
+    viewer = add_member(workspace, catalog.VIEWER).user.email
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw_key}"}
+    first = [{"user": viewer, "permission": "view_workspace"}]
+    assert client.post(URL, {"checks": first}, content_type="application/json", **auth).json()["results"] == [True]
+    cache.clear()  # the first answer now only in this process
+    both = [*first, {"user": viewer, "permission": "add_experience"}, {"user": "owner@acme.test", "permission": "x"}]
+    response = client.post(URL, {"checks": both}, content_type="application/json", **auth)
+    assert response.status_code == 400 and response.json()["error"].startswith("checks[2]:")  # the caller's numbering
+    both[2]["permission"] = "add_experience"
+    answers = client.post(URL, {"checks": both}, content_type="application/json", **auth).json()["results"]
+    assert answers == [True, False, True]
+
+
+ASK_IN_A_LOOP = """
+import sys
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client = Client()
+for line in sys.stdin:
+    raw, email = line.split()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/check", {"user": email, "permission": "add_experience"},
+                              HTTP_AUTHORIZATION=f"Bearer {raw}")
+    print(response.json()["allowed"], len(queries), flush=True)
+"""
+
+
+@pytest.mark.skipif(not _redis_reachable() and not os.environ.get("CI"), reason="needs Redis on 127.0.0.1:6379")
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_another_process_that_keeps_the_answer_in_memory_refuses_at_once_after_a_change(owner):
+    """A long-lived second process (as a gunicorn worker) answers "allowed" twice, the second time
+    from its own memory (one query: the key's; the shared cache emptied in between). This process
+    removes the member and commits: the other process's very next answer is "refused"."""
+    from tests.factories import make_workspace
+
+    workspace = make_workspace(owner, "Acme")
+    member = add_member(workspace, catalog.MEMBER)
+    raw = key_create(actor=None, workspace=workspace, name="Platform")[1]
+    settings = connection.settings_dict
+    database_url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test", "DATABASE_URL": database_url}
+    env["CACHE_URL"] = f"{REDIS_URL}?key_prefix=memory-{workspace.pk}-{os.getpid()}"
+    other = subprocess.Popen(
+        [sys.executable, "-c", ASK_IN_A_LOOP],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def ask_there() -> tuple[str, int]:
+        other.stdin.write(f"{raw} {member.user.email}\n")
+        other.stdin.flush()
+        answer, queries = other.stdout.readline().split()
+        return answer, int(queries)
+
+    try:
+        assert ask_there()[0] == "True"
+        import redis
+
+        shared = redis.Redis.from_url(REDIS_URL)
+        for name in shared.scan_iter(f"memory-{workspace.pk}-{os.getpid()}:*"):
+            shared.delete(name)
+        assert ask_there() == ("True", 1)  # from the other process's memory: only the key was read
+        member_remove(actor=None, membership=Membership.objects.get(pk=member.pk))
+        assert ask_there()[0] == "False"
+    finally:
+        other.stdin.close()
+        other.wait(timeout=60)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_reused_connection_that_broke_is_replaced_by_the_key_lookup(client, owner):
+    """Django checks a reused connection before a request's first query; the check API lets the
+    key's lookup be that check. A connection the database dropped (a restart) is replaced and the
+    call answered, not failed."""
+    import psycopg
+
+    from tests.factories import make_workspace
+
+    workspace = make_workspace(owner, "Acme")
+    raw = key_create(actor=None, workspace=workspace, name="Platform")[1]
+    assert allowed(client, raw, user="owner@acme.test", permission="view_workspace")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname="postgres") as db:
+        db.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.close_if_unusable_or_obsolete()  # what Django does as each request starts
+    assert connection.health_check_enabled and not connection.health_check_done
+    assert allowed(client, raw, user="owner@acme.test", permission="view_workspace")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid

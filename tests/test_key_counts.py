@@ -7,8 +7,12 @@ from __future__ import annotations
 import datetime
 import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -17,7 +21,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from permissions.key_counts import _day_key, count_call, flush_counts, shared_redis
+from permissions import key_counts
+from permissions.key_counts import _day_key, count_call, flush_counts, send_pending, shared_redis
 from permissions.keys import count_check_call, key_create, key_revoke
 from permissions.models import AccessKey, AccessKeyDailyUse
 from permissions.tasks import flush_key_counts
@@ -33,6 +38,8 @@ def _redis_reachable() -> bool:
     return True
 
 
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/11"
 needs_redis = pytest.mark.skipif(
     not _redis_reachable() and not os.environ.get("CI"), reason="needs Redis on 127.0.0.1:6379"
 )
@@ -42,9 +49,10 @@ needs_redis = pytest.mark.skipif(
 def redis_cache():
     """The shared cache as in production, under a prefix of this test's own."""
     prefix = f"test-{uuid.uuid4().hex}"
-    settings = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/11"}
+    settings = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
     with override_settings(CACHES={"default": {**settings, "KEY_PREFIX": prefix}}):
         yield caches["default"]
+        send_pending()
         client = shared_redis()
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
@@ -130,7 +138,10 @@ def test_with_a_local_cache_calls_are_counted_straight_in_the_table(client, owne
 def test_an_unreachable_redis_counts_in_the_table(client, owner, key_and_raw, caplog):
     key, raw = key_and_raw
     assert ask(client, raw, owner).status_code == 200
-    assert counted(key) == [(timezone.now().date(), 1, 1)]
+    assert ask(client, raw, owner).status_code == 200
+    assert counted(key) == []  # waiting in the process
+    send_pending()
+    assert counted(key) == [(timezone.now().date(), 2, 2)]
     assert "counted in the database" in caplog.text
 
 
@@ -212,3 +223,64 @@ def test_an_expired_key_is_refused_at_once_by_another_connection(client, redis_c
     past = timezone.now() - datetime.timedelta(seconds=1)
     _in_another_connection(lambda: AccessKey.objects.filter(pk=key.pk).update(expires_at=past))
     assert ask(client, raw, owner).status_code == 401
+
+
+# -- the counts waiting in a process ---------------------------------------------------------------
+
+
+def _waiting_in_redis(key) -> tuple[int, int]:
+    fields = shared_redis().hgetall(_day_key(timezone.now().date()))
+    return int(fields.get(f"{key.pk}:calls".encode(), 0)), int(fields.get(f"{key.pk}:checks".encode(), 0))
+
+
+@needs_redis
+def test_a_calls_count_reaches_redis_within_the_delay_without_a_flush(
+    client, redis_cache, owner, key_and_raw, monkeypatch
+):
+    key, raw = key_and_raw
+    monkeypatch.setattr(key_counts, "SEND_AFTER_SECONDS", 0.2)
+    for _ in range(3):
+        assert ask(client, raw, owner).status_code == 200
+    assert _waiting_in_redis(key) == (0, 0)  # no round trip per call
+    deadline = time.monotonic() + 10
+    while _waiting_in_redis(key) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _waiting_in_redis(key) == (3, 3)  # one send, by the timer
+    assert counted(key) == []  # the table is the flush's
+
+
+COUNT_AND_EXIT = """
+import sys
+import django
+django.setup()
+from permissions.key_counts import count_call
+count_call(int(sys.argv[1]), checks=4)
+"""
+
+
+@needs_redis
+def test_a_process_sends_its_waiting_counts_when_it_exits(redis_cache, key_and_raw):
+    key, _ = key_and_raw
+    prefix = redis_cache.key_prefix
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "CACHE_URL": f"{REDIS_URL}?key_prefix={prefix}",
+    }
+    code = COUNT_AND_EXIT
+    subprocess.run([sys.executable, "-c", code, str(key.pk)], cwd=ROOT, env=env, check=True, timeout=60)
+    assert _waiting_in_redis(key) == (1, 4)
+
+
+@needs_redis
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_starts_with_no_counts_of_its_parent(redis_cache, key_and_raw):
+    key, _ = key_and_raw
+    count_call(key.pk, checks=1)
+    child = os.fork()
+    if child == 0:  # the child: it must hold nothing to send
+        os._exit(0 if key_counts._pending.counts == {} and key_counts._pending.timer is None else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    send_pending()
+    assert _waiting_in_redis(key) == (1, 1)  # the parent's count, sent once
