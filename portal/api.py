@@ -22,6 +22,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from permissions import api as checks_api
 from permissions.api import ApiError, error_response
+from portal.sessionless import sessionless
 from workspace_settings import api as settings_api
 from workspaces.people import api as people_api
 
@@ -80,6 +81,18 @@ def _answer_methods_and_cache(view):
     return login_not_required(wrapper)
 
 
+# The browsable page is for people: it goes through the session middleware like every page.
+_WITH_SESSION = {"openapi-view"}
+
+
 def urlpatterns() -> list:
+    """Every path of ``api``; the key-authenticated operations and the OpenAPI document skip the
+    session middleware (``portal.sessionless``)."""
     patterns, _app_name, _namespace = api.urls
-    return [path(str(p.pattern), _answer_methods_and_cache(p.callback), name=p.name) for p in patterns]
+    urls = []
+    for pattern in patterns:
+        view = _answer_methods_and_cache(pattern.callback)
+        urls.append(
+            path(str(pattern.pattern), view if pattern.name in _WITH_SESSION else sessionless(view), name=pattern.name)
+        )
+    return urls

@@ -66,6 +66,10 @@ MIDDLEWARE = [
     # every response.
     "csp.middleware.CSPMiddleware",
     "portal.headers.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The API's operations (a key, not a session, authenticates them) are called from here, past
+    # the session middleware below (portal/sessionless.py).
+    "portal.sessionless.SessionlessMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,7 +89,6 @@ MIDDLEWARE = [
     "sso.middleware.RequiredSSOMiddleware",
     # Required by allauth's socialaccount (the single sign-on callback).
     "allauth.account.middleware.AccountMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of authentication attempts.
     "axes.middleware.AxesMiddleware",
 ]
