@@ -152,3 +152,78 @@ def test_another_workspaces_key_counts_apart(client, raw_key, owner):
         assert ask(client, raw_key).status_code == 200
         assert ask(client, other).status_code == 200
         assert ask(client, raw_key).status_code == 429
+
+
+# -- slots taken ahead ----------------------------------------------------------------------------
+
+
+def test_a_process_takes_a_hundredth_of_a_limit_at_a_time():
+    from permissions.api_limits import lease_size
+
+    assert [lease_size(limit) for limit in (1, 3, 199, 200, 1200, 2400, 10**8)] == [1, 1, 1, 2, 12, 24, 100]
+
+
+def _shared_key_counter(raw: str) -> int:
+    from kernel.tokens import digest
+
+    client = caches["default"].client.get_client(write=True)
+    names = list(client.scan_iter(f"*apilimit:key:*:{digest(raw)}:*"))
+    return sum(int(client.get(name)) for name in names)
+
+
+TAKE_SLOTS_IN_ANOTHER_PROCESS = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+settings.API_RATE_LIMIT_PER_KEY = "1000/m"
+from django.test import RequestFactory
+from permissions import api_limits
+request = RequestFactory().get("/api/v1/check", REMOTE_ADDR="198.51.100.9")
+answered = 0
+for _ in range(1200):
+    if api_limits.before_key(request, sys.argv[1]) is None and api_limits.after_key(request, None) is None:
+        answered += 1
+print(answered)
+"""
+
+
+@pytest.mark.skipif(not _redis_reachable() and not os.environ.get("CI"), reason="needs Redis on 127.0.0.1:6379")
+@override_settings(
+    CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}},
+    API_RATE_LIMIT_PER_KEY="1000/m",
+)
+def test_slots_taken_ahead_never_let_two_processes_past_the_limit(client, raw_key):
+    """With a limit of 1,000 a process takes 10 slots a round trip. This process answers 5 calls
+    (the shared counter says 10: one round trip), another takes every slot left (990), and this one
+    answers the 5 it still holds, then refuses: 1,000 answered in all, never more."""
+    caches["default"].clear()
+    assert [ask(client, raw_key).status_code for _ in range(5)] == [200] * 5
+    assert _shared_key_counter(raw_key) == 10
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test", "CACHE_URL": REDIS_URL}
+    other = subprocess.run(
+        [sys.executable, "-c", TAKE_SLOTS_IN_ANOTHER_PROCESS, raw_key],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    assert int(other.stdout.strip().splitlines()[-1]) == 990
+    assert [ask(client, raw_key).status_code for _ in range(5)] == [200] * 5
+    assert_too_many(ask(client, raw_key), "with this access key")
+    caches["default"].clear()
+
+
+@pytest.mark.skipif(not _redis_reachable() and not os.environ.get("CI"), reason="needs Redis on 127.0.0.1:6379")
+@override_settings(
+    CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}},
+    API_RATE_LIMIT_PER_KEY="3/m",
+)
+def test_a_flood_past_a_full_window_costs_no_round_trip(client, raw_key):
+    caches["default"].clear()
+    statuses = [ask(client, raw_key).status_code for _ in range(10)]
+    assert statuses == [200, 200, 200] + [429] * 7
+    assert _shared_key_counter(raw_key) == 3  # the third filled the window; the rest were refused here
+    caches["default"].clear()
