@@ -19,7 +19,9 @@ from tests.factories import make_workspace
 URL = "/api/v1/check"
 QUESTION = {"user": "owner@acme.test", "permission": "view_workspace"}
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# A Redis database the test empties: one of its own for each suite that runs at the same time
+# (.ci/run runs the SQLite and the PostgreSQL suite side by side).
+REDIS_URL = os.environ.get("TEST_RATE_LIMITS_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,9 @@ from workspaces.teams.services import team_add_member, team_remove_member
 
 URL = "/api/v1/check"
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# A Redis database the test empties: one of its own for each suite that runs at the same time
+# (.ci/run runs the SQLite and the PostgreSQL suite side by side).
+REDIS_URL = os.environ.get("TEST_CHECK_CACHE_REDIS_URL", "redis://127.0.0.1:6379/14")
 WARM_SINGLE_QUERIES = 2  # the key with its workspace's access version, the day's count
 
 

@@ -50,7 +50,7 @@ def test_a_refusal_without_a_capability_shows_its_own_message(client, workspace)
 
 
 def test_another_workspace_is_a_404_that_names_nothing(client, workspace, owner):
-    stranger = UserFactory()
+    stranger = UserFactory(full_name="Sam Stranger")  # a random name could be the owner's Olivia
     make_workspace(stranger, "Elsewhere")
     client.force_login(stranger)
     response = client.get(reverse("roles:create", args=[workspace.slug]))

@@ -30,3 +30,11 @@ SSO_ALLOW_HTTP_ISSUER = True
 CELERY_BROKER_URL = IN_PROCESS_BROKER  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True  # the tests' receiver listens on 127.0.0.1
+
+# PostgreSQL: the test database is thrown away after the run, so a commit need not wait for the
+# disk (synchronous_commit=off; the data is as consistent and as visible to other connections, only
+# not durable across a crash of the server). Commits are what the transactional tests, the races and
+# the real Celery worker's tests do all the time, and every flush between them is one more.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
