@@ -16,8 +16,9 @@ def workspace(owner):
 @pytest.fixture(autouse=True)
 def _check_api_state_of_this_test(monkeypatch):
     """The check API's answers in this process's memory belong to the test that asked, and so do
-    the rate limits' slots it took and the calls it counted: what it did not send itself is dropped at its end, never sent by the timer
-    during a later test (tests/test_key_counts.py tests the timer with a delay of its own)."""
+    the rate limits' slots it took and the calls it counted: what it did not send itself is dropped
+    at its end, never sent by the timer during a later test (tests/test_key_counts.py tests the
+    timer with a delay of its own)."""
     from permissions import key_counts
     from permissions.api_limits import clear_process_slots
     from permissions.check_cache import clear_process_answers
