@@ -44,7 +44,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "otp_totp_totpdevice": (_BY_USER % "user_id", ("confirmed", "user_id")),
     "django_otp_webauthn_webauthncredential": (_BY_USER % "user_id", ("confirmed", "user_id")),
     # members at a domain of a connection that trusts its identity provider's multi-factor sign-in
-    # keep what they hold under the requirement (``policy._at_trusted_idp_domain``)
+    # keep what they hold under the requirement (``policy.at_trusted_idp_domain``)
     "sso_connection": (_OWN, ("workspace_id", "enabled", "trust_idp_mfa")),
     "sso_connection_domains": ("SELECT workspace_id AS ws FROM sso_connection WHERE id = {r}.connection_id", None),
     "workspaces_joindomain": (

@@ -54,7 +54,7 @@ def holds_under_two_factor(user_ref, workspace_ref: str | int):
     authentication goes. Someone who must set it up (the workspace requires it and they have
     neither a confirmed authenticator app nor a confirmed passkey) holds nothing there until they
     do, unless their address is at a domain of a connection of the workspace that trusts its
-    identity provider's multi-factor sign-in (``_at_trusted_idp_domain``). Subqueries, no extra
+    identity provider's multi-factor sign-in (``at_trusted_idp_domain``). Subqueries, no extra
     query.
 
     ``user_ref`` is the user's id or the outer query's path to it; ``workspace_ref`` the outer
@@ -68,10 +68,10 @@ def holds_under_two_factor(user_ref, workspace_ref: str | int):
     has_device = Exists(TOTPDevice.objects.filter(user_id=user, confirmed=True)) | Exists(
         WebAuthnCredential.objects.filter(user_id=user, confirmed=True)
     )
-    return ~Exists(required) | has_device | Exists(_at_trusted_idp_domain(user_ref, workspace))
+    return ~Exists(required) | has_device | Exists(at_trusted_idp_domain(user_ref, workspace))
 
 
-def _at_trusted_idp_domain(user_ref, workspace) -> QuerySet:
+def at_trusted_idp_domain(user_ref, workspace) -> QuerySet:
     """A subquery: the person's address is at a domain of an *enabled* connection of the workspace
     that trusts its identity provider's multi-factor sign-in (``sso.Connection.trust_idp_mfa``):
     a verified, active join domain bound to it, the address's domain itself or, when the join

@@ -29,6 +29,7 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -44,6 +45,7 @@ from tests.factories import UserFactory, add_member, make_workspace
 from tests.oidc.processes import oidc_provider_idp
 from tests.saml.processes import authn_request, crafted, saml_idp, sign_in_at_idp, sign_in_at_pysaml2
 from tests.twofactor_factories import code_for, enable_two_factor
+from twofactor import selectors
 from twofactor import session as two_factor_session
 from twofactor.services import two_factor_requirement_set
 from workspaces.joining.services import join_domain_add, join_domain_update
@@ -693,3 +695,18 @@ def test_the_saml_connection_page_explains_which_authn_contexts_count(client, ac
     assert client.post(url, data).status_code == 302
     connection.refresh_from_db()
     assert connection.trust_idp_mfa is True
+
+
+def test_the_requirement_page_counts_members_whose_provider_is_trusted_apart(client, requiring):
+    """Nina has no authenticator app but signs in through a trusted provider: the owners' page says
+    so instead of telling them she is led to set one up; Omar, at another domain, is."""
+    owner, workspace, _, _, nina = requiring
+    add_member(workspace, catalog.MEMBER, UserFactory(email="omar@elsewhere.test"))
+    assert selectors.members_without_two_factor(workspace) == (2, 1)
+    client.force_login(owner)
+    device = TOTPDevice.objects.get(user=owner, confirmed=True)
+    assert client.post(reverse("two_factor:verify"), {"code": code_for(device)}).status_code == 302
+    page = client.get(reverse("two_factor:workspace_policy", args=[workspace.slug])).content.decode()
+    assert "2 members have not set up two-factor authentication." in page
+    assert "1 of them signs in through an identity provider whose multi-factor sign-in this workspace trusts" in page
+    assert "The other 1 is led to set it up the next time they open the workspace." in page

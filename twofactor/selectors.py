@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import User
+from permissions.policy import at_trusted_idp_domain
 from workspaces.models import Membership, Workspace
 
 from .devices import second_factor
@@ -31,6 +32,16 @@ def security_of(workspace: Workspace) -> WorkspaceSecurity:
     return found or WorkspaceSecurity(workspace=workspace)
 
 
-def members_without_two_factor(workspace: Workspace) -> int:
-    """How many members have no second factor (authenticator app or passkey): one query."""
-    return Membership.objects.filter(workspace=workspace).exclude(second_factor(OuterRef("user_id"))).count()
+def members_without_two_factor(workspace: Workspace) -> tuple[int, int]:
+    """(members with no second factor, how many of them are at a domain whose identity provider's
+    multi-factor sign-in the workspace trusts, which is their second factor when they sign in
+    through it: ``policy.at_trusted_idp_domain``), in one query."""
+    counts = (
+        Membership.objects.filter(workspace=workspace)
+        .exclude(second_factor(OuterRef("user_id")))
+        .aggregate(
+            without=Count("pk"),
+            through_idp=Count("pk", filter=Q(Exists(at_trusted_idp_domain("user_id", workspace.pk)))),
+        )
+    )
+    return counts["without"], counts["through_idp"]

@@ -277,11 +277,13 @@ class WorkspacePolicyView(WorkspaceMixin, FormView):
         return {"two_factor_required": self.security.two_factor_required}
 
     def get_context_data(self, **kwargs):
-        without = selectors.members_without_two_factor(self.workspace)
+        without, through_idp = selectors.members_without_two_factor(self.workspace)
         return super().get_context_data(
             security=self.security,
             own_two_factor=devices.has_two_factor(self.request.user),
             members_without=without,
+            members_through_idp=through_idp,
+            members_led_to_set_up=without - through_idp,
             setup_url=f"{reverse('two_factor:setup')}?{urlencode({'next': self.request.path})}",
             **kwargs,
         )
