@@ -93,11 +93,12 @@ class _Slots:
     """What this process knows of the shared counters, per counter entry (whose name holds its
     window, so an entry is only ever about one window):
 
-    - ``taken``: slots of a request counter it added to the cache ahead, [next, last], or with
-      ``last`` below ``next`` once the window is full (then every further request is refused here,
+    - ``taken``: slots of a request counter it added to the cache ahead, as [next, last, full]:
+      the next slot to hand out, the last one within the limit, and whether the shared counter has
+      reached the limit (then, once ``next`` passes ``last``, every further request is refused here,
       without a round trip);
-    - ``read``: the last count it read or made of a counter it does not add to (the address's bad
-      keys), kept until its next round trip.
+    - ``read``: the last count it read or made of a counter it does not take slots of (the
+      address's bad keys), kept until its next round trip.
 
     One dict operation at a time, so the threads of a process may share it (two may now and then
     take the same slot: an allowance off by one, never a refusal)."""
@@ -206,8 +207,11 @@ def _count_in_cache(backend, entries) -> list[int]:
                 totals.append(int(backend.get(key) or 0))
     values = []
     for (counter, key, limit, _period, _left), size, total in zip(entries, sizes, totals, strict=True):
-        _slots.read[key] = total  # the bad keys' count, read or just added to
-        values.append(_slots.took(key, total, size, limit) if counter.leased else total)
+        if counter.leased:
+            values.append(_slots.took(key, total, size, limit))
+        else:
+            _slots.read[key] = total  # the bad keys' count, read or just added to
+            values.append(total)
     return values
 
 
